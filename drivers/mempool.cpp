@@ -1,0 +1,45 @@
+#include "drivers/mempool.h"
+
+#include <fmt/format.h>
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <map>
+
+#include "drivers/port.h"
+
+namespace ftnet {
+
+namespace {
+std::map<int, rte_mempool*>& pools() {
+    static std::map<int, rte_mempool*> p;
+    return p;
+}
+}  // namespace
+
+uint16_t mbuf_data_room(unsigned max_frame) {
+    unsigned room = RTE_PKTMBUF_HEADROOM + std::max(2048u, max_frame + 4);
+    return static_cast<uint16_t>(std::min(room, 65535u));
+}
+
+rte_mempool* pool_for_socket(int socket, unsigned n_mbufs, uint16_t data_room) {
+    auto it = pools().find(socket);
+    if (it != pools().end()) return it->second;
+    std::string name = fmt::format("ftnet_mbufs_s{}", socket < 0 ? 0 : socket);
+    rte_mempool* p = rte_pktmbuf_pool_create(name.c_str(), n_mbufs, 256, 0, data_room,
+                                             socket < 0 ? SOCKET_ID_ANY : socket);
+    if (!p)
+        throw PortError(fmt::format("cannot create {} mbufs of {} bytes on NUMA socket {} ({}); "
+                                    "raise eal.memory_mb or lower dataplane.mbufs",
+                                    n_mbufs, data_room, socket, rte_strerror(rte_errno)));
+    pools()[socket] = p;
+    return p;
+}
+
+void free_pools() {
+    for (auto& [s, p] : pools()) rte_mempool_free(p);
+    pools().clear();
+}
+
+}  // namespace ftnet

@@ -1,0 +1,23 @@
+// NUMA-local packet buffer pools.
+//
+// One pool per NUMA socket that has ports or workers, so that every buffer a
+// worker touches lives on its own socket. Main thread only, at start-up.
+#pragma once
+
+#include <rte_mempool.h>
+
+#include <cstdint>
+
+namespace ftnet {
+
+// Mbuf data room for frames up to max_frame bytes in one segment, with the
+// headroom that encapsulation prepends into.
+uint16_t mbuf_data_room(unsigned max_frame);
+
+// Returns the pool for `socket` (creating it on first use). Throws PortError.
+rte_mempool* pool_for_socket(int socket, unsigned n_mbufs, uint16_t data_room);
+
+// Frees every pool created here. Call after all ports are closed.
+void free_pools();
+
+}  // namespace ftnet

@@ -1,0 +1,110 @@
+// ftnetctl: inspect and drive a running ftnetd over its management socket.
+//
+//   ftnetctl [-s SOCKET] [-o text|json] status|routes|interfaces|counters|
+//            nodes|neighbors|log [-n N]|link PORT up|down|request JSON
+//
+// Exit status: 0 success, 1 the daemon answered with an error, 2 usage or
+// connection problems.
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "engine/app/ftnetctl_render.h"
+
+namespace {
+
+using nlohmann::json;
+
+// Sends one request line and returns the reply line; throws on I/O errors.
+std::string transact(const std::string& path, const std::string& line) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
+        int e = errno;
+        close(fd);
+        throw std::runtime_error("cannot connect to " + path + ": " + std::strerror(e) + " (is ftnetd running?)");
+    }
+    timeval tv{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string req = line + "\n";
+    if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+        close(fd);
+        throw std::runtime_error("cannot send the request");
+    }
+    std::string reply;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        reply.append(buf, static_cast<size_t>(n));
+        if (reply.find('\n') != std::string::npos) break;
+    }
+    close(fd);
+    auto nl = reply.find('\n');
+    if (nl == std::string::npos) throw std::runtime_error("no reply from ftnetd (timed out or connection closed)");
+    return reply.substr(0, nl);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"ftnetctl: manage a running ftnetd"};
+    const char* env = std::getenv("FTNET_SOCKET");
+    std::string sock = env ? env : "/run/ftnet/ftnetd.sock";
+    std::string output = "text";
+    app.add_option("-s,--socket", sock, "management socket of ftnetd (env FTNET_SOCKET)");
+    app.add_option("-o,--output", output, "output format")->check(CLI::IsMember({"text", "json"}));
+    app.require_subcommand(1);
+    for (const char* c : {"status", "routes", "interfaces", "counters", "nodes", "neighbors"})
+        app.add_subcommand(c, std::string("show ") + c);
+    unsigned lines = 50;
+    app.add_subcommand("log", "show the last lines of the cluster log")->add_option("-n,--lines", lines, "how many lines");
+    std::string port, state;
+    auto* link = app.add_subcommand("link", "set a cluster port administratively up or down");
+    link->add_option("port", port, "port name")->required();
+    link->add_option("state", state, "up or down")->required()->check(CLI::IsMember({"up", "down"}));
+    std::string raw;
+    app.add_subcommand("request", "send a raw JSON request and print the raw reply")
+        ->add_option("json", raw, "the request")
+        ->required();
+    CLI11_PARSE(app, argc, argv);
+
+    std::string cmd = app.get_subcommands().front()->get_name();
+    json req = {{"cmd", cmd}};
+    if (cmd == "log") req["args"] = {{"lines", lines}};
+    if (cmd == "link") req["args"] = {{"port", port}, {"state", state}};
+    try {
+        std::string line = cmd == "request" ? raw : req.dump();
+        std::string reply = transact(sock, line);
+        if (cmd == "request") {
+            std::printf("%s\n", reply.c_str());
+            json r = json::parse(reply, nullptr, false);
+            return r.is_object() && r.value("ok", false) ? 0 : 1;
+        }
+        json r = json::parse(reply);
+        if (!r.value("ok", false)) {
+            std::fprintf(stderr, "ftnetctl: %s\n", r.value("error", std::string("unknown error")).c_str());
+            return 1;
+        }
+        if (output == "json")
+            std::printf("%s\n", r["result"].dump(2).c_str());
+        else
+            std::fputs(ftnet::ctl::render(cmd, r["result"]).c_str(), stdout);
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "ftnetctl: %s\n", e.what());
+        return 2;
+    }
+}

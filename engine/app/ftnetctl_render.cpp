@@ -1,0 +1,176 @@
+#include "engine/app/ftnetctl_render.h"
+
+#include <fmt/format.h>
+
+namespace ftnet::ctl {
+
+using nlohmann::json;
+
+namespace {
+
+std::string human_bytes(uint64_t b) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = static_cast<double>(b);
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+// "   Description . . . . . . . . . . . : value", as ipconfig aligns it.
+std::string dotted(const std::string& label, const std::string& value) {
+    std::string s = "   " + label;
+    while (s.size() < 38) s += (s.size() % 2) ? ' ' : '.';
+    return s + ": " + value + "\n";
+}
+
+std::string render_routes(const json& routes) {
+    std::string out;
+    for (auto& r : routes) {
+        std::string state = r["state"] == "up" ? "up" : fmt::format("down ({})", r["reason"].get<std::string>());
+        if (r["in_use"].get<bool>()) state += ", in use";
+        out += fmt::format("{} {}\n", r["title"].get<std::string>(), state);
+        out += fmt::format("    to {} (node {}), rank {}, port {}, next hop {} {}, tx {} pkts ({}), rx {} pkts ({})\n",
+                           r["peer"].get<std::string>(), r["peer_id"].get<int>(), r["rank"].get<int>(),
+                           r["port"].get<std::string>(), r["next_hop"].get<std::string>(),
+                           r["next_hop_mac"].get<std::string>().empty() ? "(unresolved)" : r["next_hop_mac"].get<std::string>(),
+                           r["tx_packets"].get<uint64_t>(), human_bytes(r["tx_bytes"].get<uint64_t>()),
+                           r["rx_packets"].get<uint64_t>(), human_bytes(r["rx_bytes"].get<uint64_t>()));
+    }
+    if (routes.empty()) out = "no routes\n";
+    return out;
+}
+
+std::string render_interfaces(const json& j) {
+    const json& a = j["adapter"];
+    std::string out = fmt::format("Ethernet adapter {}:\n\n", a["name"].get<std::string>());
+    out += dotted("Description", a["description"].get<std::string>());
+    out += dotted("Physical Address", a["mac_windows"].get<std::string>());
+    out += dotted("DHCP Enabled", a["dhcp"].get<bool>() ? "Yes" : "No");
+    out += dotted("Autoconfiguration Enabled", a["autoconfiguration"].get<bool>() ? "Yes" : "No");
+    out += dotted("Link-local IPv6 Address",
+                  fmt::format("{}%{}(Preferred)", a["link_local"].get<std::string>(), a["name"].get<std::string>()));
+    out += dotted("Autoconfiguration IPv4 Address", a["apipa"].get<std::string>() + "(Preferred)");
+    out += dotted("Subnet Mask", a["apipa_mask"].get<std::string>());
+    out += dotted("MTU", std::to_string(a["mtu"].get<int>()));
+    out += dotted("MAC derived from port", a["mac_from_port"].get<std::string>());
+    bool first = true;
+    for (auto& p : a["endpoint_pairs"]) {
+        std::string v = fmt::format("{} <-> {} ({}, {}, {})", p["local"].get<std::string>(), p["remote"].get<std::string>(),
+                                    p["network"].get<std::string>(), p["family"].get<std::string>(),
+                                    p["peer"].get<std::string>());
+        out += first ? dotted("Endpoint pairs", v) : std::string(40, ' ') + v + "\n";
+        first = false;
+    }
+    for (auto& p : j["ports"]) {
+        out += fmt::format("\nEthernet adapter {} ({}):\n\n", p["name"].get<std::string>(), p["device"].get<std::string>());
+        out += dotted("Description", fmt::format("cluster network {} via {}{}", p["network"].get<std::string>(),
+                                                 p["driver"].get<std::string>(),
+                                                 p["iface"].get<std::string>().empty() ? "" : " on " + p["iface"].get<std::string>()));
+        out += dotted("Physical Address", p["mac"].get<std::string>());
+        if (!p["ipv6"].get<std::string>().empty()) out += dotted("IPv6 Address", p["ipv6"].get<std::string>());
+        if (!p["ipv4"].get<std::string>().empty()) out += dotted("IPv4 Address", p["ipv4"].get<std::string>());
+        if (!p["gateway6"].get<std::string>().empty()) out += dotted("Default Gateway (IPv6)", p["gateway6"].get<std::string>());
+        if (!p["gateway4"].get<std::string>().empty()) out += dotted("Default Gateway (IPv4)", p["gateway4"].get<std::string>());
+        out += dotted("Media State", fmt::format("link {}, admin {}", p["link"].get<std::string>(), p["admin"].get<std::string>()));
+        out += dotted("MTU", std::to_string(p["mtu"].get<int>()));
+        out += dotted("Queues / NUMA socket", fmt::format("{} rx, {} tx / {}", p["rx_queues"].get<int>(),
+                                                          p["tx_queues"].get<int>(), p["numa_socket"].get<int>()));
+    }
+    return out;
+}
+
+std::string render_status(const json& s) {
+    std::string out;
+    out += fmt::format("node      {} (id {}), cluster {}\n", s["node"]["name"].get<std::string>(),
+                       s["node"]["id"].get<int>(), s["node"]["cluster"].get<std::string>());
+    out += fmt::format("version   ftnet {} on {}\n", s["version"].get<std::string>(), s["dpdk"].get<std::string>());
+    out += fmt::format("config    {}\n", s["config"].get<std::string>());
+    out += fmt::format("uptime    {} s\n", s["uptime_s"].get<uint64_t>());
+    out += fmt::format("workers   {}\n", s["workers"].get<int>());
+    out += fmt::format("ports     {}\n", s["ports"].get<int>());
+    out += fmt::format("peers     {} reachable of {}\n", s["peers_reachable"].get<int>(), s["peers"].get<int>());
+    out += fmt::format("routes    {} up of {}\n", s["routes_up"].get<int>(), s["routes"].get<int>());
+    out += fmt::format("packets   rx {}, tx {}, dropped {}\n", s["rx_packets"].get<uint64_t>(),
+                       s["tx_packets"].get<uint64_t>(), s["drops"].get<uint64_t>());
+    return out;
+}
+
+std::string render_counters(const json& c) {
+    std::string out = fmt::format("{:<12} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10}\n", "port", "rx pkts", "rx bytes",
+                                  "tx pkts", "tx bytes", "hw missed", "hw errors");
+    for (auto& p : c["ports"])
+        out += fmt::format("{:<12} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10}\n", p["name"].get<std::string>(),
+                           p["rx_packets"].get<uint64_t>(), p["rx_bytes"].get<uint64_t>(), p["tx_packets"].get<uint64_t>(),
+                           p["tx_bytes"].get<uint64_t>(), p["hw_imissed"].get<uint64_t>(),
+                           p["hw_ierrors"].get<uint64_t>() + p["hw_oerrors"].get<uint64_t>());
+    out += "\ndrops (non-zero):\n";
+    bool any = false;
+    for (auto& [name, v] : c["drops"].items())
+        if (v.get<uint64_t>()) {
+            out += fmt::format("  {:<22} {}\n", name, v.get<uint64_t>());
+            any = true;
+        }
+    if (!any) out += "  none\n";
+    out += "\nworkers:\n";
+    for (auto& w : c["workers"])
+        out += fmt::format("  worker {} (lcore {}): {} packets, {:.0f} cycles/packet, {} loops ({} busy), {} sleeps\n",
+                           w["index"].get<int>(), w["lcore"].get<int>(), w["packets"].get<uint64_t>(),
+                           w["cycles_per_packet"].get<double>(), w["loops"].get<uint64_t>(),
+                           w["busy_loops"].get<uint64_t>(), w["sleeps"].get<uint64_t>());
+    return out;
+}
+
+std::string render_nodes(const json& nodes) {
+    std::string out;
+    for (auto& n : nodes) {
+        if (n["local"].get<bool>()) {
+            out += fmt::format("{} (node {}): this node, ftnet0 {} {} {}\n", n["name"].get<std::string>(), n["id"].get<int>(),
+                               n["adapter_mac"].get<std::string>(), n["apipa"].get<std::string>(),
+                               n["link_local"].get<std::string>());
+            continue;
+        }
+        out += fmt::format("{} (node {}): {}, {} of {} routes up{}\n", n["name"].get<std::string>(), n["id"].get<int>(),
+                           n["state"].get<std::string>(), n["routes_up"].get<int>(), n["routes"].get<int>(),
+                           n["active_route"].get<std::string>().empty() ? "" : ", using " + n["active_route"].get<std::string>());
+        if (n["adapter_known"].get<bool>())
+            out += fmt::format("    ftnet0 {} {} {}\n", n["adapter_mac"].get<std::string>(), n["apipa"].get<std::string>(),
+                               n["link_local"].get<std::string>());
+        else
+            out += "    ftnet0 not yet announced (no endpoint exchange)\n";
+    }
+    return out;
+}
+
+std::string render_neighbors(const json& v) {
+    std::string out;
+    for (auto& e : v)
+        out += fmt::format("{:<12} {:<28} {:<18} {}\n", e["port"].get<std::string>(), e["address"].get<std::string>(),
+                           e["mac"].get<std::string>().empty() ? "-" : e["mac"].get<std::string>(),
+                           e["state"].get<std::string>());
+    return out.empty() ? "no neighbours\n" : out;
+}
+
+}  // namespace
+
+std::string render(const std::string& cmd, const json& r) {
+    if (cmd == "routes") return render_routes(r);
+    if (cmd == "interfaces") return render_interfaces(r);
+    if (cmd == "status") return render_status(r);
+    if (cmd == "counters") return render_counters(r);
+    if (cmd == "nodes") return render_nodes(r);
+    if (cmd == "neighbors") return render_neighbors(r);
+    if (cmd == "log") {
+        std::string out;
+        for (auto& l : r) out += l.get<std::string>() + "\n";
+        return out;
+    }
+    if (cmd == "link")
+        return fmt::format("port {}: admin {}, link {}\n", r["port"].get<std::string>(), r["admin"].get<std::string>(),
+                           r["link"].get<std::string>());
+    return r.dump(2) + "\n";
+}
+
+}  // namespace ftnet::ctl

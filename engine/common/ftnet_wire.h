@@ -1,0 +1,73 @@
+// The ftnet tunnel wire format, version 1 (docs/wire-format.md has the
+// picture and the rules; the Wireshark dissector in scripts/wireshark
+// decodes the same fields).
+//
+//   outer Ethernet | outer IPv6 or IPv4 | UDP (dst port 3343) | ftnet header |
+//   payload (an inner Ethernet frame for DATA) | [auth tag, 16 bytes]
+//
+// All multi-byte fields are big-endian. Header-only and pure: shared by the
+// workers (encap/decap), the control thread (HELLO) and the tests.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ftnet::wire {
+
+inline constexpr uint8_t kVersion = 1;
+inline constexpr uint16_t kDefaultUdpPort = 3343;  // the classic cluster port
+inline constexpr size_t kAuthTagLen = 16;           // reserved for the auth tag
+
+// What the payload is. Values are part of the wire format: never renumber.
+enum class MsgType : uint8_t {
+    Data = 1,         // payload: one inner Ethernet frame from ftnet0
+    Hello = 2,        // payload: HelloPayload (virtual adapter endpoint exchange)
+    HeartbeatReq = 3, // payload: heartbeat request (sequence, timestamp)
+    HeartbeatRep = 4, // payload: heartbeat reply (echoes the request)
+    Session = 5,      // payload: reliable-session segment
+};
+inline constexpr uint8_t kMaxMsgType = 5;
+
+// flags
+inline constexpr uint16_t kFlagAuth = 0x0001;  // a kAuthTagLen tag follows the payload
+inline constexpr uint16_t kFlagsKnown = kFlagAuth;
+
+struct __attribute__((packed)) Header {
+    uint8_t version;       // kVersion; other versions are dropped and counted
+    uint8_t type;          // MsgType
+    uint16_t flags;        // kFlag*; unknown bits are dropped and counted
+    uint16_t src_node;     // sender's node id (1..4096)
+    uint16_t dst_node;     // receiver's node id; a packet for another node is dropped
+    uint16_t route_id;     // sender's id for the route (local network, peer address,
+                           // family) the packet was sent on; echoed in replies
+    uint16_t payload_len;  // bytes after this header, not counting the auth tag
+    uint32_t seq;          // per-route sequence number of the sender
+};
+static_assert(sizeof(Header) == 16);
+
+inline constexpr size_t kUdpHdrLen = 8;
+inline constexpr size_t kEthHdrLen = 14;
+inline constexpr size_t kIpv4HdrLen = 20;
+inline constexpr size_t kIpv6HdrLen = 40;
+
+// Worst-case bytes added in front of (and after) an inner frame: used to
+// derive the largest ftnet0 MTU a physical MTU allows.
+inline constexpr size_t kMaxOverhead = kIpv6HdrLen + kUdpHdrLen + sizeof(Header) + kAuthTagLen;
+
+// HELLO payload: the sender's virtual adapter, as in the seed's "virtual
+// adapter information exchange" (Figure 8). Fixed size; strings are
+// NUL-padded.
+struct __attribute__((packed)) HelloPayload {
+    uint8_t adapter_mac[6];
+    uint8_t apipa[4];        // IPv4, network order
+    uint8_t link_local[16];  // IPv6
+    uint16_t adapter_mtu;    // big-endian
+    uint32_t boot_id;        // big-endian; changes at each start of the sender
+    uint32_t flags;          // big-endian; bit 0: "please answer" (sent until a peer replies)
+    char node_name[32];
+    char cluster_name[32];
+};
+static_assert(sizeof(HelloPayload) == 100);
+inline constexpr uint32_t kHelloWantReply = 0x1;
+
+}  // namespace ftnet::wire

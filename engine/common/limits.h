@@ -1,0 +1,19 @@
+// Compile-time bounds on what one engine handles. They size the fixed tables
+// that workers read, so that nothing on the fast path allocates or resizes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ftnet {
+
+inline constexpr size_t kMaxPorts = 16;          // physical ports plus ftnet0
+inline constexpr size_t kMaxWorkers = 16;        // worker lcores
+inline constexpr size_t kMaxPeers = 63;          // a 64-node cluster, as Windows allows
+inline constexpr size_t kMaxRoutesPerPeer = 16;  // e.g. 8 networks x 2 families
+inline constexpr size_t kMaxRoutes = 1024;       // route ids, across all peers
+inline constexpr size_t kMaxNetworks = 16;
+inline constexpr size_t kMaxBurst = 64;
+inline constexpr size_t kMaxRxQueuesPerWorker = 32;
+
+}  // namespace ftnet

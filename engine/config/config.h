@@ -1,0 +1,126 @@
+// The node's configuration, as read from one TOML file (config/schema.md
+// documents every key, its default and its limits).
+//
+// Plain values with named defaults. Built once by the config loader on the
+// main thread, then read-only: workers never see it, they see the tables the
+// control thread builds from it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/common/net_addr.h"
+
+namespace ftnet {
+
+enum class PortDriver : uint8_t { Pci, AfXdp, AfPacket, Tap, Ring, Null };
+
+const char* port_driver_name(PortDriver d);
+
+// Network roles, as in Windows failover clustering.
+enum class NetworkRole : uint8_t { None = 0, ClusterOnly = 1, ClusterAndClient = 3 };
+
+struct NodeConfig {
+    uint16_t id = 0;  // required, 1..kMaxNodeId
+    std::string name;
+    std::string cluster = "ftnet";
+};
+
+struct EalConfig {
+    std::string lcores = "0-1";  // EAL --lcores syntax
+    unsigned main_lcore = 0;
+    unsigned memory_mb = 512;
+    bool no_huge = false;
+    std::string file_prefix = "ftnet";
+    bool in_memory = false;
+    std::string log_level = "notice";
+    std::vector<std::string> extra_args;
+};
+
+struct DataplaneConfig {
+    std::vector<unsigned> workers = {1};  // worker lcore ids
+    unsigned burst = 32;
+    unsigned mbufs = 16383;  // per NUMA socket in use
+    // Idle back-off: after idle_polls empty polls a worker sleeps, doubling the
+    // sleep up to idle_sleep_max_us. 0 busy-polls (dedicated cores).
+    unsigned idle_sleep_max_us = 0;
+    unsigned idle_polls = 256;
+};
+
+struct TunnelConfig {
+    uint16_t udp_port = 3343;
+    uint8_t dscp = 48;  // CS6, "network control", as cluster heartbeats usually are
+    unsigned ttl = 64;
+};
+
+struct AdapterConfig {
+    std::string name = "ftnet0";
+    PortDriver driver = PortDriver::Tap;  // tap, or ring/null for benches
+    unsigned mtu = 1400;
+    unsigned queues = 0;  // 0: one per worker
+};
+
+struct ManagementConfig {
+    std::string socket = "/run/ftnet/ftnetd.sock";
+    std::string socket_group;  // members may use the socket; empty: root only
+    std::string cluster_log = "/var/log/ftnet/cluster.log";
+    unsigned log_lines = 2000;  // kept in memory for `ftnetctl log`
+};
+
+struct PortConfig {
+    std::string name;
+    PortDriver driver = PortDriver::AfPacket;
+    std::string iface;    // kernel interface for af_packet / af_xdp
+    std::string pci;      // PCI address for pci
+    std::string devargs;  // extra driver arguments, appended verbatim
+    std::string network;  // name of the [[network]] this port is on
+    std::optional<IfAddr> ipv4;
+    std::optional<IfAddr> ipv6;
+    std::optional<IpAddr> gateway4;  // next hop for cross-subnet routes
+    std::optional<IpAddr> gateway6;
+    unsigned rx_queues = 1;
+    unsigned rx_desc = 1024;
+    unsigned tx_desc = 1024;
+    unsigned mtu = 1500;
+    int line = 0;  // where it was defined, for later messages
+};
+
+struct NetworkConfig {
+    std::string name;
+    NetworkRole role = NetworkRole::ClusterOnly;
+    uint32_t metric = 1000;  // lower is preferred
+    std::vector<IpPrefix> subnets;  // the subnets (sites) this network spans
+    int line = 0;
+};
+
+struct PeerEndpoint {
+    std::string network;
+    std::optional<IpAddr> ipv4;
+    std::optional<IpAddr> ipv6;
+};
+
+struct PeerConfig {
+    uint16_t id = 0;
+    std::string name;
+    std::vector<PeerEndpoint> endpoints;
+    int line = 0;
+};
+
+struct Config {
+    std::string path;  // the file it came from
+    NodeConfig node;
+    EalConfig eal;
+    DataplaneConfig dataplane;
+    TunnelConfig tunnel;
+    AdapterConfig adapter;
+    ManagementConfig management;
+    std::vector<PortConfig> ports;
+    std::vector<NetworkConfig> networks;
+    std::vector<PeerConfig> peers;
+
+    const NetworkConfig* find_network(const std::string& name) const;
+};
+
+}  // namespace ftnet

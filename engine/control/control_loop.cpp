@@ -1,0 +1,255 @@
+// The control thread: one epoll loop over the signalfd, the workers'
+// wake-up eventfd, the LSC eventfd, the netlink link watcher, the management
+// socket and a 10 ms housekeeping tick.
+
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "engine/common/encap_template.h"
+#include "engine/control/cluster_log.h"
+#include "engine/control/engine.h"
+#include "engine/control/mono_clock.h"
+#include "engine/datapath/classify.h"
+#include "engine/datapath/encap.h"
+
+namespace ftnet {
+
+namespace {
+constexpr int kTickMs = 10;
+constexpr uint64_t kLinkPollMs = 100;
+}  // namespace
+
+void Engine::run() {
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    auto add = [&](int fd) {
+        if (fd < 0) return;
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = fd;
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    };
+    add(signal_fd_);
+    add(dp_->control_wakeup_fd);
+    add(lsc_fd_);
+    if (link_watcher_) add(link_watcher_->fd());
+    mgmt_->attach(ep);
+
+    uint64_t next_tick = mono_ms();
+    bool running = true;
+    while (running) {
+        uint64_t now = mono_ms();
+        int timeout = next_tick > now ? static_cast<int>(next_tick - now) : 0;
+        // Tell workers we may sleep; re-check the ring afterwards so that a
+        // packet enqueued just before cannot be left waiting for the tick.
+        dp_->control_sleeping.store(true, std::memory_order_seq_cst);
+        if (rte_ring_count(dp_->to_control) != 0) timeout = 0;
+        epoll_event evs[16];
+        int n = epoll_wait(ep, evs, 16, timeout);
+        dp_->control_sleeping.store(false, std::memory_order_relaxed);
+        now = mono_ms();
+        for (int i = 0; i < n; i++) {
+            int fd = evs[i].data.fd;
+            if (fd == signal_fd_) {
+                signalfd_siginfo si;
+                while (read(signal_fd_, &si, sizeof si) == sizeof si) {
+                    if (si.ssi_signo == SIGHUP) {
+                        clog::info("ENGINE", "SIGHUP: configuration reload is not supported yet; restart ftnetd");
+                    } else {
+                        clog::info("ENGINE", "signal {} received: stopping", si.ssi_signo);
+                        running = false;
+                    }
+                }
+            } else if (fd == dp_->control_wakeup_fd || fd == lsc_fd_) {
+                eventfd_t v;
+                eventfd_read(fd, &v);
+                if (fd == lsc_fd_) last_poll_ms_ = 0;  // re-read NIC link state now
+            } else if (link_watcher_ && fd == link_watcher_->fd()) {
+                link_watcher_->drain([&](const std::string& ifname, bool up) { on_link_event(ifname, up, now); });
+            } else {
+                mgmt_->on_event(fd, evs[i].events);
+            }
+        }
+        drain_control_ring(now);
+        if (now >= next_tick || last_poll_ms_ == 0) {
+            on_tick(now);
+            next_tick = now + kTickMs;
+        }
+        if (routes_dirty_) publish_routes();
+        reclaim_routes(false);
+    }
+    close(ep);
+}
+
+void Engine::on_tick(uint64_t now) {
+    if (neighbors_->tick(now)) routes_dirty_ = true;
+    send_hellos(now);
+    if (now - last_poll_ms_ >= kLinkPollMs) {
+        last_poll_ms_ = now;
+        for (size_t i = 0; i < ports_.size(); i++) {
+            if (i == adapter_index_) continue;
+            const PortHandle& h = ports_[i].handle;
+            if (h.link_source != LinkSource::Poll && h.link_source != LinkSource::LscInterrupt) continue;
+            rte_eth_link link{};
+            if (rte_eth_link_get_nowait(h.port_id, &link) == 0) refresh_link(i, link.link_status == RTE_ETH_LINK_UP, now);
+        }
+    }
+}
+
+void Engine::drain_control_ring(uint64_t now) {
+    void* objs[64];
+    unsigned n;
+    while ((n = rte_ring_sc_dequeue_burst(dp_->to_control, objs, 64, nullptr)) > 0) {
+        for (unsigned i = 0; i < n; i++) {
+            auto* m = static_cast<rte_mbuf*>(objs[i]);
+            uint16_t pi = m->port < RTE_MAX_ETHPORTS ? dp_->port_index_by_id[m->port] : kMaxPorts;
+            if (pi < ports_.size()) handle_control_frame(pi, m, now);
+            rte_pktmbuf_free(m);
+        }
+    }
+}
+
+void Engine::handle_control_frame(uint16_t pi, rte_mbuf* m, uint64_t now) {
+    const uint8_t* f = rte_pktmbuf_mtod(m, const uint8_t*);
+    const size_t len = m->data_len;
+    const RouteTable* rt = dp_->routes.load(std::memory_order_acquire);
+    RxResult c = classify_frame(f, static_cast<uint32_t>(len), *rt, pi, true, true);
+    if (c.kind == RxKind::Hello) {
+        handle_hello(pi, c, f, now);
+        return;
+    }
+    if (c.kind != RxKind::Control) return;
+    if (neighbors_->handle_frame(pi, f, len, now)) routes_dirty_ = true;
+    if (auto reply = build_echo_reply(f, len, ports_[pi].handle.mac)) send_frame(pi, *reply);
+}
+
+void Engine::handle_hello(uint16_t pi, const RxResult& c, const uint8_t* f, uint64_t now) {
+    uint16_t node = rte_be_to_cpu_16(c.hdr->src_node);
+    // The route it came over: the peer's route on this port and family.
+    const RouteDesc* via = nullptr;
+    for (auto& r : routes_)
+        if (r.peer_node == node && r.port_cfg == pi && r.family == c.family) via = &r;
+    const PeerConfig* peer = nullptr;
+    for (auto& p : cfg_.peers)
+        if (p.id == node) peer = &p;
+    if (!peer) return;
+    std::string pair = via ? fmt::format("{} <-> {} ({}, {})", via->local.str(), via->remote.str(),
+                                         cfg_.networks[via->network_cfg].name, family_name(via->family))
+                           : fmt::format("port {}", ports_[pi].spec.name);
+    auto out = endpoints_->on_hello(node, peer->name, f + c.payload_off, c.payload_len, pair, now);
+    if (out.changed) routes_dirty_ = true;
+    if (out.reply && via) {
+        wire::HelloPayload h = encode_hello(adapter_, endpoints_->wants_reply(node));
+        send_tunnel(*via, wire::MsgType::Hello, &h, sizeof h);
+    }
+}
+
+void Engine::send_hellos(uint64_t now) {
+    for (auto& p : cfg_.peers) {
+        if (!endpoints_->due(p.id, now)) continue;
+        wire::HelloPayload h = encode_hello(adapter_, endpoints_->wants_reply(p.id));
+        for (auto& r : routes_)
+            if (r.peer_node == p.id && route_is_up(r)) send_tunnel(r, wire::MsgType::Hello, &h, sizeof h);
+    }
+}
+
+void Engine::on_link_event(const std::string& ifname, bool up, uint64_t now) {
+    for (size_t i = 0; i < ports_.size(); i++) {
+        const PortHandle& h = ports_[i].handle;
+        if (h.link_source != LinkSource::KernelNetlink) continue;
+        if (ifname.empty()) {  // events were lost: ask again
+            refresh_link(i, netlink::link_is_up(h.kernel_iface).value_or(false), now);
+        } else if (h.kernel_iface == ifname) {
+            refresh_link(i, up, now);
+        }
+    }
+}
+
+void Engine::refresh_link(size_t i, bool up, uint64_t now) {
+    PortRuntime& p = ports_[i];
+    if (p.link_up == up) return;
+    p.link_up = up;
+    p.changed_ms = now;
+    set_port_usable(i);
+    clog::info("PORT", "port {} link {}", p.spec.name, up ? "up" : "down");
+    for (auto& r : routes_)
+        if (r.port_cfg == i)
+            clog::info("ROUTE", "{} is {}", route_title(cfg_, r), route_is_up(r) ? "up" : fmt::format("down ({})", route_down_reason(r)));
+    if (up) neighbors_->link_up(static_cast<uint16_t>(i), now);
+}
+
+void Engine::set_port_usable(size_t i) {
+    dp_->port_live[i].usable.store(ports_[i].link_up && ports_[i].admin_up, std::memory_order_relaxed);
+}
+
+void Engine::send_frame(uint16_t pi, const Frame& f) {
+    if (pi >= ports_.size() || pi == adapter_index_) return;
+    rte_mbuf* m = rte_pktmbuf_alloc(ctrl_pool_);
+    if (!m) {
+        ctrl_tx_dropped_++;
+        return;
+    }
+    char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(f.size()));
+    if (!p) {
+        rte_pktmbuf_free(m);
+        ctrl_tx_dropped_++;
+        return;
+    }
+    std::memcpy(p, f.data(), f.size());
+    m->port = ports_[pi].handle.port_id;
+    if (rte_ring_sp_enqueue(dp_->from_control[0], m) != 0) {
+        rte_pktmbuf_free(m);
+        ctrl_tx_dropped_++;
+    }
+}
+
+bool Engine::send_tunnel(const RouteDesc& r, wire::MsgType type, const void* payload, size_t len) {
+    auto mac = neighbors_->lookup(static_cast<uint16_t>(r.port_cfg), r.next_hop);
+    if (!mac) return false;
+    alignas(64) RouteEntry e{};
+    TemplateSpec s;
+    s.family = r.family;
+    s.src_mac = ports_[r.port_cfg].handle.mac;
+    s.dst_mac = *mac;
+    s.src_ip = r.local;
+    s.dst_ip = r.remote;
+    s.udp_port = cfg_.tunnel.udp_port;
+    s.dscp = cfg_.tunnel.dscp;
+    s.ttl = static_cast<uint8_t>(cfg_.tunnel.ttl);
+    s.src_node = cfg_.node.id;
+    s.dst_node = r.peer_node;
+    s.route_id = r.id;
+    build_encap_template(e, s);
+    e.tmpl[outer_l4_off(r.family) + 8 + 1] = static_cast<uint8_t>(type);
+    rte_mbuf* m = rte_pktmbuf_alloc(ctrl_pool_);
+    if (!m) {
+        ctrl_tx_dropped_++;
+        return false;
+    }
+    char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(len));
+    if (!p) {
+        rte_pktmbuf_free(m);
+        return false;
+    }
+    std::memcpy(p, payload, len);
+    if (!encap_frame(m, e, r.id, ++hello_seq_)) {
+        rte_pktmbuf_free(m);
+        return false;
+    }
+    m->port = ports_[r.port_cfg].handle.port_id;
+    if (rte_ring_sp_enqueue(dp_->from_control[0], m) != 0) {
+        rte_pktmbuf_free(m);
+        ctrl_tx_dropped_++;
+        return false;
+    }
+    return true;
+}
+
+}  // namespace ftnet

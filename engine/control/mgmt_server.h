@@ -1,0 +1,66 @@
+// The local management socket: a UNIX stream socket speaking one JSON
+// object per line each way ({"cmd": "...", "args": {...}} ->
+// {"ok": true, "result": ...} or {"ok": false, "error": "..."}).
+//
+// Access: the socket file is 0600 (root), or 0660 with group ownership when
+// management.socket_group is set; accepted peers are checked again with
+// SO_PEERCRED. A malformed or failing request gets an error reply and the
+// connection stays usable.
+//
+// Control thread only; non-blocking, driven by the control loop's epoll.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+
+namespace ftnet {
+
+// Thrown by command handlers for a bad request; becomes {"ok": false}.
+struct MgmtError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class MgmtServer {
+  public:
+    using Handler = std::function<nlohmann::json(const nlohmann::json& request)>;
+
+    static constexpr size_t kMaxLine = 64 * 1024;
+    static constexpr size_t kMaxClients = 32;
+
+    // Creates and listens; throws std::runtime_error (e.g. another daemon
+    // already serves the path).
+    MgmtServer(std::string path, const std::string& group, Handler handler);
+    ~MgmtServer();
+    MgmtServer(const MgmtServer&) = delete;
+    MgmtServer& operator=(const MgmtServer&) = delete;
+
+    void attach(int epoll_fd);
+    // Handles an epoll event if `fd` is ours; returns false otherwise.
+    bool on_event(int fd, uint32_t events);
+    const std::string& path() const { return path_; }
+
+    // One request line in, one reply line out (without the newline).
+    std::string handle_line(const std::string& line);
+
+  private:
+    struct Client {
+        std::string in;
+        std::string out;
+    };
+    void accept_clients();
+    void close_client(int fd);
+    void flush(int fd, Client& c);
+    void update_interest(int fd, const Client& c);
+
+    std::string path_;
+    Handler handler_;
+    int listen_fd_ = -1;
+    int epoll_fd_ = -1;
+    unsigned allowed_gid_ = ~0u;
+    std::map<int, Client> clients_;
+};
+
+}  // namespace ftnet

@@ -1,0 +1,49 @@
+// Stage for frames from ftnet0: which peer a frame is for, and which of its
+// routes carries it.
+//
+// Inline, worker-only. A route is usable when its next hop is resolved, its
+// port has link and is administratively up, and the route itself is up;
+// routes are stored best-first, so the first usable one wins and a route
+// going down moves the very next frame to the next best route.
+#pragma once
+
+#include <atomic>
+#include <cstring>
+
+#include "engine/common/dataplane.h"
+#include "engine/common/route_table.h"
+#include "engine/datapath/worker.h"
+
+namespace ftnet {
+
+inline bool route_usable(const Dataplane& dp, const RouteEntry& r) {
+    return r.resolved && dp.port_live[r.port_index].usable.load(std::memory_order_relaxed) &&
+           dp.route_live[r.route_id].up.load(std::memory_order_relaxed);
+}
+
+inline const RouteEntry* select_route(const Dataplane& dp, const PeerEntry& p) {
+    for (unsigned i = 0; i < p.n_routes; i++)
+        if (route_usable(dp, p.routes[i])) return &p.routes[i];
+    return nullptr;
+}
+
+// The peer whose ftnet0 has this unicast MAC, or nullptr. Frames of one flow
+// come in runs, so the previous answer is kept until the table changes.
+inline const PeerEntry* peer_by_adapter_mac(Worker& w, const uint8_t* mac) {
+    const RouteTable& rt = *w.rt;
+    if (w.cache_gen == rt.generation && std::memcmp(w.cache_mac, mac, 6) == 0) return w.cache_peer;
+    const PeerEntry* found = nullptr;
+    for (unsigned i = 0; i < rt.n_peers; i++) {
+        const PeerEntry& p = rt.peers[i];
+        if (p.adapter_known && std::memcmp(p.adapter_mac, mac, 6) == 0) {
+            found = &p;
+            break;
+        }
+    }
+    w.cache_gen = rt.generation;
+    std::memcpy(w.cache_mac, mac, 6);
+    w.cache_peer = found;
+    return found;
+}
+
+}  // namespace ftnet

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every dependency of ftnet with apt-get and builds it into build/.
+# Idempotent: a second run installs nothing and rebuilds only what changed.
+# Needs root (apt-get, and later network namespaces and DPDK).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+    # build
+    build-essential g++ meson ninja-build pkg-config git
+    # the product's core
+    libdpdk-dev dpdk-dev dpdk libnuma-dev libhyperscan-dev
+    libgtest-dev libgmock-dev libbenchmark-dev
+    # well-kept libraries instead of hand-written code
+    libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libssl-dev
+    # the lab and the integration tests: real clients, captures, faults
+    iproute2 iputils-ping iperf3 tcpdump tshark nftables procps python3
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup.sh: run as root (it installs packages with apt-get)" >&2
+    exit 1
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup.sh: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # tshark asks whether non-root users may capture; the answer does not matter here.
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+    for attempt in 1 2 3; do
+        if apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; then break; fi
+        [ "$attempt" = 3 ] && { echo "setup.sh: apt-get failed" >&2; exit 1; }
+        sleep 5
+    done
+fi
+
+if [ ! -f build/build.ninja ]; then
+    meson setup build --buildtype=release
+fi
+ninja -C build

@@ -1,0 +1,51 @@
+// ftnetctl's text rendering (engine/app/ftnetctl_render.h): the lines an
+// operator reads, from the daemon's JSON.
+#include "engine/app/ftnetctl_render.h"
+
+#include <gtest/gtest.h>
+
+namespace ftnet::ctl {
+namespace {
+
+using nlohmann::json;
+
+json route(const char* title, const char* state, const char* reason, bool in_use) {
+    return {{"title", title}, {"state", state}, {"reason", reason}, {"in_use", in_use}, {"peer", "node2"},
+            {"peer_id", 2}, {"rank", 1}, {"port", "cluster"}, {"next_hop", "fd00:2::2"},
+            {"next_hop_mac", "00:00:5e:00:53:22"}, {"tx_packets", 3}, {"tx_bytes", 4096},
+            {"rx_packets", 0}, {"rx_bytes", 0}};
+}
+
+TEST(Render, RoutesReadLikeTheClusterLog) {
+    json rs = json::array({route("Route between fd00:2::1 and fd00:2::2 (cluster, IPv6)", "up", "", true),
+                           route("Route between 198.18.2.1 and 198.18.2.2 (cluster, IPv4)", "down", "link down", false)});
+    std::string out = render("routes", rs);
+    EXPECT_NE(out.find("Route between fd00:2::1 and fd00:2::2 (cluster, IPv6) up, in use\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("Route between 198.18.2.1 and 198.18.2.2 (cluster, IPv4) down (link down)\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("tx 3 pkts (4.0 KiB)"), std::string::npos) << out;
+    EXPECT_EQ(render("routes", json::array()), "no routes\n");
+}
+
+TEST(Render, InterfacesLookLikeIpconfigAll) {
+    json j = {{"adapter",
+               {{"name", "ftnet0"}, {"description", "ftnet Failover Cluster Virtual Adapter"}, {"mac_windows", "02-00-5E-00-53-11"},
+                {"dhcp", false}, {"autoconfiguration", true}, {"link_local", "fe80::a9fe:1:1"}, {"apipa", "169.254.1.1"},
+                {"apipa_mask", "255.255.0.0"}, {"mtu", 1400}, {"mac_from_port", "public"},
+                {"endpoint_pairs", json::array({{{"local", "fd00:2::1"}, {"remote", "fd00:2::2"}, {"network", "cluster"},
+                                                 {"family", "IPv6"}, {"peer", "node2"}}})}}},
+              {"ports", json::array()}};
+    std::string out = render("interfaces", j);
+    EXPECT_NE(out.find("Ethernet adapter ftnet0:"), std::string::npos);
+    EXPECT_NE(out.find("Physical Address . . . . . . . . . : 02-00-5E-00-53-11"), std::string::npos) << out;
+    EXPECT_NE(out.find(": fe80::a9fe:1:1%ftnet0(Preferred)"), std::string::npos);
+    EXPECT_NE(out.find(": 169.254.1.1(Preferred)"), std::string::npos);
+    EXPECT_NE(out.find(": 255.255.0.0"), std::string::npos);
+    EXPECT_NE(out.find("fd00:2::1 <-> fd00:2::2 (cluster, IPv6, node2)"), std::string::npos);
+}
+
+TEST(Render, UnknownCommandsFallBackToJson) {
+    EXPECT_EQ(render("whatever", json{{"a", 1}}), "{\n  \"a\": 1\n}\n");
+}
+
+}  // namespace
+}  // namespace ftnet::ctl

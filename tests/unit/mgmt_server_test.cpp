@@ -1,0 +1,162 @@
+// The management socket (engine/control/mgmt_server.h) over a real UNIX
+// socket: replies, errors for bad requests, limits, and that the server
+// keeps serving after each.
+#include "engine/control/mgmt_server.h"
+
+#include <gtest/gtest.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <thread>
+
+namespace ftnet {
+namespace {
+
+using nlohmann::json;
+
+class MgmtServerTest : public testing::Test {
+  protected:
+    void SetUp() override {
+        path = "/tmp/ftnet-mgmt-test-" + std::to_string(getpid()) + ".sock";
+        server = std::make_unique<MgmtServer>(path, "", [this](const json& req) -> json {
+            calls++;
+            std::string cmd = req["cmd"];
+            if (cmd == "echo") return req.value("args", json::object());
+            if (cmd == "fail") throw MgmtError("this command always fails");
+            if (cmd == "big") return std::string(300000, 'x');
+            throw MgmtError("unknown command \"" + cmd + "\"");
+        });
+        ep = epoll_create1(0);
+        server->attach(ep);
+    }
+    void TearDown() override {
+        server.reset();
+        close(ep);
+        struct stat st;
+        EXPECT_NE(stat(path.c_str(), &st), 0) << "socket file removed on shutdown";
+    }
+
+    // Pumps the server's events until `done` or a timeout.
+    void pump(const std::function<bool()>& done) {
+        for (int i = 0; i < 500 && !done(); i++) {
+            epoll_event evs[8];
+            int n = epoll_wait(ep, evs, 8, 10);
+            for (int k = 0; k < n; k++) server->on_event(evs[k].data.fd, evs[k].events);
+        }
+    }
+
+    int connect_client() {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+        EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        return fd;
+    }
+
+    // Sends raw bytes and collects `lines` reply lines.
+    std::vector<std::string> exchange(int fd, const std::string& bytes, size_t lines) {
+        EXPECT_EQ(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+        std::string buf;
+        pump([&] {
+            char tmp[65536];
+            ssize_t n;
+            while ((n = recv(fd, tmp, sizeof tmp, 0)) > 0) buf.append(tmp, static_cast<size_t>(n));
+            return static_cast<size_t>(std::count(buf.begin(), buf.end(), '\n')) >= lines;
+        });
+        std::vector<std::string> out;
+        size_t pos = 0, nl;
+        while ((nl = buf.find('\n', pos)) != std::string::npos) {
+            out.push_back(buf.substr(pos, nl - pos));
+            pos = nl + 1;
+        }
+        return out;
+    }
+
+    std::string path;
+    std::unique_ptr<MgmtServer> server;
+    int ep = -1;
+    int calls = 0;
+};
+
+TEST_F(MgmtServerTest, AnswersAndSurvivesEveryKindOfBadRequest) {
+    int fd = connect_client();
+    pump([&] { return false; });
+    auto r = exchange(fd,
+                      "{\"cmd\":\"echo\",\"args\":{\"a\":1}}\n"
+                      "this is not json\n"
+                      "[1,2,3]\n"
+                      "{\"cmd\":42}\n"
+                      "{\"cmd\":\"fail\"}\n"
+                      "{\"cmd\":\"nope\"}\n"
+                      "\n"
+                      "{\"cmd\":\"echo\",\"args\":{\"b\":2}}\n",
+                      7);
+    ASSERT_EQ(r.size(), 7u);
+    EXPECT_EQ(json::parse(r[0]), json({{"ok", true}, {"result", {{"a", 1}}}}));
+    EXPECT_EQ(json::parse(r[1])["error"], "the request is not valid JSON");
+    EXPECT_EQ(json::parse(r[2])["error"], "a request is a JSON object with a string \"cmd\"");
+    EXPECT_FALSE(json::parse(r[3])["ok"]);
+    EXPECT_EQ(json::parse(r[4])["error"], "this command always fails");
+    EXPECT_EQ(json::parse(r[5])["error"], "unknown command \"nope\"");
+    EXPECT_EQ(json::parse(r[6]), json({{"ok", true}, {"result", {{"b", 2}}}})) << "still serving after errors";
+    close(fd);
+}
+
+TEST_F(MgmtServerTest, LargeRepliesArriveWhole) {
+    int fd = connect_client();
+    auto r = exchange(fd, "{\"cmd\":\"big\"}\n", 1);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(json::parse(r[0])["result"].get<std::string>().size(), 300000u);
+    close(fd);
+}
+
+TEST_F(MgmtServerTest, OverlongRequestIsRefusedAndTheServerCarriesOn) {
+    int fd = connect_client();
+    std::string huge(MgmtServer::kMaxLine + 10, 'a');
+    auto r = exchange(fd, huge, 1);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(json::parse(r[0])["error"], "request longer than 64 KiB");
+    close(fd);
+    int fd2 = connect_client();
+    r = exchange(fd2, "{\"cmd\":\"echo\"}\n", 1);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_TRUE(json::parse(r[0])["ok"]);
+    close(fd2);
+}
+
+TEST_F(MgmtServerTest, SocketIsPrivateToRootAndASecondServerIsRefused) {
+    struct stat st;
+    ASSERT_EQ(stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_THROW(MgmtServer(path, "", [](const json&) { return json(); }), std::runtime_error);
+    EXPECT_THROW(MgmtServer("/tmp/x.sock", "no-such-group-ftnet", [](const json&) { return json(); }), std::runtime_error);
+}
+
+TEST_F(MgmtServerTest, ClientsBeyondTheLimitAreTurnedAway) {
+    std::vector<int> fds;
+    for (size_t i = 0; i < MgmtServer::kMaxClients; i++) {
+        fds.push_back(connect_client());
+        pump([&] { return true; });  // let the server accept it
+        epoll_event evs[8];
+        int n = epoll_wait(ep, evs, 8, 10);
+        for (int k = 0; k < n; k++) server->on_event(evs[k].data.fd, evs[k].events);
+    }
+    int extra = connect_client();
+    std::string buf;
+    pump([&] {
+        char tmp[256];
+        ssize_t n = recv(extra, tmp, sizeof tmp, 0);
+        if (n > 0) buf.append(tmp, static_cast<size_t>(n));
+        return buf.find('\n') != std::string::npos;
+    });
+    EXPECT_EQ(json::parse(buf.substr(0, buf.find('\n')))["error"], "too many management clients");
+    for (int fd : fds) close(fd);
+    close(extra);
+}
+
+}  // namespace
+}  // namespace ftnet

@@ -1,0 +1,164 @@
+// Route planning and ranking (engine/control/route_plan.h).
+#include "engine/control/route_plan.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/config/config_loader.h"
+
+namespace ftnet {
+namespace {
+
+// node 1 with ports on three networks; peer 2 on all three, peer 3 on a
+// routed site (other subnets of the cluster network) reached via gateways.
+const char* kConfig = R"(
+[node]
+id = 1
+name = "n1"
+[[network]]
+name = "public"
+role = 3
+metric = 100
+subnets = ["198.18.1.0/24", "fd00:1::/64"]
+[[network]]
+name = "cluster"
+role = 1
+metric = 100
+subnets = ["198.18.2.0/24", "fd00:2::/64", "198.19.2.0/24", "fd00:12::/64"]
+[[network]]
+name = "backup"
+role = 1
+metric = 500
+subnets = ["198.18.3.0/24"]
+[[network]]
+name = "mgmt"
+role = 0
+subnets = ["198.18.9.0/24"]
+[[port]]
+name = "p-public"
+driver = "null"
+network = "public"
+ipv4 = "198.18.1.1/24"
+ipv6 = "fd00:1::1/64"
+[[port]]
+name = "p-cluster"
+driver = "null"
+network = "cluster"
+ipv4 = "198.18.2.1/24"
+ipv6 = "fd00:2::1/64"
+gateway4 = "198.18.2.254"
+[[port]]
+name = "p-backup"
+driver = "null"
+network = "backup"
+ipv4 = "198.18.3.1/24"
+[[port]]
+name = "p-mgmt"
+driver = "null"
+network = "mgmt"
+ipv4 = "198.18.9.1/24"
+[[peer]]
+id = 2
+name = "n2"
+  [[peer.endpoint]]
+  network = "public"
+  ipv4 = "198.18.1.2"
+  ipv6 = "fd00:1::2"
+  [[peer.endpoint]]
+  network = "cluster"
+  ipv4 = "198.18.2.2"
+  ipv6 = "fd00:2::2"
+  [[peer.endpoint]]
+  network = "backup"
+  ipv4 = "198.18.3.2"
+  [[peer.endpoint]]
+  network = "mgmt"
+  ipv4 = "198.18.9.2"
+[[peer]]
+id = 3
+name = "n3"
+  [[peer.endpoint]]
+  network = "cluster"
+  ipv4 = "198.19.2.3"
+  ipv6 = "fd00:12::3"
+)";
+
+Config load() {
+    auto r = load_config_string(kConfig, "test.toml");
+    for (auto& e : r.errors) ADD_FAILURE() << e.str();
+    return *r.config;
+}
+
+std::vector<std::string> titles(const Config& c, const std::vector<RouteDesc>& rs, uint16_t peer) {
+    std::vector<std::string> out;
+    for (auto& r : rs)
+        if (r.peer_node == peer) out.push_back(route_title(c, r));
+    return out;
+}
+
+TEST(RoutePlan, RanksByMetricThenRoleThenIpv6First) {
+    Config c = load();
+    RouteIdMap ids;
+    auto plan = plan_routes(c, ids);
+    // Equal metric 100: role 1 (cluster) before role 3 (public); IPv6
+    // before IPv4 on each; backup (metric 500) last; mgmt (role 0) never.
+    EXPECT_EQ(titles(c, plan.routes, 2), (std::vector<std::string>{
+                                             "Route between fd00:2::1 and fd00:2::2 (cluster, IPv6)",
+                                             "Route between 198.18.2.1 and 198.18.2.2 (cluster, IPv4)",
+                                             "Route between fd00:1::1 and fd00:1::2 (public, IPv6)",
+                                             "Route between 198.18.1.1 and 198.18.1.2 (public, IPv4)",
+                                             "Route between 198.18.3.1 and 198.18.3.2 (backup, IPv4)",
+                                         }));
+    for (auto& r : plan.routes)
+        if (r.peer_node == 2) EXPECT_EQ(r.rank, static_cast<unsigned>(&r - &plan.routes[0]));
+}
+
+TEST(RoutePlan, CrossSubnetRoutesNeedAGatewayOfTheirFamily) {
+    Config c = load();
+    RouteIdMap ids;
+    auto plan = plan_routes(c, ids);
+    auto t = titles(c, plan.routes, 3);
+    ASSERT_EQ(t.size(), 1u) << "IPv4 via gateway4; no IPv6 route without gateway6";
+    EXPECT_EQ(t[0], "Route between 198.18.2.1 and 198.19.2.3 (cluster, IPv4, via 198.18.2.254)");
+    const RouteDesc& r = plan.routes.back();
+    EXPECT_TRUE(r.cross_subnet);
+    EXPECT_EQ(r.next_hop.str(), "198.18.2.254");
+    ASSERT_EQ(plan.skipped.size(), 1u);
+    EXPECT_NE(plan.skipped[0].find("has no gateway6"), std::string::npos) << plan.skipped[0];
+}
+
+TEST(RoutePlan, SameSubnetRoutesPrecedeRoutedOnesAtEqualMetric) {
+    Config c = load();
+    c.ports[1].gateway6 = IpAddr::parse("fd00:2::fe");
+    c.peers[0].endpoints[1].ipv6 = IpAddr::parse("fd00:12::2");  // peer 2's cluster v6 now routed
+    RouteIdMap ids;
+    auto plan = plan_routes(c, ids);
+    auto t = titles(c, plan.routes, 2);
+    EXPECT_EQ(t[0], "Route between 198.18.2.1 and 198.18.2.2 (cluster, IPv4)");
+    // Role still ranks before routed-ness: the routed cluster path beats public.
+    EXPECT_EQ(t[1], "Route between fd00:2::1 and fd00:12::2 (cluster, IPv6, via fd00:2::fe)");
+    EXPECT_EQ(t[2], "Route between fd00:1::1 and fd00:1::2 (public, IPv6)");
+}
+
+TEST(RoutePlan, RouteIdsAreStableAcrossReplanning) {
+    Config c = load();
+    RouteIdMap ids;
+    auto first = plan_routes(c, ids);
+    std::swap(c.peers[0], c.peers[1]);  // order changes, ids must not
+    auto second = plan_routes(c, ids);
+    for (auto& a : first.routes)
+        for (auto& b : second.routes)
+            if (a.peer_node == b.peer_node && a.remote == b.remote && a.port_cfg == b.port_cfg) EXPECT_EQ(a.id, b.id);
+}
+
+TEST(RoutePlan, NoCommonNetworkMeansNoRoute) {
+    Config c = load();
+    c.peers[1].endpoints[0].network = "backup";
+    c.peers[1].endpoints[0].ipv6.reset();
+    c.peers[1].endpoints[0].ipv4 = IpAddr::parse("198.18.3.3");
+    c.ports[2].network = "public";  // nobody local on backup any more
+    RouteIdMap ids;
+    EXPECT_TRUE(titles(c, plan_routes(c, ids).routes, 3).empty());
+}
+
+}  // namespace
+}  // namespace ftnet

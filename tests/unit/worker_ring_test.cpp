@@ -1,0 +1,310 @@
+// A real worker poll loop (worker_poll_once) driven over net_ring ports:
+// two cluster ports and ftnet0, each a pair of rings the test fills and
+// drains. Checks route choice, failover to the next route, flooding, drops
+// and their counters, control-thread hand-offs, table swaps, and that no
+// mbuf leaks.
+
+#include <gtest/gtest.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ring.h>
+
+#include <memory>
+#include <set>
+
+#include "engine/common/dataplane.h"
+#include "engine/control/neighbor_wire.h"
+#include "engine/datapath/worker.h"
+#include "tests/unit/packet_fixtures.h"
+
+namespace ftnet::test {
+namespace {
+
+uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+
+struct RingPort {
+    rte_ring* rx = nullptr;  // the test enqueues what the port "receives"
+    rte_ring* tx = nullptr;  // what the worker sends ends up here
+    uint16_t port_id = 0;
+};
+
+class WorkerRingTest : public testing::Test {
+  protected:
+    void SetUp() override {
+        static int instance = 0;
+        instance++;
+        dp = std::make_unique<Dataplane>();
+        const char* names[] = {"cluster", "storage", "ftnet0"};
+        for (int i = 0; i < 3; i++) {
+            std::string base = "wrt" + std::to_string(instance) + names[i];
+            RingPort& p = ports[i];
+            p.rx = rte_ring_create((base + "rx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+            p.tx = rte_ring_create((base + "tx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+            ASSERT_TRUE(p.rx && p.tx);
+            int id = rte_eth_from_rings(base.c_str(), &p.rx, 1, &p.tx, 1, SOCKET_ID_ANY);
+            ASSERT_GE(id, 0);
+            p.port_id = static_cast<uint16_t>(id);
+            rte_eth_conf conf{};
+            ASSERT_EQ(rte_eth_dev_configure(p.port_id, 1, 1, &conf), 0);
+            ASSERT_EQ(rte_eth_rx_queue_setup(p.port_id, 0, 256, SOCKET_ID_ANY, nullptr, test_pool()), 0);
+            ASSERT_EQ(rte_eth_tx_queue_setup(p.port_id, 0, 256, SOCKET_ID_ANY, nullptr), 0);
+            ASSERT_EQ(rte_eth_dev_start(p.port_id), 0);
+            PortInfo& pi = dp->ports[i];
+            pi.port_id = p.port_id;
+            pi.role = i == kAdapterIndex ? PortRole::Adapter : PortRole::Physical;
+            pi.nb_rxq = pi.nb_txq = 1;
+            dp->port_index_by_id[p.port_id] = static_cast<uint16_t>(i);
+            dp->port_live[i].usable.store(true);
+        }
+        dp->n_ports = 3;
+        dp->adapter_index = kAdapterIndex;
+        dp->n_workers = 1;
+        std::string base = "wrt" + std::to_string(instance);
+        dp->to_control = rte_ring_create((base + "toctl").c_str(), 256, SOCKET_ID_ANY, RING_F_SC_DEQ);
+        dp->from_control[0] = rte_ring_create((base + "fromctl").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        counters = std::make_unique<WorkerCounters>();
+        dp->counters[0] = counters.get();
+        table = make_test_table();
+        dp->routes.store(table.get());
+
+        w = std::make_unique<Worker>();
+        w->dp = dp.get();
+        w->index = 0;
+        w->ctr = counters.get();
+        w->pool = test_pool();
+        w->cfg.burst = 32;
+        for (uint16_t i = 0; i < 3; i++) w->rxq[w->n_rxq++] = RxQueueRef{i, ports[i].port_id, 0, dp->ports[i].role};
+        pool_free_at_start = rte_mempool_avail_count(test_pool());
+    }
+
+    void TearDown() override {
+        for (auto& p : ports) {
+            drain(p.tx);
+            drain(p.rx);
+            rte_eth_dev_stop(p.port_id);
+            rte_eth_dev_close(p.port_id);
+            rte_ring_free(p.rx);
+            rte_ring_free(p.tx);
+        }
+        drain(dp->to_control);
+        drain(dp->from_control[0]);
+        rte_ring_free(dp->to_control);
+        rte_ring_free(dp->from_control[0]);
+        EXPECT_EQ(rte_mempool_avail_count(test_pool()), pool_free_at_start) << "mbufs leaked";
+    }
+
+    static void drain(rte_ring* r) {
+        void* m;
+        while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    }
+
+    void inject(int port, const Bytes& b) { ASSERT_EQ(rte_ring_enqueue(ports[port].rx, to_mbuf(test_pool(), b)), 0); }
+
+    std::vector<Bytes> take(rte_ring* r) {
+        std::vector<Bytes> out;
+        void* m;
+        while (rte_ring_dequeue(r, &m) == 0) {
+            out.push_back(to_bytes(static_cast<rte_mbuf*>(m)));
+            rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+        }
+        return out;
+    }
+    std::vector<Bytes> sent(int port) { return take(ports[port].tx); }
+
+    uint64_t drops(DropReason r) const { return counters->drops[static_cast<size_t>(r)].get(); }
+
+    // Sends one unicast frame to peer 2 from ftnet0 and returns the port and
+    // route id it left on (-1 if nothing left).
+    std::pair<int, int> route_taken() {
+        inject(kAdapterIndex, inner_frame(kPeer2AdapterMac, kLocalAdapterMac, 100));
+        worker_poll_once(*w);
+        for (int p = 0; p < 2; p++) {
+            auto out = sent(p);
+            if (!out.empty()) {
+                size_t l4 = out[0][12] == 0x86 ? 54 : 34;
+                return {p, be16(&out[0][l4 + 8 + 8])};
+            }
+        }
+        return {-1, -1};
+    }
+
+    RingPort ports[3];
+    std::unique_ptr<Dataplane> dp;
+    std::unique_ptr<WorkerCounters> counters;
+    std::unique_ptr<RouteTable> table;
+    std::unique_ptr<Worker> w;
+    unsigned pool_free_at_start = 0;
+};
+
+TEST_F(WorkerRingTest, FrameFromAdapterLeavesOnTheBestRouteEncapsulated) {
+    Bytes inner = inner_frame(kPeer2AdapterMac, kLocalAdapterMac, 200);
+    inject(kAdapterIndex, inner);
+    EXPECT_EQ(worker_poll_once(*w), 1u);
+    auto out = sent(0);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(sent(1).empty());
+    const Bytes& p = out[0];
+    EXPECT_EQ(be16(&p[12]), 0x86dd) << "IPv6 is preferred";
+    EXPECT_EQ(be16(&p[54 + 8 + 6]), 2) << "to node 2";
+    EXPECT_TRUE(std::equal(inner.begin(), inner.end(), p.end() - static_cast<long>(inner.size())));
+    EXPECT_EQ(counters->port[kAdapterIndex].rx_pkts.get(), 1u);
+    EXPECT_EQ(counters->port[0].tx_pkts.get(), 1u);
+    EXPECT_EQ(counters->port[0].tx_bytes.get(), p.size());
+    EXPECT_EQ(counters->route[0].tx_pkts.get(), 1u);
+}
+
+TEST_F(WorkerRingTest, NextFrameTakesTheNextRouteWhenOneGoesDown) {
+    EXPECT_EQ(route_taken(), std::make_pair(0, 0));
+    dp->route_live[0].up.store(false);  // cluster IPv6 down
+    EXPECT_EQ(route_taken(), std::make_pair(0, 1));
+    dp->port_live[0].usable.store(false);  // the whole cluster port down
+    EXPECT_EQ(route_taken(), std::make_pair(1, 2));
+    dp->route_live[2].up.store(false);
+    EXPECT_EQ(route_taken(), std::make_pair(1, 3));
+    dp->port_live[1].usable.store(false);
+    EXPECT_EQ(route_taken(), std::make_pair(-1, -1));
+    EXPECT_EQ(drops(DropReason::tx_no_route), 1u);
+    // Failback as soon as the better route is usable again.
+    dp->port_live[0].usable.store(true);
+    dp->route_live[0].up.store(true);
+    EXPECT_EQ(route_taken(), std::make_pair(0, 0));
+}
+
+TEST_F(WorkerRingTest, UnresolvedRoutesAreSkipped) {
+    table->peers[0].routes[0].resolved = false;
+    EXPECT_EQ(route_taken(), std::make_pair(0, 1));
+}
+
+TEST_F(WorkerRingTest, BroadcastAndUnknownUnicastReachEveryPeer) {
+    MacAddr bcast{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+    MacAddr unknown{{0x02, 0x99, 0x99, 0x99, 0x99, 0x99}};
+    for (const MacAddr& dst : {bcast, unknown}) {
+        inject(kAdapterIndex, inner_frame(dst, kLocalAdapterMac, 64));
+        worker_poll_once(*w);
+        auto out = sent(0);
+        ASSERT_EQ(out.size(), 2u) << "one copy per peer, both via the cluster port";
+        std::set<uint16_t> dst_nodes;
+        for (auto& p : out) dst_nodes.insert(be16(&p[54 + 8 + 6]));
+        EXPECT_EQ(dst_nodes, (std::set<uint16_t>{2, 3}));
+    }
+    EXPECT_EQ(counters->flooded.get(), 2u);
+    // A peer without a usable route is skipped; with none left, it is a drop.
+    dp->port_live[0].usable.store(false);
+    inject(kAdapterIndex, inner_frame(bcast, kLocalAdapterMac, 64));
+    worker_poll_once(*w);
+    EXPECT_EQ(sent(1).size(), 1u) << "only peer 2 has a route on storage";
+    dp->port_live[1].usable.store(false);
+    inject(kAdapterIndex, inner_frame(bcast, kLocalAdapterMac, 64));
+    worker_poll_once(*w);
+    EXPECT_EQ(drops(DropReason::tx_no_peer), 1u);
+}
+
+TEST_F(WorkerRingTest, BadFramesFromTheAdapterAreCountedDrops) {
+    inject(kAdapterIndex, Bytes(10, 0));
+    inject(kAdapterIndex, inner_frame(kPeer2AdapterMac, kLocalAdapterMac, 1400 + 14 + 1));
+    inject(kAdapterIndex, inner_frame(kPeer2AdapterMac, kLocalAdapterMac, 1400 + 14));
+    worker_poll_once(*w);
+    EXPECT_EQ(drops(DropReason::tx_runt), 1u);
+    EXPECT_EQ(drops(DropReason::tx_too_big), 1u);
+    EXPECT_EQ(sent(0).size(), 1u) << "a frame of exactly the MTU passes";
+}
+
+TEST_F(WorkerRingTest, TunnelPacketIsDeliveredIntoTheAdapter) {
+    for (Family f : {Family::V4, Family::V6}) {
+        Bytes inner = inner_frame(kLocalAdapterMac, kPeer2AdapterMac, 300);
+        inject(1, tunnel_packet(test_pool(), f, 1, inner));
+        worker_poll_once(*w);
+        auto out = sent(kAdapterIndex);
+        ASSERT_EQ(out.size(), 1u);
+        EXPECT_EQ(out[0], inner);
+    }
+    EXPECT_EQ(counters->port[1].rx_pkts.get(), 2u);
+    EXPECT_EQ(counters->port[kAdapterIndex].tx_pkts.get(), 2u);
+    EXPECT_EQ(counters->route[2].rx_pkts.get() + counters->route[3].rx_pkts.get(), 2u)
+        << "counted on peer 2's storage routes";
+}
+
+TEST_F(WorkerRingTest, ControlTrafficGoesToTheControlThreadAndBack) {
+    Frame arp = build_arp(1, MacAddr{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}, peer2_port_mac(0), peer_ip(2, 0, Family::V4),
+                          MacAddr{}, local_ip(0, Family::V4));
+    inject(0, arp);
+    inject(0, tunnel_packet(test_pool(), Family::V6, 0, inner_frame(kLocalAdapterMac, kPeer2AdapterMac, 100), wire::MsgType::Hello));
+    worker_poll_once(*w);
+    auto punted = take(dp->to_control);
+    ASSERT_EQ(punted.size(), 2u);
+    EXPECT_EQ(punted[0], arp);
+    EXPECT_EQ(counters->to_control.get(), 2u);
+
+    // What the control thread queues goes out on the port it names.
+    rte_mbuf* m = to_mbuf(test_pool(), arp);
+    m->port = ports[1].port_id;
+    ASSERT_EQ(rte_ring_enqueue(dp->from_control[0], m), 0);
+    worker_poll_once(*w);
+    auto out = sent(1);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0], arp);
+}
+
+TEST_F(WorkerRingTest, MalformedPacketsAreDroppedAndCountedByReason) {
+    Bytes good = tunnel_packet(test_pool(), Family::V6, 0, inner_frame(kLocalAdapterMac, kPeer2AdapterMac, 100));
+    Bytes bad_version = good;
+    bad_version[54 + 8] = 9;
+    fix_checksums(bad_version);
+    Bytes wrong_node = good;
+    wrong_node[54 + 8 + 7] = 5;
+    fix_checksums(wrong_node);
+    Bytes corrupted = good;
+    corrupted[90] ^= 0xff;
+    inject(0, bad_version);
+    inject(0, wrong_node);
+    inject(0, corrupted);
+    inject(0, Bytes(good.begin(), good.begin() + 20));
+    inject(0, good);
+    worker_poll_once(*w);
+    EXPECT_EQ(drops(DropReason::rx_bad_version), 1u);
+    EXPECT_EQ(drops(DropReason::rx_wrong_dst_node), 1u);
+    EXPECT_EQ(drops(DropReason::rx_bad_checksum), 1u);
+    EXPECT_EQ(drops(DropReason::rx_runt), 1u);
+    EXPECT_EQ(sent(kAdapterIndex).size(), 1u) << "the good packet behind them still goes through";
+}
+
+TEST_F(WorkerRingTest, ANewTableTakesEffectAtTheNextPoll) {
+    // Peer 2's ftnet0 changes MAC (it restarted on another NIC): until the
+    // new table is published a frame to the new MAC is flooded; after, it is
+    // unicast to peer 2 only.
+    MacAddr moved{{0x02, 0x00, 0x5e, 0x00, 0x53, 0x77}};
+    inject(kAdapterIndex, inner_frame(moved, kLocalAdapterMac, 64));
+    worker_poll_once(*w);
+    EXPECT_EQ(sent(0).size(), 2u);
+    auto next = make_test_table();
+    next->generation = 2;
+    std::memcpy(next->peers[0].adapter_mac, moved.b.data(), 6);
+    dp->routes.store(next.get());
+    inject(kAdapterIndex, inner_frame(moved, kLocalAdapterMac, 64));
+    worker_poll_once(*w);
+    auto out = sent(0);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(be16(&out[0][54 + 8 + 6]), 2);
+    dp->routes.store(table.get());
+}
+
+TEST_F(WorkerRingTest, SustainedTrafficBothWaysLosesNothingAndLeaksNothing) {
+    size_t delivered = 0, encapsulated = 0;
+    for (int round = 0; round < 200; round++) {
+        for (int i = 0; i < 20; i++) {
+            inject(kAdapterIndex, inner_frame(kPeer2AdapterMac, kLocalAdapterMac, 60 + static_cast<size_t>(i) * 60));
+            inject(0, tunnel_packet(test_pool(), i % 2 ? Family::V4 : Family::V6, 0,
+                                    inner_frame(kLocalAdapterMac, kPeer2AdapterMac, 60 + static_cast<size_t>(i) * 60)));
+        }
+        while (worker_poll_once(*w) > 0) {
+        }
+        encapsulated += sent(0).size();
+        delivered += sent(kAdapterIndex).size();
+    }
+    EXPECT_EQ(encapsulated, 4000u);
+    EXPECT_EQ(delivered, 4000u);
+    for (size_t d = 0; d < kNumDropReasons; d++) EXPECT_EQ(counters->drops[d].get(), 0u) << drop_reason_name(static_cast<DropReason>(d));
+}
+
+}  // namespace
+}  // namespace ftnet::test

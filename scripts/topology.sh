@@ -51,15 +51,25 @@ up() {
 }
 
 down() {
-    local p=$1 ns pid
+    local p=$1 ns pid pids=()
     for ns in n1 n2 probe sw; do
         ip netns list 2>/dev/null | grep -q "^$p-$ns\b" || continue
-        for pid in $(ip netns pids "$p-$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+        pids+=($(ip netns pids "$p-$ns" 2>/dev/null))
     done
-    sleep 0.2
+    # Ask politely first (ftnetd removes its socket and DPDK files), then insist.
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for _ in $(seq 30); do
+        local alive=0
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        [ $alive = 0 ] && break
+        sleep 0.1
+    done
+    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
     for ns in n1 n2 probe sw; do
         ip netns del "$p-$ns" 2>/dev/null || true
     done
+    # What a killed engine could not remove itself (tests name them after the prefix).
+    rm -rf /run/ftnet/"$p"-*.sock /var/run/dpdk/"$p"-*
 }
 
 sweep() {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <random>
 
 #include "drivers/mempool.h"
@@ -375,7 +376,12 @@ void Engine::shutdown() {
     if (signal_fd_ >= 0) close(signal_fd_);
     lsc_fd_ = signal_fd_ = -1;
     if (eal_ready_) {
+        // The runtime directory is named after our unique file prefix; DPDK
+        // leaves it behind, so remove it to not litter /var/run/dpdk.
+        std::string runtime_dir = rte_eal_get_runtime_dir();
         rte_eal_cleanup();
+        std::error_code ec;
+        if (!cfg_.eal.in_memory && !runtime_dir.empty()) std::filesystem::remove_all(runtime_dir, ec);
         clog::info("ENGINE", "ftnetd stopped");
     }
     eal_ready_ = false;

@@ -5,6 +5,7 @@
 #include <rte_errno.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,12 @@ class EalEnvironment : public testing::Environment {
         ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0)
             << "rte_eal_init: " << rte_strerror(rte_errno);
     }
-    void TearDown() override { rte_eal_cleanup(); }
+    void TearDown() override {
+        std::string dir = rte_eal_get_runtime_dir();
+        rte_eal_cleanup();
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
 };
 
 const auto* const kEnv = testing::AddGlobalTestEnvironment(new EalEnvironment);

@@ -1,0 +1,325 @@
+// The data plane end to end: two ftnetd nodes in network namespaces joined
+// by three networks (scripts/topology.sh), with real clients on ftnet0
+// (ping, a TCP transfer with a checksum), captures in the switch, a plain
+// kernel host probing the engine's own addresses, malformed traffic, and
+// management requests good and bad.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <array>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/lab_fixture.h"
+
+namespace ftnet::itest {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class Dataplane : public testing::Test {
+  protected:
+    void SetUp() override {
+        lab = std::make_unique<Lab>();
+        lab->start_node(1);
+        lab->start_node(2);
+        lab->wait_ready(1);
+        lab->wait_ready(2);
+    }
+    void TearDown() override { lab.reset(); }
+
+    CmdResult ping(int from, const std::string& to, int count = 3) {
+        return run(lab->node_ns(from), "ping -c " + std::to_string(count) + " -i 0.2 -W 2 " + to);
+    }
+
+    json route_in_use(int n) {
+        for (auto& r : lab->ctl(n, "routes"))
+            if (r["in_use"].get<bool>()) return r;
+        return json();
+    }
+
+    std::unique_ptr<Lab> lab;
+};
+
+TEST_F(Dataplane, PingAcrossFtnet0BothWaysIpv4AndIpv6) {
+    for (auto [from, to] : {std::pair{1, "169.254.1.2"}, {2, "169.254.1.1"}, {1, "fe80::a9fe:1:2%ftnet0"}, {2, "fe80::a9fe:1:1%ftnet0"}}) {
+        CmdResult r = ping(from, to);
+        EXPECT_TRUE(r.ok()) << "node" << from << " -> " << to << ":\n" << r.out;
+        EXPECT_NE(r.out.find("3 received"), std::string::npos) << r.out;
+    }
+}
+
+TEST_F(Dataplane, TcpTransferOf64MiBArrivesIntactBothWays) {
+    struct Dir {
+        int from, to;
+        std::string addr, size;
+    };
+    for (const Dir& d : {Dir{1, 2, "169.254.1.2", "64M"}, Dir{2, 1, "fe80::a9fe:1:1%ftnet0", "16M"}}) {
+        std::string out = lab->dir() + "/recv.out";
+        BgProcess recv(lab->node_ns(d.to), build_root() + "/ftnet-xfer recv 5001", out);
+        ASSERT_TRUE(eventually([&] { return recv.output().find("listening") != std::string::npos; }, 5s));
+        CmdResult send = run(lab->node_ns(d.from), build_root() + "/ftnet-xfer send " + d.addr + " 5001 " + d.size + " 3");
+        ASSERT_TRUE(send.ok()) << send.out;
+        ASSERT_EQ(recv.wait(60s), 0) << recv.output();
+        std::smatch ms, mr;
+        std::string so = send.out, ro = recv.output();
+        ASSERT_TRUE(std::regex_search(so, ms, std::regex("sent (\\d+) ([0-9a-f]{64})"))) << so;
+        ASSERT_TRUE(std::regex_search(ro, mr, std::regex("received (\\d+) ([0-9a-f]{64})"))) << ro;
+        EXPECT_EQ(ms[1], mr[1]) << "byte count";
+        EXPECT_EQ(ms[2], mr[2]) << "SHA-256 of what was sent and what arrived";
+        EXPECT_GE(std::stoull(mr[1]), 16ull << 20);
+    }
+    EXPECT_EQ(lab->counter(1, "rx-bad-checksum"), 0u);
+    EXPECT_EQ(lab->counter(2, "rx-bad-checksum"), 0u);
+}
+
+// Captures on node1's three switch ports: DATA travels only on the best
+// network (cluster, IPv6 outer header); HELLOs show every route works.
+TEST_F(Dataplane, CaptureShowsTheTunnelOnTheBestNetworkOnly) {
+    const std::array<std::string, 3> nets = {"public", "cluster", "storage"};
+    std::map<std::string, BgProcess> caps;
+    for (auto& net : nets) {
+        std::string pcap = lab->dir() + "/" + net + ".pcap";
+        caps.emplace(net, BgProcess(lab->ns("sw"), "tcpdump -Z root -U -n -i n1-" + net + " -w " + pcap + " udp port 3343",
+                                    lab->dir() + "/tcpdump-" + net + ".out"));
+    }
+    for (auto& [net, c] : caps)
+        ASSERT_TRUE(eventually([&] { return c.output().find("listening on") != std::string::npos; }, 5s)) << c.output();
+    // Restart node2 so that fresh HELLOs cross every route during the capture.
+    lab->daemon(2).stop(SIGTERM);
+    lab->start_node(2);
+    lab->wait_ready(2);
+    lab->wait_ready(1);
+    ASSERT_TRUE(ping(1, "169.254.1.2", 20).ok());
+    std::this_thread::sleep_for(300ms);
+    for (auto& [net, c] : caps) c.stop(SIGINT);
+
+    for (auto& net : nets) {
+        size_t data = 0, hello = 0, data_v4 = 0;
+        for (auto& f : read_pcap(lab->dir() + "/" + net + ".pcap")) {
+            bool v6 = f.size() > 14 && f[12] == 0x86 && f[13] == 0xdd;
+            size_t ftnet = v6 ? 14 + 40 + 8 : 14 + 20 + 8;
+            if (f.size() < ftnet + 16 || f[ftnet] != 1) continue;
+            if (f[ftnet + 1] == 1) {
+                data++;
+                data_v4 += !v6;
+            }
+            if (f[ftnet + 1] == 2) hello++;
+        }
+        if (net == "cluster") {
+            EXPECT_GE(data, 40u) << "20 pings and 20 replies on the best network";
+            EXPECT_EQ(data_v4, 0u) << "IPv6 is preferred over IPv4";
+        } else {
+            EXPECT_EQ(data, 0u) << "no tunnelled data on " << net;
+        }
+        EXPECT_GE(hello, 1u) << "endpoint exchange seen on " << net;
+    }
+    json r = route_in_use(1);
+    EXPECT_EQ(r["network"], "cluster");
+    EXPECT_EQ(r["family"], "IPv6");
+}
+
+TEST_F(Dataplane, APlainHostResolvesAndPingsTheEnginesOwnAddresses) {
+    const std::string probe = lab->ns("probe");
+    for (int net = 1; net <= 3; net++) {
+        for (int node = 1; node <= 2; node++) {
+            std::string v4 = "198.18." + std::to_string(net) + "." + std::to_string(node);
+            std::string v6 = "fd00:" + std::to_string(net) + "::" + std::to_string(node);
+            CmdResult a = run(probe, "ping -c 2 -i 0.2 -W 2 " + v4);
+            EXPECT_TRUE(a.ok()) << v4 << ":\n" << a.out;
+            CmdResult b = run(probe, "ping -c 2 -i 0.2 -W 2 " + v6);
+            EXPECT_TRUE(b.ok()) << v6 << ":\n" << b.out;
+        }
+    }
+    CmdResult neigh = run(probe, "ip neigh show");
+    // ARP and ND answered with each port's own MAC.
+    EXPECT_NE(neigh.out.find("198.18.2.1 dev cluster lladdr 00:00:5e:00:53:12"), std::string::npos) << neigh.out;
+    EXPECT_NE(neigh.out.find("fd00:2::1 dev cluster lladdr 00:00:5e:00:53:12"), std::string::npos) << neigh.out;
+    EXPECT_NE(neigh.out.find("198.18.3.2 dev storage lladdr 00:00:5e:00:53:23"), std::string::npos) << neigh.out;
+    // An address the engine does not own gets no answer.
+    EXPECT_FALSE(run(probe, "ping -c 1 -W 1 198.18.2.77").ok());
+}
+
+TEST_F(Dataplane, VirtualAdapterIdentityIsDerivedAndStableAcrossRestarts) {
+    // Without the interface index, which the kernel assigns anew.
+    auto kernel_view = [&](int n) {
+        return std::regex_replace(run(lab->node_ns(n), "ip -o addr show dev ftnet0; ip -o link show dev ftnet0").out,
+                                  std::regex("(^|\n)\\d+: "), "$1");
+    };
+    std::string before = kernel_view(1);
+    EXPECT_NE(before.find("inet 169.254.1.1/16"), std::string::npos) << before;
+    EXPECT_NE(before.find("inet6 fe80::a9fe:1:1/64"), std::string::npos) << before;
+    EXPECT_NE(before.find("link/ether 02:00:5e:00:53:11"), std::string::npos) << "MAC of the first port, local bit set:\n" << before;
+    EXPECT_NE(before.find("mtu 1400"), std::string::npos) << before;
+    EXPECT_EQ(std::count(before.begin(), before.end(), '\n'), 3) << "no kernel-generated extra addresses:\n" << before;
+    json ifs = lab->ctl(1, "interfaces");
+    EXPECT_EQ(ifs["adapter"]["mac"], "02:00:5e:00:53:11");
+    EXPECT_EQ(ifs["adapter"]["apipa"], "169.254.1.1");
+    EXPECT_EQ(ifs["adapter"]["link_local"], "fe80::a9fe:1:1");
+    EXPECT_EQ(ifs["adapter"]["endpoint_pairs"].size(), 6u);
+
+    // Clean shutdown: exit 0, ftnet0 and the socket gone, the log says so.
+    EXPECT_EQ(lab->daemon(1).stop(SIGTERM), 0);
+    EXPECT_FALSE(run(lab->node_ns(1), "ip link show dev ftnet0").ok());
+    EXPECT_FALSE(std::filesystem::exists(lab->socket(1)));
+    EXPECT_NE(lab->node_log(1).find("ftnetd stopped"), std::string::npos);
+
+    lab->start_node(1);
+    lab->wait_ready(1);
+    EXPECT_EQ(kernel_view(1), before) << "same MAC, addresses and MTU after a restart";
+    ASSERT_TRUE(eventually([&] { return ping(2, "169.254.1.1", 1).ok(); }, 10s)) << "the peer relearns the restarted node";
+}
+
+// A frame the test builds by hand: IPv4 + UDP (checksum 0) + ftnet header.
+std::vector<uint8_t> tunnel_frame(uint8_t version, uint8_t type, uint16_t src, uint16_t dst, uint16_t payload_len,
+                                  size_t real_payload, uint16_t udp_port = 3343) {
+    std::vector<uint8_t> f = {0x00, 0x00, 0x5e, 0x00, 0x53, 0x12, 0x02, 0x00, 0x00, 0x00, 0x00, 0x99, 0x08, 0x00};
+    size_t udp_len = 8 + 16 + real_payload, tot = 20 + udp_len;
+    uint8_t ip[20] = {0x45, 0, uint8_t(tot >> 8), uint8_t(tot), 0, 0, 0x40, 0, 64, 17, 0, 0, 198, 18, 2, 99, 198, 18, 2, 1};
+    uint32_t sum = 0;
+    for (int i = 0; i < 20; i += 2) sum += uint32_t(ip[i]) << 8 | ip[i + 1];
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    ip[10] = uint8_t(~sum >> 8);
+    ip[11] = uint8_t(~sum);
+    f.insert(f.end(), ip, ip + 20);
+    uint8_t udp[8] = {0xc0, 0x01, uint8_t(udp_port >> 8), uint8_t(udp_port), uint8_t(udp_len >> 8), uint8_t(udp_len), 0, 0};
+    f.insert(f.end(), udp, udp + 8);
+    uint8_t h[16] = {version, type, 0, 0, uint8_t(src >> 8), uint8_t(src), uint8_t(dst >> 8), uint8_t(dst), 0, 1,
+                     uint8_t(payload_len >> 8), uint8_t(payload_len), 0, 0, 0, 1};
+    f.insert(f.end(), h, h + 16);
+    f.resize(f.size() + real_payload, 0x42);
+    return f;
+}
+
+TEST_F(Dataplane, MalformedTrafficIsDroppedCountedAndHarmless) {
+    struct Bad {
+        const char* counter;
+        std::vector<uint8_t> frame;
+    };
+    std::vector<Bad> bad = {
+        {"rx-bad-version", tunnel_frame(7, 1, 2, 1, 64, 64)},
+        {"rx-bad-type", tunnel_frame(1, 42, 2, 1, 64, 64)},
+        {"rx-wrong-dst-node", tunnel_frame(1, 1, 2, 9, 64, 64)},
+        {"rx-unknown-src-node", tunnel_frame(1, 1, 77, 1, 64, 64)},
+        {"rx-bad-length", tunnel_frame(1, 1, 2, 1, 900, 64)},
+        {"rx-inner-runt", tunnel_frame(1, 1, 2, 1, 8, 8)},
+        {"rx-unknown-ethertype", {0x00, 0x00, 0x5e, 0x00, 0x53, 0x12, 0x02, 0, 0, 0, 0, 0x99, 0x12, 0x34, 1, 2, 3, 4}},
+    };
+    std::map<std::string, uint64_t> before;
+    for (auto& b : bad) before[b.counter] = lab->counter(1, b.counter);
+    std::vector<std::vector<uint8_t>> frames;
+    for (int i = 0; i < 10; i++)
+        for (auto& b : bad) frames.push_back(b.frame);
+    send_raw_frames(lab->ns("probe"), "cluster", frames);
+    for (auto& b : bad) {
+        const std::string name = b.counter;
+        EXPECT_TRUE(eventually([&] { return lab->counter(1, name) >= before[name] + 10; }, 5s))
+            << name << " went from " << before[name] << " to " << lab->counter(1, name);
+    }
+    EXPECT_TRUE(lab->daemon(1).running());
+    EXPECT_TRUE(ping(1, "169.254.1.2").ok()) << "traffic still flows";
+}
+
+TEST_F(Dataplane, BadManagementRequestsGetErrorsAndTheDaemonCarriesOn) {
+    const std::string ctl = build_root() + "/ftnetctl -s " + lab->socket(1);
+    CmdResult r = run("", ctl + " request 'this is not json'");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.out.find("not valid JSON"), std::string::npos) << r.out;
+    r = run("", ctl + " request '{\"cmd\":\"no-such-command\"}'");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.out.find("unknown command"), std::string::npos) << r.out;
+    r = run("", ctl + " link no-such-port down");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.out.find("no cluster port named \"no-such-port\""), std::string::npos) << r.out;
+    r = run("", ctl + " log -n 0");
+    EXPECT_EQ(r.status, 1) << r.out;
+    r = run("", build_root() + "/ftnetctl -s /run/ftnet/does-not-exist.sock status");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.out.find("is ftnetd running?"), std::string::npos) << r.out;
+    r = run("", ctl + " status");
+    EXPECT_TRUE(r.ok()) << r.out;
+    EXPECT_NE(r.out.find("routes    6 up of 6"), std::string::npos) << r.out;
+    r = run("", ctl + " -o json routes");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(json::parse(r.out).size(), 6u);
+    r = run("", ctl + " routes");
+    EXPECT_NE(r.out.find("Route between fd00:2::1 and fd00:2::2 (cluster, IPv6) up, in use"), std::string::npos) << r.out;
+}
+
+// Node 1's own view only: its frames move to the next route at once. (Node
+// 2 cannot see node 1's link; noticing that is the heartbeats' job.)
+TEST_F(Dataplane, LinkLossOrAdminDownMovesTrafficToTheNextRouteAndBack) {
+    ASSERT_EQ(route_in_use(1)["network"], "cluster");
+    auto rx_on_node2 = [&](const std::string& title) {
+        for (auto& r : lab->ctl(2, "routes"))
+            if (r["title"] == title) return r["rx_packets"].get<uint64_t>();
+        return uint64_t{0};
+    };
+    const std::string storage6 = "Route between fd00:3::2 and fd00:3::1 (storage, IPv6)";
+    ASSERT_TRUE(run(lab->node_ns(1), "ip link set cluster down").ok());
+    EXPECT_TRUE(eventually([&] { return route_in_use(1)["title"] == "Route between fd00:3::1 and fd00:3::2 (storage, IPv6)"; }, 2s))
+        << route_in_use(1).dump();
+    for (auto& r : lab->ctl(1, "routes"))
+        if (r["network"] == "cluster") EXPECT_EQ(r["reason"], "link down");
+    uint64_t before = rx_on_node2(storage6);
+    ping(1, "169.254.1.2", 3);
+    EXPECT_GE(rx_on_node2(storage6), before + 3) << "node 1's frames now reach node 2 over storage";
+    ASSERT_TRUE(run(lab->node_ns(1), "ip link set cluster up").ok());
+    EXPECT_TRUE(eventually([&] { return route_in_use(1)["network"] == "cluster"; }, 2s));
+    // ftnet0's own ARP entry for the peer may have failed meanwhile (the
+    // peer kept answering over the dead link): give the kernel time to retry.
+    EXPECT_TRUE(eventually([&] { return ping(1, "169.254.1.2", 1).ok(); }, 10s));
+
+    lab->ctl(1, "link", {{"port", "cluster"}, {"state", "down"}});
+    EXPECT_EQ(route_in_use(1)["network"], "storage") << "an operator's link down takes effect at once";
+    before = rx_on_node2(storage6);
+    ping(1, "169.254.1.2", 3);
+    EXPECT_GE(rx_on_node2(storage6), before + 3);
+    lab->ctl(1, "link", {{"port", "cluster"}, {"state", "up"}});
+    EXPECT_EQ(route_in_use(1)["network"], "cluster");
+    EXPECT_TRUE(eventually([&] { return ping(1, "169.254.1.2", 1).ok(); }, 10s));
+    std::string log = lab->node_log(1);
+    EXPECT_NE(log.find("port cluster link down"), std::string::npos);
+    EXPECT_NE(log.find("set administratively down by the operator"), std::string::npos);
+}
+
+TEST_F(Dataplane, ASecondEngineForTheSameNodeIsRefusedCleanly) {
+    CmdResult r = run(lab->node_ns(1), build_root() + "/ftnetd --config " + lab->config_path(1));
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("start-up failed"), std::string::npos) << r.out;
+    EXPECT_TRUE(lab->daemon(1).running());
+    EXPECT_TRUE(ping(1, "169.254.1.2").ok());
+}
+
+TEST(Config, InvalidFileIsRefusedWithKeyLineAndReasonAndNothingStarts) {
+    std::string path = "/tmp/ftnet-bad-" + std::to_string(getpid()) + ".toml";
+    std::string cfg;
+    {
+        std::ifstream in(source_root() + "/config/lab/node1.toml");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        cfg = ss.str();
+    }
+    cfg.replace(cfg.find("udp_port = 3343"), 15, "udp_port = 70000");
+    cfg.replace(cfg.find("ipv4 = \"198.18.2.1/24\""), 22, "ipv4 = \"198.18.9.1/24\"");
+    std::ofstream(path) << cfg;
+    CmdResult r = run("", build_root() + "/ftnetd --check-config " + path);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.out.find("tunnel.udp_port: value 70000 is out of range (allowed 1..65535)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("port[1].ipv4: 198.18.9.1 is not inside any subnet of network \"cluster\""), std::string::npos) << r.out;
+    EXPECT_TRUE(std::regex_search(r.out, std::regex(":\\d+: tunnel.udp_port"))) << "line number:\n" << r.out;
+    r = run("", build_root() + "/ftnetd --config " + path);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.out.find("nothing was started"), std::string::npos) << r.out;
+    r = run("", build_root() + "/ftnetd --check-config " + source_root() + "/config/lab/node2.toml");
+    EXPECT_TRUE(r.ok()) << r.out;
+    std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace ftnet::itest

@@ -1,0 +1,115 @@
+// Integration-test harness: a lab topology of network namespaces
+// (scripts/topology.sh) with real ftnetd processes on two nodes, a plain
+// kernel host ("probe") on every network, and a switch namespace for fault
+// injection.
+//
+// Every run gets unique names (ftt-<pid>-<n>: namespaces, DPDK file
+// prefixes, sockets, logs), so a leftover of a crashed run never breaks the
+// next. Everything is removed when the Lab is destroyed (test passed or
+// failed) and, through a watchdog process and PR_SET_PDEATHSIG on every
+// daemon, also when the test process is killed with SIGKILL.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace ftnet::itest {
+
+struct CmdResult {
+    int status = -1;  // exit status, or -1 if it did not exit normally
+    std::string out;  // stdout and stderr
+    bool ok() const { return status == 0; }
+};
+
+// Runs a shell command (in a namespace when ns is not empty); waits.
+CmdResult run(const std::string& ns, const std::string& cmd);
+
+// A background process in a namespace, killed (SIGKILL) when destroyed.
+class BgProcess {
+  public:
+    BgProcess() = default;
+    BgProcess(const std::string& ns, const std::string& cmd, const std::string& log_path);
+    BgProcess(BgProcess&& o) noexcept;
+    BgProcess& operator=(BgProcess&& o) noexcept;
+    ~BgProcess();
+    pid_t pid() const { return pid_; }
+    bool running();
+    // Sends sig and waits up to `timeout` for the exit; returns the exit
+    // status (or 128+signal), -1 on timeout.
+    int stop(int sig, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    int wait(std::chrono::milliseconds timeout);
+    std::string output() const;
+
+  private:
+    pid_t pid_ = -1;
+    int status_ = -1;
+    std::string log_;
+};
+
+struct NodeOptions {
+    // Text replacements applied to config/lab/nodeN.toml (after the
+    // run-specific names), and TOML appended at the end.
+    std::vector<std::pair<std::string, std::string>> replace;
+    std::string append;
+};
+
+class Lab {
+  public:
+    Lab();
+    ~Lab();
+    Lab(const Lab&) = delete;
+    Lab& operator=(const Lab&) = delete;
+
+    const std::string& prefix() const { return prefix_; }
+    std::string ns(const std::string& which) const { return prefix_ + "-" + which; }  // n1, n2, sw, probe
+    std::string node_ns(int n) const { return ns("n" + std::to_string(n)); }
+    std::string socket(int n) const;
+    std::string config_path(int n) const;
+    std::string dir() const { return dir_; }
+
+    // Writes node n's config and starts its ftnetd.
+    void start_node(int n, const NodeOptions& o = {});
+    BgProcess& daemon(int n) { return daemons_.at(n); }
+    // Waits until node n knows every peer's adapter (endpoint exchange done).
+    void wait_ready(int n, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+    // One management request over node n's socket; throws on transport errors.
+    nlohmann::json request(int n, const nlohmann::json& req);
+    // request({"cmd": cmd}) and returns "result"; fails the test on an error reply.
+    nlohmann::json ctl(int n, const std::string& cmd, const nlohmann::json& args = nlohmann::json::object());
+    // A counter from `counters`: a drop reason name, or "port:NAME:rx_packets".
+    uint64_t counter(int n, const std::string& name);
+
+    std::string node_log(int n) const;
+
+  private:
+    std::string prefix_;
+    std::string dir_;
+    std::map<int, BgProcess> daemons_;
+    pid_t watchdog_ = -1;
+    int watchdog_pipe_ = -1;
+};
+
+// Paths of the build and source trees (from meson's test environment).
+std::string source_root();
+std::string build_root();
+
+// Polls cond every 20 ms until it holds or timeout; returns whether it held.
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout);
+
+// Runs fn in a child process that joined namespace `ns`; returns its exit status.
+int in_netns(const std::string& ns, const std::function<int()>& fn);
+
+// Sends raw Ethernet frames out of `iface` in namespace `ns`.
+void send_raw_frames(const std::string& ns, const std::string& iface, const std::vector<std::vector<uint8_t>>& frames);
+
+// Minimal pcap reader for captures taken with tcpdump -w.
+std::vector<std::vector<uint8_t>> read_pcap(const std::string& path);
+
+}  // namespace ftnet::itest

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <set>
+#include <sstream>
 #include <toml++/toml.h>
 
 #include "engine/common/adapter_identity.h"
@@ -44,7 +45,7 @@ std::optional<std::vector<unsigned>> parse_lcore_list(std::string_view s) {
     // (the lcore ids), strip one level of parentheses, then read "A" or "A-B"
     // items separated by commas.
     std::vector<unsigned> out;
-    auto read_ids = [&](std::string_view ids) -> bool {
+    auto read_ids = [](std::string_view ids, std::vector<unsigned>& out) -> bool {
         if (!ids.empty() && ids.front() == '(') {
             if (ids.back() != ')') return false;
             ids = ids.substr(1, ids.size() - 2);
@@ -80,8 +81,13 @@ std::optional<std::vector<unsigned>> parse_lcore_list(std::string_view s) {
         if (depth < 0) return std::nullopt;
         if (i == s.size() || (s[i] == ',' && depth == 0)) {
             auto item = s.substr(start, i - start);
+            // "lcores@cpus": the cpu set is not returned, but must be readable
+            // too, or EAL would refuse the list only at start-up.
             auto at = item.find('@');
-            if (!read_ids(item.substr(0, at))) return std::nullopt;
+            std::vector<unsigned> cpus;
+            if (!read_ids(item.substr(0, at), out) ||
+                (at != std::string_view::npos && !read_ids(item.substr(at + 1), cpus)))
+                return std::nullopt;
             start = i + 1;
         }
     }
@@ -109,6 +115,28 @@ class Reader {
         errors_.push_back({source_, line, key, std::move(msg)});
     }
 
+    // A value as written, for messages about its type; strings in double
+    // quotes like every other message.
+    static std::string shown(const toml::node& n) {
+        if (n.is_table()) return "a table";
+        if (n.is_array()) return "an array";
+        if (n.is_string()) return fmt::format("\"{}\"", *n.value<std::string>());
+        std::ostringstream s;
+        n.visit([&](auto& v) {
+            if constexpr (toml::is_value<decltype(v)>) s << v;
+        });
+        return s.str();
+    }
+
+    // An optional top-level section such as [eal]: null when absent, and an
+    // error (not silence) when the key holds something other than a table.
+    const toml::table* section(const toml::table& root, std::string_view key) {
+        const toml::node* n = root.get(key);
+        if (n && !n->is_table())
+            error(n, std::string(key), fmt::format("{} must be a table [{}]", shown(*n), key));
+        return n ? n->as_table() : nullptr;
+    }
+
     static std::string join(const std::string& path, std::string_view key) {
         return path.empty() ? std::string(key) : path + "." + std::string(key);
     }
@@ -133,7 +161,7 @@ class Reader {
         }
         auto v = n->value<int64_t>();
         if (!n->is_integer() || !v) {
-            error(n, k, fmt::format("must be an integer in {}..{}", lo, hi));
+            error(n, k, fmt::format("{} is not an integer (allowed {}..{})", shown(*n), lo, hi));
             return;
         }
         if (*v < lo || *v > hi) {
@@ -147,7 +175,7 @@ class Reader {
         const toml::node* n = t.get(key);
         if (!n) return;
         if (!n->is_boolean()) {
-            error(n, join(path, key), "must be true or false");
+            error(n, join(path, key), fmt::format("{} is not true or false", shown(*n)));
             return;
         }
         out = *n->value<bool>();
@@ -162,7 +190,7 @@ class Reader {
             return false;
         }
         if (!n->is_string()) {
-            error(n, k, "must be a string");
+            error(n, k, fmt::format("{} is not a string", shown(*n)));
             return false;
         }
         std::string v = *n->value<std::string>();
@@ -181,14 +209,15 @@ class Reader {
         if (!n) return;
         const toml::array* a = n->as_array();
         if (!a) {
-            error(n, join(path, key), "must be an array of strings");
+            error(n, join(path, key), fmt::format("{} is not an array of strings", shown(*n)));
             return;
         }
         out.clear();
         for (size_t i = 0; i < a->size(); i++) {
             const toml::node* e = a->get(i);
             if (!e->is_string()) {
-                error(e, fmt::format("{}[{}]", join(path, key), i), "must be a string");
+                error(e, fmt::format("{}[{}]", join(path, key), i),
+                      fmt::format("{} is not a string", shown(*e)));
                 continue;
             }
             out.push_back(*e->value<std::string>());
@@ -207,9 +236,12 @@ class Reader {
     }
 
     // Arrays of tables ([[port]]); also accepts a single [port] table.
-    std::vector<const toml::table*> tables(const toml::table& root, std::string_view key) {
+    // path is the parent's key ("peer[0]"), empty at the top level.
+    std::vector<const toml::table*> tables(const toml::table& parent, const std::string& path,
+                                           std::string_view key) {
         std::vector<const toml::table*> out;
-        const toml::node* n = root.get(key);
+        const toml::node* n = parent.get(key);
+        std::string k = join(path, key);
         if (!n) return out;
         if (auto* tb = n->as_table()) {
             out.push_back(tb);
@@ -218,10 +250,11 @@ class Reader {
                 if (auto* e = a->get(i)->as_table())
                     out.push_back(e);
                 else
-                    error(a->get(i), fmt::format("{}[{}]", key, i), "must be a table");
+                    error(a->get(i), fmt::format("{}[{}]", k, i),
+                          fmt::format("{} is not a table", shown(*a->get(i))));
             }
         } else {
-            error(n, std::string(key), "must be a table or an array of tables ([[...]])");
+            error(n, k, fmt::format("{} is not a table or an array of tables", shown(*n)));
         }
         return out;
     }
@@ -264,10 +297,20 @@ bool valid_pci(const std::string& s) {
     return t[11] >= '0' && t[11] <= '7';
 }
 
+// "03:00.0" and "0000:03:00.0" (in any case) name the same device.
+bool same_pci(const std::string& a, const std::string& b) {
+    auto norm = [](const std::string& s) {
+        std::string t = s.size() == 7 ? "0000:" + s : s;
+        for (char& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        return t;
+    };
+    return norm(a) == norm(b);
+}
+
 void read_node(Reader& r, const toml::table& root, Config& c) {
-    const toml::table* t = root["node"].as_table();
+    const toml::table* t = r.section(root, "node");
     if (!t) {
-        r.error(root.get("node"), "node", "required table [node] is missing");
+        if (!root.get("node")) r.error_at(0, "node", "required table [node] is missing");
         return;
     }
     r.check_known(*t, "node", {"id", "name", "cluster"});
@@ -281,7 +324,7 @@ void read_node(Reader& r, const toml::table& root, Config& c) {
 }
 
 void read_eal(Reader& r, const toml::table& root, Config& c) {
-    const toml::table* t = root["eal"].as_table();
+    const toml::table* t = r.section(root, "eal");
     if (!t) return;
     auto& e = c.eal;
     r.check_known(*t, "eal", {"lcores", "main_lcore", "memory_mb", "no_huge", "file_prefix",
@@ -310,22 +353,30 @@ void read_eal(Reader& r, const toml::table& root, Config& c) {
 }
 
 void read_dataplane(Reader& r, const toml::table& root, Config& c) {
-    const toml::table* t = root["dataplane"].as_table();
+    const toml::table* t = r.section(root, "dataplane");
     if (!t) return;
     auto& d = c.dataplane;
     r.check_known(*t, "dataplane", {"workers", "burst", "mbufs", "idle_sleep_max_us", "idle_polls"});
     if (const toml::node* n = t->get("workers")) {
         const toml::array* a = n->as_array();
-        if (!a || a->empty() || a->size() > kMaxWorkers) {
+        if (!a) {
             r.error(n, "dataplane.workers",
-                    fmt::format("must be a list of 1..{} worker lcore ids", kMaxWorkers));
+                    fmt::format("{} is not a list of 1..{} worker lcore ids", Reader::shown(*n),
+                                kMaxWorkers));
+        } else if (a->empty() || a->size() > kMaxWorkers) {
+            r.error(n, "dataplane.workers",
+                    fmt::format("{} worker lcores listed (allowed 1..{})", a->size(), kMaxWorkers));
         } else {
             d.workers.clear();
             for (size_t i = 0; i < a->size(); i++) {
-                auto v = a->get(i)->value<int64_t>();
-                if (!a->get(i)->is_integer() || !v || *v < 0 || *v > 1023)
-                    r.error(a->get(i), fmt::format("dataplane.workers[{}]", i),
-                            "must be an lcore id in 0..1023");
+                const toml::node* e = a->get(i);
+                auto v = e->value<int64_t>();
+                std::string k = fmt::format("dataplane.workers[{}]", i);
+                if (!e->is_integer() || !v)
+                    r.error(e, k, fmt::format("{} is not an lcore id (allowed 0..1023)",
+                                              Reader::shown(*e)));
+                else if (*v < 0 || *v > 1023)
+                    r.error(e, k, fmt::format("value {} is out of range (allowed 0..1023)", *v));
                 else
                     d.workers.push_back(static_cast<unsigned>(*v));
             }
@@ -338,7 +389,7 @@ void read_dataplane(Reader& r, const toml::table& root, Config& c) {
 }
 
 void read_tunnel(Reader& r, const toml::table& root, Config& c) {
-    const toml::table* t = root["tunnel"].as_table();
+    const toml::table* t = r.section(root, "tunnel");
     if (!t) return;
     r.check_known(*t, "tunnel", {"udp_port", "dscp", "ttl"});
     r.get_int(*t, "tunnel", "udp_port", c.tunnel.udp_port, 1, 65535);
@@ -347,7 +398,7 @@ void read_tunnel(Reader& r, const toml::table& root, Config& c) {
 }
 
 void read_adapter(Reader& r, const toml::table& root, Config& c) {
-    const toml::table* t = root["adapter"].as_table();
+    const toml::table* t = r.section(root, "adapter");
     if (!t) return;
     auto& a = c.adapter;
     r.check_known(*t, "adapter", {"name", "driver", "mtu", "queues"});
@@ -370,7 +421,7 @@ void read_adapter(Reader& r, const toml::table& root, Config& c) {
 }
 
 void read_management(Reader& r, const toml::table& root, Config& c) {
-    const toml::table* t = root["management"].as_table();
+    const toml::table* t = r.section(root, "management");
     if (!t) return;
     auto& m = c.management;
     r.check_known(*t, "management", {"socket", "socket_group", "cluster_log", "log_lines"});
@@ -387,7 +438,7 @@ void read_management(Reader& r, const toml::table& root, Config& c) {
 }
 
 void read_networks(Reader& r, const toml::table& root, Config& c) {
-    auto list = r.tables(root, "network");
+    auto list = r.tables(root, "", "network");
     if (list.size() > kMaxNetworks)
         r.error(root.get("network"), "network",
                 fmt::format("{} networks defined, at most {}", list.size(), kMaxNetworks));
@@ -411,13 +462,17 @@ void read_networks(Reader& r, const toml::table& root, Config& c) {
             n.role = static_cast<NetworkRole>(role);
         r.get_int(t, path, "metric", n.metric, 0, 999999);
         std::vector<std::string> subnets;
-        r.get_string_array(t, path, "subnets", subnets);
-        for (size_t j = 0; j < subnets.size(); j++) {
-            auto p = IpPrefix::parse(subnets[j]);
+        r.get_string_array(t, path, "subnets", subnets);  // reports non-strings
+        // Walk the array itself, so that each error has its element's index and line.
+        const toml::array* sa = t.get("subnets") ? t.get("subnets")->as_array() : nullptr;
+        for (size_t j = 0; sa && j < sa->size(); j++) {
+            const toml::node* e = sa->get(j);
+            if (!e->is_string()) continue;
+            std::string s = *e->value<std::string>();
+            auto p = IpPrefix::parse(s);
             if (!p)
-                r.error(t.get("subnets"), fmt::format("{}.subnets[{}]", path, j),
-                        fmt::format("\"{}\" is not a prefix like 198.18.1.0/24 or fd00:1::/64",
-                                    subnets[j]));
+                r.error(e, fmt::format("{}.subnets[{}]", path, j),
+                        fmt::format("\"{}\" is not a prefix like 198.18.1.0/24 or fd00:1::/64", s));
             else
                 n.subnets.push_back(*p);
         }
@@ -469,7 +524,7 @@ void read_ip(Reader& r, const toml::table& t, const std::string& path, std::stri
 }
 
 void read_ports(Reader& r, const toml::table& root, Config& c) {
-    auto list = r.tables(root, "port");
+    auto list = r.tables(root, "", "port");
     if (list.empty()) r.error_at(0, "port", "at least one [[port]] (a cluster network port) is required");
     if (list.size() + 1 > kMaxPorts)
         r.error(root.get("port"), "port",
@@ -486,21 +541,26 @@ void read_ports(Reader& r, const toml::table& root, Config& c) {
             r.error(t.get("name"), path + ".name",
                     fmt::format("\"{}\" may hold only letters, digits, '-' and '_'", p.name));
         std::string drv;
+        bool driver_ok = false;  // without a driver, which of iface/pci is required is unknown
         if (r.get_string(t, path, "driver", drv, true)) {
             auto d = parse_driver(drv);
-            if (!d || *d == PortDriver::Tap)
+            if (!d || *d == PortDriver::Tap) {
                 r.error(t.get("driver"), path + ".driver",
                         fmt::format("\"{}\" is not a port driver (allowed: pci, af_xdp, af_packet, "
                                     "ring, null)",
                                     drv));
-            else
+            } else {
                 p.driver = *d;
+                driver_ok = true;
+            }
         }
-        bool kernel_iface = p.driver == PortDriver::AfPacket || p.driver == PortDriver::AfXdp;
+        bool kernel_iface =
+            driver_ok && (p.driver == PortDriver::AfPacket || p.driver == PortDriver::AfXdp);
         if (r.get_string(t, path, "iface", p.iface, kernel_iface) && !valid_ifname(p.iface))
             r.error(t.get("iface"), path + ".iface",
                     fmt::format("\"{}\" is not a valid interface name", p.iface));
-        if (r.get_string(t, path, "pci", p.pci, p.driver == PortDriver::Pci) && !valid_pci(p.pci))
+        if (r.get_string(t, path, "pci", p.pci, driver_ok && p.driver == PortDriver::Pci) &&
+            !valid_pci(p.pci))
             r.error(t.get("pci"), path + ".pci",
                     fmt::format("\"{}\" is not a PCI address like 0000:03:00.0", p.pci));
         if (r.get_string(t, path, "devargs", p.devargs, false, 1024) &&
@@ -562,7 +622,8 @@ void read_ports(Reader& r, const toml::table& root, Config& c) {
             if (kernel_iface && other.iface == p.iface && !p.iface.empty())
                 r.error(t.get("iface"), path + ".iface",
                         fmt::format("\"{}\" is already used by port \"{}\"", p.iface, other.name));
-            if (p.driver == PortDriver::Pci && other.pci == p.pci && !p.pci.empty())
+            if (p.driver == PortDriver::Pci && other.driver == PortDriver::Pci && !p.pci.empty() &&
+                same_pci(other.pci, p.pci))
                 r.error(t.get("pci"), path + ".pci",
                         fmt::format("\"{}\" is already used by port \"{}\"", p.pci, other.name));
         }
@@ -571,7 +632,7 @@ void read_ports(Reader& r, const toml::table& root, Config& c) {
 }
 
 void read_peers(Reader& r, const toml::table& root, Config& c) {
-    auto list = r.tables(root, "peer");
+    auto list = r.tables(root, "", "peer");
     if (list.size() > kMaxPeers)
         r.error(root.get("peer"), "peer",
                 fmt::format("{} peers defined, at most {}", list.size(), kMaxPeers));
@@ -593,7 +654,16 @@ void read_peers(Reader& r, const toml::table& root, Config& c) {
                 r.error(t.get("id"), path + ".id",
                         fmt::format("{} is already used by peer \"{}\" on line {}", p.id,
                                     other.name, other.line));
-        auto eps = r.tables(t, "endpoint");
+        // Names identify nodes in logs and in HELLO: they must be unique too.
+        if (!p.name.empty() && p.name == c.node.name)
+            r.error(t.get("name"), path + ".name",
+                    fmt::format("\"{}\" is this node's own name (node.name)", p.name));
+        for (auto& other : c.peers)
+            if (other.name == p.name && !p.name.empty())
+                r.error(t.get("name"), path + ".name",
+                        fmt::format("\"{}\" is already used by the peer on line {}", p.name,
+                                    other.line));
+        auto eps = r.tables(t, path, "endpoint");
         if (eps.empty()) r.error(&t, path + ".endpoint", "a peer needs at least one [[peer.endpoint]]");
         for (size_t j = 0; j < eps.size(); j++) {
             const toml::table& et = *eps[j];
@@ -607,48 +677,54 @@ void read_peers(Reader& r, const toml::table& root, Config& c) {
             read_ip(r, et, epath, "ipv6", Family::V6, ep.ipv6);
             if (!ep.ipv4 && !ep.ipv6 && !et.get("ipv4") && !et.get("ipv6"))
                 r.error(&et, epath, "an endpoint needs an ipv4 or ipv6 address");
+            // Every endpoint address must lie in a subnet of its network, so
+            // that the route builder can tell same-subnet from routed paths.
+            const NetworkConfig* net = c.find_network(ep.network);
+            for (auto [a, key] : {std::pair{&ep.ipv4, "ipv4"}, std::pair{&ep.ipv6, "ipv6"}}) {
+                if (!*a || !net || net->subnets.empty()) continue;
+                bool inside = std::any_of(net->subnets.begin(), net->subnets.end(),
+                                          [&](auto& s) { return s.contains(**a); });
+                if (!inside)
+                    r.error(et.get(key), epath + "." + key,
+                            fmt::format("{} is not inside any subnet of network \"{}\"",
+                                        (*a)->str(), ep.network));
+            }
             p.endpoints.push_back(std::move(ep));
         }
         c.peers.push_back(std::move(p));
     }
 }
 
-void cross_checks(Reader& r, Config& c) {
+void cross_checks(Reader& r, const toml::table& root, Config& c) {
     auto lcores = parse_lcore_list(c.eal.lcores);
     if (lcores) {
         auto has = [&](unsigned id) { return std::find(lcores->begin(), lcores->end(), id) != lcores->end(); };
+        // Report at the key that was written; a default that does not fit is
+        // reported at eal.lcores, the key that made it wrong.
+        auto node_or = [&](const char* key, const toml::node* fallback) {
+            const toml::node* n = root.at_path(key).node();
+            return n ? n : fallback;
+        };
+        const toml::node* lcores_n = root.at_path("eal.lcores").node();
         if (!has(c.eal.main_lcore))
-            r.error_at(0, "eal.main_lcore",
-                       fmt::format("lcore {} is not in eal.lcores \"{}\"", c.eal.main_lcore, c.eal.lcores));
+            r.error(node_or("eal.main_lcore", lcores_n), "eal.main_lcore",
+                    fmt::format("lcore {} is not in eal.lcores \"{}\"", c.eal.main_lcore, c.eal.lcores));
+        const toml::node* workers_n = node_or("dataplane.workers", lcores_n);
+        const toml::array* wa = workers_n ? workers_n->as_array() : nullptr;
         std::set<unsigned> seen;
-        for (unsigned w : c.dataplane.workers) {
+        for (size_t i = 0; i < c.dataplane.workers.size(); i++) {
+            unsigned w = c.dataplane.workers[i];
+            // The worker's own element, when every element was read (then
+            // indexes match); else the list.
+            const toml::node* n = wa && wa->size() == c.dataplane.workers.size() ? wa->get(i) : workers_n;
             if (!has(w))
-                r.error_at(0, "dataplane.workers",
-                           fmt::format("worker lcore {} is not in eal.lcores \"{}\"", w, c.eal.lcores));
+                r.error(n, "dataplane.workers",
+                        fmt::format("worker lcore {} is not in eal.lcores \"{}\"", w, c.eal.lcores));
             if (w == c.eal.main_lcore)
-                r.error_at(0, "dataplane.workers",
-                           fmt::format("lcore {} is the main lcore (it runs the control thread)", w));
+                r.error(n, "dataplane.workers",
+                        fmt::format("lcore {} is the main lcore (it runs the control thread)", w));
             if (!seen.insert(w).second)
-                r.error_at(0, "dataplane.workers", fmt::format("lcore {} is listed twice", w));
-        }
-    }
-    // Every peer endpoint address must lie in a subnet of its network, so that
-    // the route builder can tell same-subnet from routed paths.
-    for (size_t i = 0; i < c.peers.size(); i++) {
-        for (size_t j = 0; j < c.peers[i].endpoints.size(); j++) {
-            auto& ep = c.peers[i].endpoints[j];
-            const NetworkConfig* net = c.find_network(ep.network);
-            if (!net || net->subnets.empty()) continue;
-            for (auto* a : {&ep.ipv4, &ep.ipv6}) {
-                if (!*a) continue;
-                bool inside = std::any_of(net->subnets.begin(), net->subnets.end(),
-                                          [&](auto& s) { return s.contains(**a); });
-                if (!inside)
-                    r.error_at(c.peers[i].line,
-                               fmt::format("peer[{}].endpoint[{}].{}", i, j, (*a)->is_v6() ? "ipv6" : "ipv4"),
-                               fmt::format("{} is not inside any subnet of network \"{}\"",
-                                           (*a)->str(), ep.network));
-            }
+                r.error(n, "dataplane.workers", fmt::format("lcore {} is listed twice", w));
         }
     }
     bool any_cluster_port = std::any_of(c.ports.begin(), c.ports.end(), [&](auto& p) {
@@ -675,7 +751,7 @@ ConfigResult load(const toml::table& root, const std::string& source) {
     read_networks(r, root, c);
     read_ports(r, root, c);
     read_peers(r, root, c);
-    cross_checks(r, c);
+    cross_checks(r, root, c);
     if (res.errors.empty()) res.config = std::move(c);
     std::stable_sort(res.errors.begin(), res.errors.end(),
                      [](auto& a, auto& b) { return a.line < b.line; });

@@ -3,6 +3,7 @@
 #include <rte_byteorder.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "engine/control/cluster_log.h"

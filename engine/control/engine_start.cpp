@@ -83,7 +83,9 @@ void Engine::init_ports() {
     const int worker_node = numa_node_of_lcore(cfg_.dataplane.workers.front());
     // One segment per frame, whatever the MTUs: classification and
     // encapsulation never have to walk a chain.
-    unsigned max_frame = cfg_.adapter.mtu + RTE_ETHER_HDR_LEN + static_cast<unsigned>(wire::kMaxOverhead);
+    // Largest frame: an inner frame of adapter.mtu in the worst-case outer
+    // headers, or a port's own MTU-sized frame.
+    unsigned max_frame = RTE_ETHER_HDR_LEN + static_cast<unsigned>(wire::kMaxOverhead) + RTE_ETHER_HDR_LEN + cfg_.adapter.mtu;
     for (auto& p : cfg_.ports) max_frame = std::max(max_frame, p.mtu + RTE_ETHER_HDR_LEN);
     data_room_ = mbuf_data_room(max_frame);
 

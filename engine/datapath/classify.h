@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "engine/common/checksum.h"
 #include "engine/common/drop_reason.h"
 #include "engine/common/ftnet_wire.h"
 #include "engine/common/route_table.h"
@@ -107,7 +108,7 @@ inline RxResult classify_ipv4(const uint8_t* f, uint32_t len, const PortAddrs& p
     if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(rte_ipv4_hdr) || tot < ihl || tot > len - l3)
         return drop(DropReason::rx_bad_ip);
     // A header whose checksum is right sums to 0xffff (RFC 1071).
-    if (!l3_ok && rte_raw_cksum(ip, ihl) != 0xffff) return drop(DropReason::rx_bad_checksum);
+    if (!l3_ok && csum_raw(ip, ihl) != 0xffff) return drop(DropReason::rx_bad_checksum);
     if (!pa.has_v4 || std::memcmp(&ip->dst_addr, pa.v4, 4) != 0) return drop(DropReason::rx_not_our_ip);
     if (ip->next_proto_id == IPPROTO_ICMP) {
         RxResult r;
@@ -172,7 +173,7 @@ inline RxResult classify_ipv6(const uint8_t* f, uint32_t len, const PortAddrs& p
     uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
     if (ulen != plen) return drop(DropReason::rx_bad_udp);
     // Over IPv6 the UDP checksum is mandatory (RFC 8200 8.1).
-    if (!l4_ok && (udp->dgram_cksum == 0 || rte_ipv6_udptcp_cksum_verify(ip, udp) != 0))
+    if (!l4_ok && (udp->dgram_cksum == 0 || !ipv6_l4_csum_ok(ip, udp, ulen)))
         return drop(DropReason::rx_bad_checksum);
     return classify_tunnel(f, static_cast<uint16_t>(l3 + sizeof(rte_ipv6_hdr) + sizeof(rte_udp_hdr)),
                            ulen - sizeof(rte_udp_hdr), Family::V6, rt);

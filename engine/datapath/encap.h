@@ -54,7 +54,7 @@ inline bool encap_frame(rte_mbuf* m, const RouteEntry& r, uint32_t flow_hash, ui
             udp->dgram_cksum = csum_fold(sum);  // pseudo-header only; the NIC adds the rest
         } else {
             if (likely(m->nb_segs == 1)) {
-                sum += rte_raw_cksum(udp, udp_len);
+                sum += csum_raw(udp, udp_len);
             } else {
                 uint16_t part = 0;
                 rte_raw_cksum_mbuf(m, l4, udp_len, &part);

@@ -8,6 +8,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "engine/common/checksum.h"
 #include "engine/datapath/classify.h"
 #include "engine/datapath/decap.h"
 #include "engine/datapath/encap.h"
@@ -154,6 +155,22 @@ TEST(Decap, InnerUnicastForAnotherAdapterIsDropped) {
     EXPECT_TRUE(decap_frame(m, c, *rt, &why));
     EXPECT_EQ(to_bytes(m), bc);
     rte_pktmbuf_free(m);
+}
+
+}  // namespace
+}  // namespace ftnet::test
+
+namespace ftnet::test {
+namespace {
+
+// The fast checksum must equal DPDK's for every length and alignment.
+TEST(Checksum, MatchesDpdkForEveryLengthAndAlignment) {
+    std::vector<uint8_t> buf(2100);
+    uint32_t x = 12345;
+    for (auto& b : buf) b = static_cast<uint8_t>((x = x * 1103515245 + 12345) >> 16);
+    for (size_t off = 0; off < 4; off++)
+        for (size_t len = 0; len <= 2048; len++)
+            ASSERT_EQ(csum_raw(buf.data() + off, len), rte_raw_cksum(buf.data() + off, len)) << off << " " << len;
 }
 
 }  // namespace

@@ -1,0 +1,309 @@
+-- ftnet.lua: Wireshark dissector for the ftnet tunnel, wire format version 1.
+--
+-- The format is defined by engine/common/ftnet_wire.h and documented in
+-- docs/wire-format.md:
+--
+--   Ethernet | IPv6 or IPv4 | UDP (dst port 3343) | ftnet header (16 bytes) |
+--   payload (DATA: an inner Ethernet frame; HELLO: 100-byte HelloPayload) |
+--   [16-byte auth tag when the AUTH flag is set]
+--
+-- The dissector shows every header field (ftnet.version, ftnet.type,
+-- ftnet.flags, ftnet.flags.auth, ftnet.src_node, ftnet.dst_node,
+-- ftnet.route_id, ftnet.payload_len, ftnet.seq, ftnet.auth_tag), the HELLO
+-- fields (ftnet.hello.*), hands a DATA payload to Wireshark's Ethernet
+-- dissector (no FCS) so the inner frame is decoded too, and raises expert
+-- info where a receiver would drop the packet (bad length, unknown version,
+-- type or flags), naming the ftnetd drop counter it would increment.
+--
+-- Use it without installing:
+--   tshark -X lua_script:scripts/wireshark/ftnet.lua -r capture.pcap
+--   tshark -X lua_script:scripts/wireshark/ftnet.lua -r capture.pcap -T fields \
+--          -e ftnet.type -e ftnet.src_node -e ftnet.dst_node -e ftnet.seq
+--   wireshark -X lua_script:scripts/wireshark/ftnet.lua capture.pcap
+-- or install it by copying this file into the personal Lua plugins folder
+-- (Linux: ~/.local/lib/wireshark/plugins/; Windows: %APPDATA%\Wireshark\plugins;
+-- `tshark -G folders` prints the exact "Personal Lua Plugins" path), then
+-- restart Wireshark or press Ctrl+Shift+L. Do not do both: with the plugin
+-- installed, adding -X lua_script:ftnet.lua fails with "there cannot be two
+-- protocols with the same description".
+--
+-- Another tunnel port (ftnetd's tunnel.udp_port): Preferences > Protocols >
+-- FTNET > UDP port, or `-o ftnet.udp_port:4000` on the command line. "Decode
+-- As..." > UDP port > FTNET works as well.
+--
+-- Running as root (tshark in the ftnet lab and tests runs as root): Wireshark
+-- refuses user Lua scripts (-X lua_script and the personal plugins folder)
+-- for a superuser unless the global init.lua allows it. Wireshark 4.0 (Debian
+-- 12, what scripts/setup.sh installs) ships /usr/share/wireshark/init.lua
+-- with `enable_lua = true` and `run_user_scripts_when_superuser = true`, so
+-- this works as is. If your distribution sets either to false, set them to
+-- true in that file (`tshark -G folders` prints it as "Global
+-- configuration"), or better, capture as root and dissect as an ordinary
+-- user: `dumpcap -w f.pcapng` then `tshark -r f.pcapng -X lua_script:...`.
+--
+-- Needs Wireshark >= 3.0 (Lua 5.2 or later).
+
+local ftnet = Proto("ftnet", "ftnet Cluster Tunnel Protocol")
+
+local HDR_LEN = 16
+local AUTH_TAG_LEN = 16
+local HELLO_LEN = 100
+local ETH_HDR_LEN = 14
+local KNOWN_VERSION = 1
+local DEFAULT_PORT = 3343
+local FLAG_AUTH = 0x0001
+
+-- Values are part of the wire format (ftnet_wire.h MsgType).
+local msg_types = {
+    [1] = "DATA",
+    [2] = "HELLO",
+    [3] = "HEARTBEAT-REQ",
+    [4] = "HEARTBEAT-REP",
+    [5] = "SESSION",
+}
+
+local f = ftnet.fields
+f.version     = ProtoField.uint8("ftnet.version", "Version", base.DEC)
+f.type        = ProtoField.uint8("ftnet.type", "Message type", base.DEC, msg_types)
+f.flags       = ProtoField.uint16("ftnet.flags", "Flags", base.HEX)
+f.flags_auth  = ProtoField.bool("ftnet.flags.auth", "AUTH (auth tag follows the payload)", 16,
+                                nil, 0x0001)
+f.flags_unknown = ProtoField.uint16("ftnet.flags.unknown", "Unknown flags", base.HEX, nil, 0xfffe)
+f.src_node    = ProtoField.uint16("ftnet.src_node", "Source node", base.DEC)
+f.dst_node    = ProtoField.uint16("ftnet.dst_node", "Destination node", base.DEC)
+f.route_id    = ProtoField.uint16("ftnet.route_id", "Route id", base.DEC)
+f.payload_len = ProtoField.uint16("ftnet.payload_len", "Payload length", base.DEC)
+f.seq         = ProtoField.uint32("ftnet.seq", "Sequence number", base.DEC)
+f.payload     = ProtoField.bytes("ftnet.payload", "Payload")
+f.auth_tag    = ProtoField.bytes("ftnet.auth_tag", "Auth tag")
+f.trailer     = ProtoField.bytes("ftnet.trailer", "Bytes after the announced payload")
+
+f.hello            = ProtoField.none("ftnet.hello", "HELLO (virtual adapter endpoint exchange)")
+f.hello_mac        = ProtoField.ether("ftnet.hello.mac", "Adapter MAC")
+f.hello_apipa      = ProtoField.ipv4("ftnet.hello.apipa", "Adapter APIPA address")
+f.hello_link_local = ProtoField.ipv6("ftnet.hello.link_local", "Adapter IPv6 link-local address")
+f.hello_mtu        = ProtoField.uint16("ftnet.hello.mtu", "Adapter MTU", base.DEC)
+f.hello_boot_id    = ProtoField.uint32("ftnet.hello.boot_id", "Boot id", base.HEX)
+f.hello_flags      = ProtoField.uint32("ftnet.hello.flags", "HELLO flags", base.HEX)
+f.hello_want_reply = ProtoField.bool("ftnet.hello.flags.want_reply", "Please answer", 32, nil,
+                                     0x00000001)
+f.hello_node_name  = ProtoField.stringz("ftnet.hello.node_name", "Node name")
+f.hello_cluster    = ProtoField.stringz("ftnet.hello.cluster", "Cluster name")
+
+local ef_bad_length = ProtoExpert.new("ftnet.bad_length", "Length disagrees with the ftnet header",
+                                      expert.group.MALFORMED, expert.severity.ERROR)
+local ef_unknown_version = ProtoExpert.new("ftnet.unknown_version", "Unknown ftnet version",
+                                           expert.group.PROTOCOL, expert.severity.ERROR)
+local ef_unknown_type = ProtoExpert.new("ftnet.unknown_type", "Unknown ftnet message type",
+                                        expert.group.PROTOCOL, expert.severity.WARN)
+local ef_unknown_flags = ProtoExpert.new("ftnet.unknown_flags", "Unknown ftnet flags",
+                                         expert.group.PROTOCOL, expert.severity.WARN)
+local ef_inner_runt = ProtoExpert.new("ftnet.inner_runt", "DATA payload shorter than an Ethernet header",
+                                      expert.group.MALFORMED, expert.severity.ERROR)
+local ef_hello_invalid = ProtoExpert.new("ftnet.hello.invalid", "HELLO a receiver ignores",
+                                         expert.group.PROTOCOL, expert.severity.WARN)
+ftnet.experts = { ef_bad_length, ef_unknown_version, ef_unknown_type, ef_unknown_flags,
+                  ef_inner_runt, ef_hello_invalid }
+
+ftnet.prefs.udp_port = Pref.uint("UDP port", DEFAULT_PORT,
+                                 "UDP destination port of the tunnel (ftnetd tunnel.udp_port)")
+
+local eth_dissector = Dissector.get("eth_withoutfcs")
+
+-- A name as decode_hello() accepts it: NUL-terminated inside its 32 bytes,
+-- letters, digits, '-' and '_'.
+local function valid_name(r)
+    local s = r:raw()
+    local nul = s:find("\0", 1, true)
+    if not nul then return false end
+    return s:sub(1, nul - 1):match("^[%w_-]*$") ~= nil
+end
+
+local function dissect_hello(tvb, pinfo, tree, off, plen)
+    local avail = tvb:len() - off
+    local n = math.max(math.min(plen, avail), 0)
+    local ht = n > 0 and tree:add(f.hello, tvb(off, n)) or tree:add(f.hello)
+    if plen < HELLO_LEN or avail < HELLO_LEN then
+        ht:add_proto_expert_info(ef_hello_invalid, string.format(
+            "HELLO payload of %d bytes is shorter than the %d-byte HelloPayload: receivers ignore it",
+            n, HELLO_LEN))
+        if n > 0 then ht:add(f.payload, tvb(off, n)) end
+        return ""
+    end
+    local mac   = tvb(off, 6)
+    local apipa = tvb(off + 6, 4)
+    local ll    = tvb(off + 10, 16)
+    local mtu   = tvb(off + 26, 2)
+    local flags = tvb(off + 32, 4)
+    local name  = tvb(off + 36, 32)
+    local clu   = tvb(off + 68, 32)
+    local mac_i = ht:add(f.hello_mac, mac)
+    local apipa_i = ht:add(f.hello_apipa, apipa)
+    local ll_i = ht:add(f.hello_link_local, ll)
+    local mtu_i = ht:add(f.hello_mtu, mtu)
+    ht:add(f.hello_boot_id, tvb(off + 28, 4))
+    local fl_i = ht:add(f.hello_flags, flags)
+    fl_i:add(f.hello_want_reply, flags)
+    local name_i = ht:add(f.hello_node_name, name)
+    local clu_i = ht:add(f.hello_cluster, clu)
+
+    -- The checks of decode_hello(): a HELLO failing one is ignored.
+    local function bad(item, what)
+        item:add_proto_expert_info(ef_hello_invalid, what .. ": receivers ignore this HELLO")
+    end
+    local m0 = mac(0, 1):uint()
+    if m0 % 2 == 1 then bad(mac_i, "multicast adapter MAC") end
+    if mac(0, 4):uint() == 0 and mac(4, 2):uint() == 0 then bad(mac_i, "zero adapter MAC") end
+    if apipa(0, 1):uint() ~= 169 or apipa(1, 1):uint() ~= 254 then
+        bad(apipa_i, "APIPA address outside 169.254.0.0/16")
+    end
+    local l0, l1 = ll(0, 1):uint(), ll(1, 1):uint()
+    if l0 ~= 0xfe or l1 < 0x80 or l1 > 0xbf then bad(ll_i, "IPv6 address outside fe80::/10") end
+    if mtu:uint() < 1280 or mtu:uint() > 9000 then bad(mtu_i, "MTU outside 1280..9000") end
+    if not valid_name(name) then bad(name_i, "node name not NUL-terminated or not [A-Za-z0-9_-]") end
+    if not valid_name(clu) then bad(clu_i, "cluster name not NUL-terminated or not [A-Za-z0-9_-]") end
+
+    local summary = string.format(": node \"%s\" cluster \"%s\" MAC %s MTU %d", name:stringz(),
+                                  clu:stringz(), tostring(mac:ether()), mtu:uint())
+    if flags:uint() % 2 == 1 then summary = summary .. ", please answer" end
+    if plen > HELLO_LEN then
+        ht:add(f.payload, tvb(off + HELLO_LEN, math.min(plen, avail) - HELLO_LEN))
+            :append_text(" (after the HelloPayload; ignored by version-1 receivers)")
+    end
+    return summary
+end
+
+function ftnet.dissector(tvb, pinfo, tree)
+    local udp_len = tvb:reported_len()  -- the UDP payload, as the UDP header announces it
+    local cap = tvb:len()               -- what the capture holds of it
+    pinfo.cols.protocol:set("FTNET")
+    local t = tree:add(ftnet, tvb())
+
+    if cap < 1 then
+        t:add_proto_expert_info(ef_bad_length, "empty UDP payload: receivers drop it (rx-bad-length)")
+        pinfo.cols.info:set("ftnet [bad length]")
+        return udp_len
+    end
+    local version = tvb(0, 1):uint()
+    local ver_i = t:add(f.version, tvb(0, 1))
+    if version ~= KNOWN_VERSION then
+        -- Another version may lay out everything after this byte differently.
+        ver_i:add_proto_expert_info(ef_unknown_version, string.format(
+            "ftnet version %d, this dissector knows version %d: receivers drop it (rx-bad-version)",
+            version, KNOWN_VERSION))
+        if cap > 1 then t:add(f.payload, tvb(1)) end
+        pinfo.cols.info:set(string.format("ftnet version %d (unknown, not decoded)", version))
+        return udp_len
+    end
+
+    -- Header fields, as far as the packet holds them.
+    local function field(pf, o, n)
+        if o + n <= cap then return t:add(pf, tvb(o, n)), tvb(o, n):uint() end
+        return nil, nil
+    end
+    local _, mtype = field(f.type, 1, 1)
+    local flags_i, flags = field(f.flags, 2, 2)
+    local _, src = field(f.src_node, 4, 2)
+    local _, dst = field(f.dst_node, 6, 2)
+    local _, route = field(f.route_id, 8, 2)
+    local plen_i, plen = field(f.payload_len, 10, 2)
+    local _, seq = field(f.seq, 12, 4)
+
+    if udp_len < HDR_LEN then
+        t:add_proto_expert_info(ef_bad_length, string.format(
+            "UDP payload of %d bytes is shorter than the %d-byte ftnet header: receivers drop it (rx-bad-length)",
+            udp_len, HDR_LEN))
+        pinfo.cols.info:set(string.format("ftnet truncated header (%d bytes) [bad length]", udp_len))
+        return udp_len
+    end
+    if cap < HDR_LEN then
+        -- Cut by the capture's snapshot length, not on the wire.
+        pinfo.cols.info:set("ftnet [header not captured]")
+        return udp_len
+    end
+
+    local type_name = msg_types[mtype] or string.format("type %d", mtype)
+    local auth = flags % 2 == 1
+    if flags_i then
+        flags_i:add(f.flags_auth, tvb(2, 2))
+        if flags - flags % 2 ~= 0 then
+            flags_i:add(f.flags_unknown, tvb(2, 2))
+            flags_i:add_proto_expert_info(ef_unknown_flags, string.format(
+                "unknown flags 0x%04x: receivers drop it (rx-bad-type)", flags - flags % 2))
+        end
+    end
+    local info = string.format("%s node %d -> node %d route %d seq %d", type_name, src, dst, route, seq)
+    if auth then info = info .. " [auth]" end
+    t:append_text(string.format(", %s", info))
+    if not msg_types[mtype] then
+        t:add_proto_expert_info(ef_unknown_type, string.format(
+            "unknown message type %d: receivers drop it (rx-bad-type)", mtype))
+    end
+
+    -- Length rule: header + payload_len + auth tag must be the UDP payload.
+    local want = HDR_LEN + plen + (auth and AUTH_TAG_LEN or 0)
+    local bad_length = want ~= udp_len
+    if bad_length then
+        plen_i:add_proto_expert_info(ef_bad_length, string.format(
+            "header %d + payload_len %d%s = %d bytes, but the UDP payload holds %d: receivers drop it (rx-bad-length)",
+            HDR_LEN, plen, auth and string.format(" + auth tag %d", AUTH_TAG_LEN) or "", want, udp_len))
+        info = info .. " [bad length]"
+    end
+
+    local off = HDR_LEN
+    local pcap_n = math.max(math.min(plen, cap - off), 0)  -- payload bytes captured
+    local pwire_n = math.max(math.min(plen, udp_len - off), 0)  -- payload bytes on the wire
+    local inner = false
+    if mtype == 1 then
+        if plen < ETH_HDR_LEN then
+            local it = pcap_n > 0 and t:add(f.payload, tvb(off, pcap_n)) or t
+            it:add_proto_expert_info(ef_inner_runt, string.format(
+                "DATA payload of %d bytes is shorter than an Ethernet header: receivers drop it (rx-inner-runt)",
+                plen))
+        elseif pcap_n > 0 then
+            inner = true
+        end
+    elseif mtype == 2 then
+        info = info .. dissect_hello(tvb, pinfo, t, off, pwire_n)
+    elseif pcap_n > 0 then
+        -- Heartbeats (3/4) and session segments (5): defined by their own
+        -- work, shown as bytes here.
+        t:add(f.payload, tvb(off, pcap_n))
+    end
+
+    local after = off + plen
+    if auth and after < cap then
+        t:add(f.auth_tag, tvb(after, math.min(AUTH_TAG_LEN, cap - after)))
+    end
+    local tail = after + (auth and AUTH_TAG_LEN or 0)
+    if tail < cap then t:add(f.trailer, tvb(tail)) end
+
+    pinfo.cols.info:set(info)
+    if inner then
+        -- Keep the ftnet summary in front of the inner frame's own Info text.
+        -- (A Lua TvbRange cannot reach past the captured bytes, so an inner
+        -- frame cut by the capture's snapshot length shows as malformed
+        -- rather than "packet size limited during capture".)
+        pinfo.cols.info:append(" | ")
+        pinfo.cols.info:fence()
+        eth_dissector:call(tvb(off, pcap_n):tvb(), pinfo, tree)
+    end
+    return udp_len
+end
+
+-- Port registration, following the preference.
+local udp_table = DissectorTable.get("udp.port")
+local registered_port = 0
+
+local function register_port(port)
+    if registered_port ~= 0 then udp_table:remove(registered_port, ftnet) end
+    registered_port = port
+    if port ~= 0 then udp_table:add(port, ftnet) end
+end
+
+function ftnet.prefs_changed()
+    if ftnet.prefs.udp_port ~= registered_port then register_port(ftnet.prefs.udp_port) end
+end
+
+register_port(DEFAULT_PORT)
+udp_table:add_for_decode_as(ftnet)

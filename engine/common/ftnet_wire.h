@@ -16,7 +16,7 @@ namespace ftnet::wire {
 
 inline constexpr uint8_t kVersion = 1;
 inline constexpr uint16_t kDefaultUdpPort = 3343;  // the classic cluster port
-inline constexpr size_t kAuthTagLen = 16;           // reserved for the auth tag
+inline constexpr size_t kAuthTagLen = 16;           // SipHash-2-4-128 tag (siphash.h)
 
 // What the payload is. Values are part of the wire format: never renumber.
 enum class MsgType : uint8_t {
@@ -69,5 +69,27 @@ struct __attribute__((packed)) HelloPayload {
 };
 static_assert(sizeof(HelloPayload) == 100);
 inline constexpr uint32_t kHelloWantReply = 0x1;
+
+// HEARTBEAT_REQ / HEARTBEAT_REP payload. Always sent with kFlagAuth: the
+// tag covers the ftnet header and this payload, so none of it can be forged
+// without the cluster key.
+//
+// Header seq: a request carries the requester's per-route request sequence
+// (1, 2, 3, ... since its start); a reply carries the replier's per-route
+// reply sequence. A reply is accepted only if it echoes the requester's
+// current boot id and a request sequence above the last one answered and not
+// above the last one sent, so a replayed or forged reply can never make a
+// dead route look alive; a request whose sequence is not above the last one
+// seen from that peer boot on that route is a replay and gets no answer.
+struct __attribute__((packed)) HeartbeatPayload {
+    uint32_t boot_id;       // sender's boot id (random at each start)
+    uint32_t echo_boot_id;  // reply: the requester's boot id; request: 0
+    uint64_t tx_time;       // request: requester's send time (its own clock); reply: echoed
+    uint32_t echo_seq;      // reply: the answered request's sequence; request: 0
+    uint16_t interval_ms;   // sender's heartbeat interval on this route (informational)
+    uint8_t threshold;      // sender's miss threshold on this route (informational)
+    uint8_t route_state;    // sender's view of the route: 0 unknown, 1 up, 2 down (informational)
+};
+static_assert(sizeof(HeartbeatPayload) == 24);
 
 }  // namespace ftnet::wire

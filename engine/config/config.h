@@ -6,12 +6,14 @@
 // control thread builds from it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/common/net_addr.h"
+#include "engine/config/cluster_properties.h"
 
 namespace ftnet {
 
@@ -108,6 +110,14 @@ struct PeerConfig {
     int line = 0;
 };
 
+struct ClusterConfig {
+    ClusterProperties properties;  // heartbeat profile and properties
+    // The cluster key (16 bytes) that authenticates heartbeats and HELLOs;
+    // required, from `key` (32 hex digits) or `key_file` (a file holding them).
+    std::array<uint8_t, 16> key{};
+    std::string key_source;  // "cluster.key" or the key file's path, for messages
+};
+
 struct Config {
     std::string path;  // the file it came from
     NodeConfig node;
@@ -116,6 +126,7 @@ struct Config {
     TunnelConfig tunnel;
     AdapterConfig adapter;
     ManagementConfig management;
+    ClusterConfig cluster;
     std::vector<PortConfig> ports;
     std::vector<NetworkConfig> networks;
     std::vector<PeerConfig> peers;

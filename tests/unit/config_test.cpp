@@ -7,7 +7,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <sstream>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -45,11 +49,16 @@ const std::string kPort =
     "ipv4 = \"198.18.1.1/24\"\n"
     "ipv6 = \"fd00:1::1/64\"\n";
 
+const std::string kCluster =
+    "[cluster]\n"
+    "key = \"00112233445566778899aabbccddeeff\"\n";
+
 std::string with_standard_sections(const std::string& snippet) {
     std::string doc = snippet;
     if (snippet.find("[node]") == std::string::npos) doc += kNode;
     if (snippet.find("[network]") == std::string::npos) doc += kNetwork;  // also [[network]]
     if (snippet.find("[port]") == std::string::npos) doc += kPort;
+    if (snippet.find("[cluster]") == std::string::npos) doc += kCluster;
     return doc;
 }
 
@@ -74,7 +83,8 @@ struct BadConfig {
     const char* message;  // a substring of its message
     int line;             // its line; 0: the error concerns the whole file
     size_t n_errors = 1;  // every error the file gives (more than 1 only for named cascades)
-    bool whole = false;   // toml is the whole file: nothing is appended
+    bool whole = false;   // toml is the whole file: nothing is appended but the [cluster]
+                          // key (at the end, so lines stay), unless the case is about [cluster]
 };
 
 void PrintTo(const BadConfig& c, std::ostream* os) { *os << c.name; }
@@ -83,7 +93,10 @@ class ConfigRejects : public ::testing::TestWithParam<BadConfig> {};
 
 TEST_P(ConfigRejects, WithKeyLineAndMessage) {
     const BadConfig& f = GetParam();
-    const std::string text = f.whole ? f.toml : with_standard_sections(f.toml);
+    const bool about_cluster = std::string(f.key).rfind("cluster", 0) == 0;
+    const std::string text = !f.whole                 ? with_standard_sections(f.toml)
+                             : about_cluster || f.toml.find("[cluster]") != std::string::npos ? f.toml
+                                                                                              : f.toml + "\n" + kCluster;
     ConfigResult r = load_config_string(text, "bad.toml");
     SCOPED_TRACE("file:\n" + text + "errors:\n" + all_errors(r));
 
@@ -142,6 +155,7 @@ INSTANTIATE_TEST_SUITE_P(TopLevel, ConfigRejects, ::testing::Values(
     BadConfig{"UnknownKey",
      "nodes = 1\n",
      "nodes", "unknown key (allowed here: node, eal, dataplane, tunnel, adapter, management, "
+              "cluster, "
               "network, port, peer)", 1},
     BadConfig{"UnknownTable",
      "[tunel]\n"
@@ -496,6 +510,93 @@ INSTANTIATE_TEST_SUITE_P(Management, ConfigRejects, ::testing::Values(
      "management.sock", "unknown key (allowed here: socket, socket_group, cluster_log, log_lines)",
      2}
 ), test_name);
+
+// [cluster]: heartbeat properties are checked against the limits of the
+// chosen profile, by the same code as `ftnetctl cluster set`.
+INSTANTIATE_TEST_SUITE_P(Cluster, ConfigRejects, ::testing::Values(
+    BadConfig{"MissingTable",
+     "[node]\nid = 1\nname = \"n1\"\n"
+     "[[network]]\nname = \"net\"\nsubnets = [\"198.18.1.0/24\"]\n"
+     "[[port]]\nname = \"p0\"\ndriver = \"null\"\nnetwork = \"net\"\nipv4 = \"198.18.1.1/24\"\n",
+     "cluster.key", "a [cluster] table with key or key_file is required", 0, 1, true},
+    BadConfig{"NoKey",
+     "[cluster]\n"
+     "profile = \"classic\"\n",
+     "cluster.key", "required (or key_file)", 1},
+    BadConfig{"KeyTooShort",
+     "[cluster]\n"
+     "key = \"0011223344\"\n",
+     "cluster.key", "must be 32 hexadecimal digits (a 128-bit key)", 2},
+    BadConfig{"KeyNotHex",
+     "[cluster]\n"
+     "key = \"0011223344556677889900aabbccddzz\"\n",
+     "cluster.key", "must be 32 hexadecimal digits", 2},
+    BadConfig{"KeyAndKeyFile",
+     "[cluster]\n"
+     "key = \"00112233445566778899aabbccddeeff\"\n"
+     "key_file = \"/etc/ftnet/cluster.key\"\n",
+     "cluster.key_file", "give either key or key_file, not both", 3},
+    BadConfig{"KeyFileRelative",
+     "[cluster]\n"
+     "key_file = \"cluster.key\"\n",
+     "cluster.key_file", "\"cluster.key\" must be an absolute path", 2},
+    BadConfig{"KeyFileMissing",
+     "[cluster]\n"
+     "key_file = \"/nonexistent/ftnet/cluster.key\"\n",
+     "cluster.key_file", "cannot read \"/nonexistent/ftnet/cluster.key\"", 2},
+    BadConfig{"UnknownProfile",
+     "[cluster]\n"
+     "profile = \"turbo\"\n"
+     "key = \"00112233445566778899aabbccddeeff\"\n",
+     "cluster.profile", "\"turbo\" is not a heartbeat profile (allowed: classic, fast)", 2},
+    BadConfig{"ClassicDelayBelowMin",
+     "[cluster]\n"
+     "SameSubnetDelay = 10\n"
+     "key = \"00112233445566778899aabbccddeeff\"\n",
+     "cluster.SameSubnetDelay", "value 10 is out of range for the classic profile (allowed 250..2000 ms)", 2},
+    BadConfig{"ClassicCrossDelayAboveMax",
+     "[cluster]\n"
+     "CrossSubnetDelay = 4001\n"
+     "key = \"00112233445566778899aabbccddeeff\"\n",
+     "cluster.CrossSubnetDelay", "value 4001 is out of range for the classic profile (allowed 250..4000 ms)", 2},
+    BadConfig{"ClassicThresholdBelowMin",
+     "[cluster]\n"
+     "SameSubnetThreshold = 2\n"
+     "key = \"00112233445566778899aabbccddeeff\"\n",
+     "cluster.SameSubnetThreshold", "value 2 is out of range for the classic profile (allowed 3..10 heartbeats)", 2},
+    BadConfig{"FastDelayZero",
+     "[cluster]\n"
+     "profile = \"fast\"\n"
+     "SameSubnetDelay = 0\n"
+     "key = \"00112233445566778899aabbccddeeff\"\n",
+     "cluster.SameSubnetDelay", "value 0 is out of range for the fast profile (allowed 1..2000 ms)", 3},
+    BadConfig{"FastThresholdOne",
+     "[cluster]\n"
+     "profile = \"fast\"\n"
+     "CrossSubnetThreshold = 1\n"
+     "key = \"00112233445566778899aabbccddeeff\"\n",
+     "cluster.CrossSubnetThreshold", "value 1 is out of range for the fast profile (allowed 2..10 heartbeats)", 3},
+    BadConfig{"ThresholdAboveMax",
+     "[cluster]\n"
+     "profile = \"fast\"\n"
+     "SameSubnetThreshold = 11\n"
+     "key = \"00112233445566778899aabbccddeeff\"\n",
+     "cluster.SameSubnetThreshold", "value 11 is out of range for the fast profile (allowed 2..10 heartbeats)", 3},
+    BadConfig{"RecoveryZero",
+     "[cluster]\n"
+     "RouteRecoveryThreshold = 0\n"
+     "key = \"00112233445566778899aabbccddeeff\"\n",
+     "cluster.RouteRecoveryThreshold", "value 0 is out of range for the classic profile (allowed 1..20 heartbeats)", 2},
+    BadConfig{"PropertyNotInteger",
+     "[cluster]\n"
+     "SameSubnetDelay = \"fast\"\n"
+     "key = \"00112233445566778899aabbccddeeff\"\n",
+     "cluster.SameSubnetDelay", "\"fast\" is not an integer", 2},
+    BadConfig{"PropertyTypo",
+     "[cluster]\n"
+     "SameSubnetDelays = 1000\n"
+     "key = \"00112233445566778899aabbccddeeff\"\n",
+     "cluster.SameSubnetDelays", "unknown key", 2}));
 
 INSTANTIATE_TEST_SUITE_P(Network, ConfigRejects, ::testing::Values(
     // Cascades: the standard port's network "net" no longer exists.
@@ -1264,7 +1365,7 @@ TEST(ConfigErrors, AllAreReportedInLineOrder) {
         "driver = \"null\"\n"
         "network = \"net\"\n"
         "ipv4 = \"198.18.1.1/24\"\n";
-    ConfigResult r = load_config_string(text, "multi.toml");
+    ConfigResult r = load_config_string(text + kCluster, "multi.toml");
     EXPECT_FALSE(r.config.has_value());
     std::vector<std::pair<int, std::string>> got;
     for (auto& e : r.errors) got.emplace_back(e.line, e.key);
@@ -1277,10 +1378,12 @@ TEST(ConfigErrors, AllAreReportedInLineOrder) {
 TEST(ConfigErrors, WholeFileErrorsComeFirstAndPrintWithoutLine) {
     ConfigResult r = load_config_string("[tunnel]\nttl = 0\n", "f.toml");
     EXPECT_FALSE(r.config.has_value());
-    ASSERT_EQ(r.errors.size(), 3u) << all_errors(r);
+    ASSERT_EQ(r.errors.size(), 4u) << all_errors(r);
     EXPECT_EQ(r.errors[0].str(), "f.toml: node: required table [node] is missing");
-    EXPECT_EQ(r.errors[1].str(), "f.toml: port: at least one [[port]] (a cluster network port) is required");
-    EXPECT_EQ(r.errors[2].str(), "f.toml:2: tunnel.ttl: value 0 is out of range (allowed 1..255)");
+    EXPECT_EQ(r.errors[1].str(), "f.toml: cluster.key: a [cluster] table with key or key_file is required: "
+                                 "heartbeats and HELLOs are authenticated with the cluster key");
+    EXPECT_EQ(r.errors[2].str(), "f.toml: port: at least one [[port]] (a cluster network port) is required");
+    EXPECT_EQ(r.errors[3].str(), "f.toml:2: tunnel.ttl: value 0 is out of range (allowed 1..255)");
 }
 
 TEST(ConfigErrors, StrFormat) {
@@ -1321,7 +1424,7 @@ TEST(ConfigFile, ValidationErrorNamesTheFile) {
     const std::string path = ::testing::TempDir() + "ftnet-config-test-invalid.toml";
     {
         std::ofstream f(path);
-        f << "[tunnel]\nudp_port = 0\n" << kNode << kNetwork << kPort;
+        f << "[tunnel]\nudp_port = 0\n" << kNode << kNetwork << kPort << kCluster;
     }
     ConfigResult r = load_config_file(path);
     std::remove(path.c_str());
@@ -1334,7 +1437,9 @@ TEST(ConfigFile, ValidationErrorNamesTheFile) {
 // ---------------------------------------------------------------------------
 // Files that must load.
 
-Config load_ok(const std::string& text) {
+// The [cluster] key is appended (last, so that line numbers stay put).
+Config load_ok(const std::string& text_in) {
+    std::string text = text_in.find("[cluster]") == std::string::npos ? text_in + kCluster : text_in;
     ConfigResult r = load_config_string(text, "ok.toml");
     EXPECT_TRUE(r.errors.empty()) << all_errors(r) << "file:\n" << text;
     EXPECT_TRUE(r.config.has_value());
@@ -1342,7 +1447,7 @@ Config load_ok(const std::string& text) {
 }
 
 TEST(ConfigLoads, DefaultsAreThoseOfConfigH) {
-    Config c = load_ok(kNode + kNetwork + kPort);
+    Config c = load_ok(kNode + kNetwork + kPort + kCluster);
     EXPECT_EQ(c.path, "ok.toml");
     EXPECT_EQ(c.node.id, 1);
     EXPECT_EQ(c.node.name, "n1");
@@ -1600,9 +1705,23 @@ TEST(ConfigLoads, AtTheCountLimits) {
 }
 
 // The shipped files, read from the source tree as ftnetd would read them.
+// Loads a shipped config; a key_file it names is replaced by a temporary
+// key file of mode 0600, since /etc/ftnet does not exist on a build host.
 ConfigResult load_shipped(const std::string& relative) {
     const std::string path = std::string(source_root()) + "/" + relative;
-    ConfigResult r = load_config_file(path);
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    const std::string shipped_key = "key_file = \"/etc/ftnet/cluster.key\"";
+    std::string key_path = "/tmp/ftnet-test-key-" + std::to_string(getpid());
+    if (auto pos = text.find(shipped_key); pos != std::string::npos) {
+        std::ofstream(key_path) << "00112233445566778899aabbccddeeff\n";
+        chmod(key_path.c_str(), 0600);
+        text.replace(pos, shipped_key.size(), "key_file = \"" + key_path + "\"");
+    }
+    ConfigResult r = load_config_string(text, path);
+    std::remove(key_path.c_str());
     EXPECT_TRUE(r.errors.empty()) << path << ":\n" << all_errors(r);
     return r;
 }
@@ -1705,6 +1824,78 @@ TEST(ParseLcoreList, GarbageIsRefused) {
                           "0@(0-1", "0@1@2", "1@cpu1", "0 1", " 0", "0.5"}) {
         EXPECT_FALSE(parse_lcore_list(s).has_value()) << '"' << s << '"';
     }
+}
+
+}  // namespace
+}  // namespace ftnet
+
+namespace ftnet {
+namespace {
+
+TEST(ConfigCluster, ProfileDefaultsAndLimits) {
+    auto load = [](const std::string& cluster) {
+        return load_config_string(with_standard_sections("[cluster]\n" + cluster + "key = \"00112233445566778899aabbccddeeff\"\n"), "t.toml");
+    };
+    ConfigResult classic = load("");
+    ASSERT_TRUE(classic.config) << all_errors(classic);
+    const ClusterProperties& c = classic.config->cluster.properties;
+    EXPECT_EQ(c.profile, HeartbeatProfile::Classic);
+    EXPECT_EQ(c.same_subnet_delay_ms, 1000u);
+    EXPECT_EQ(c.same_subnet_threshold, 5u);
+    EXPECT_EQ(c.cross_subnet_delay_ms, 1000u);
+    EXPECT_EQ(c.cross_subnet_threshold, 5u);
+    EXPECT_EQ(classic.config->cluster.key[0], 0x00);
+    EXPECT_EQ(classic.config->cluster.key[15], 0xff);
+    ConfigResult fast = load("profile = \"fast\"\nSameSubnetDelay = 1\nSameSubnetThreshold = 2\n");
+    ASSERT_TRUE(fast.config) << all_errors(fast);
+    EXPECT_EQ(fast.config->cluster.properties.same_subnet_delay_ms, 1u);
+    EXPECT_EQ(fast.config->cluster.properties.same_subnet_threshold, 2u);
+    EXPECT_EQ(fast.config->cluster.properties.cross_subnet_delay_ms, 50u) << "fast profile default";
+    // The edges of the classic limits are allowed.
+    EXPECT_TRUE(load("SameSubnetDelay = 250\nCrossSubnetDelay = 4000\nSameSubnetThreshold = 10\n").config);
+}
+
+TEST(ConfigCluster, KeyFileMustBePrivateAndHoldAKey) {
+    std::string path = "/tmp/ftnet-key-test-" + std::to_string(getpid());
+    auto load = [&] {
+        return load_config_string(with_standard_sections("[cluster]\nkey_file = \"" + path + "\"\n"), "t.toml");
+    };
+    std::ofstream(path) << "00112233445566778899aabbccddeeff\n";
+    chmod(path.c_str(), 0644);
+    ConfigResult r = load();
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].key, "cluster.key_file");
+    EXPECT_THAT(r.errors[0].message, HasSubstr("is readable by other users (mode 0644); chmod 600 it"));
+    chmod(path.c_str(), 0600);
+    r = load();
+    ASSERT_TRUE(r.config) << all_errors(r);
+    EXPECT_EQ(r.config->cluster.key[1], 0x11);
+    EXPECT_EQ(r.config->cluster.key_source, path);
+    std::ofstream(path) << "not a key\n";
+    r = load();
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_THAT(r.errors[0].message, HasSubstr("must hold 32 hexadecimal digits"));
+    std::remove(path.c_str());
+}
+
+TEST(ClusterProperties, LiveSetUsesTheProfileLimits) {
+    ClusterProperties p = ClusterProperties::defaults(HeartbeatProfile::Classic);
+    EXPECT_EQ(set_property(p, "SameSubnetDelay", 100), "value 100 is out of range for the classic profile (allowed 250..2000 ms)");
+    EXPECT_EQ(p.same_subnet_delay_ms, 1000u) << "a refused value changes nothing";
+    EXPECT_FALSE(set_property(p, "SameSubnetDelay", 500));
+    EXPECT_EQ(p.same_subnet_delay_ms, 500u);
+    EXPECT_EQ(*set_property(p, "Nope", 1).value().data(), 'n');
+    EXPECT_THAT(*set_property(p, "Nope", 1), HasSubstr("no such cluster property \"Nope\""));
+    ClusterProperties f = ClusterProperties::defaults(HeartbeatProfile::Fast);
+    EXPECT_FALSE(set_property(f, "SameSubnetDelay", 1));
+    EXPECT_FALSE(set_property(f, "SameSubnetThreshold", 2));
+    EXPECT_TRUE(set_property(f, "SameSubnetThreshold", 1));
+    auto list = list_properties(f);
+    ASSERT_EQ(list.size(), 5u);
+    EXPECT_EQ(list[0].name, "SameSubnetDelay");
+    EXPECT_EQ(list[0].value, 1u);
+    EXPECT_EQ(list[0].min, 1u);
+    EXPECT_EQ(list[0].max, 2000u);
 }
 
 }  // namespace

@@ -14,6 +14,8 @@ const char* kConfig = R"(
 [node]
 id = 1
 name = "n1"
+[cluster]
+key = "00112233445566778899aabbccddeeff"
 [[network]]
 name = "public"
 role = 3

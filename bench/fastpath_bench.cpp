@@ -227,6 +227,9 @@ int main(int argc, char** argv) {
         b.dp->counters[0] = b.ctr.get();
         b.rt = make_test_table();
         b.dp->routes.store(b.rt.get());
+        // Routes up as if heartbeats answered; no heartbeats in this bench.
+        for (auto& r : b.dp->route_live) r.up.store(true);
+        b.dp->tsc_hz = rte_get_tsc_hz();
         b.w = new Worker();
         b.w->dp = b.dp.get();
         b.w->ctr = b.ctr.get();

@@ -82,6 +82,7 @@ void BM_RouteSelect(benchmark::State& state) {
     auto rt = make_test_table();
     auto dp = std::make_unique<Dataplane>();
     for (auto& p : dp->port_live) p.usable.store(true);
+    for (auto& r : dp->route_live) r.up.store(true);
     for (int i = 0; i < state.range(0); i++) dp->route_live[rt->peers[0].routes[i].route_id].up.store(false);
     const PeerEntry& peer = rt->peers[0];
     for (auto _ : state) benchmark::DoNotOptimize(select_route(*dp, peer));

@@ -1,7 +1,8 @@
 // ftnetctl: inspect and drive a running ftnetd over its management socket.
 //
 //   ftnetctl [-s SOCKET] [-o text|json] status|routes|interfaces|counters|
-//            nodes|neighbors|log [-n N]|link PORT up|down|request JSON
+//            nodes|neighbors|log [-n N]|link PORT up|down|
+//            cluster get [NAME]|cluster set NAME VALUE|events [-c N]|request JSON
 //
 // Exit status: 0 success, 1 the daemon answered with an error, 2 usage or
 // connection problems.
@@ -57,6 +58,53 @@ std::string transact(const std::string& path, const std::string& line) {
     return reply.substr(0, nl);
 }
 
+// Subscribes and prints each event line until the daemon goes away, the
+// count is reached, or Ctrl-C.
+int follow_events(const std::string& path, bool as_json, unsigned max_events) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
+        std::fprintf(stderr, "ftnetctl: cannot connect to %s: %s (is ftnetd running?)\n", path.c_str(), std::strerror(errno));
+        return 2;
+    }
+    const std::string req = "{\"cmd\":\"events\"}\n";
+    if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) < 0) return 2;
+    std::string buf;
+    char tmp[65536];
+    bool subscribed = false;
+    unsigned seen = 0;
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    for (;;) {
+        size_t nl;
+        while ((nl = buf.find('\n')) != std::string::npos) {
+            std::string line = buf.substr(0, nl);
+            buf.erase(0, nl + 1);
+            if (!subscribed) {
+                json r = json::parse(line, nullptr, false);
+                if (!r.is_object() || !r.value("ok", false)) {
+                    std::fprintf(stderr, "ftnetctl: %s\n", line.c_str());
+                    return 1;
+                }
+                subscribed = true;
+                continue;
+            }
+            if (as_json)
+                std::printf("%s\n", line.c_str());
+            else
+                std::fputs(ftnet::ctl::render_event(json::parse(line, nullptr, false)).c_str(), stdout);
+            if (max_events && ++seen >= max_events) return 0;
+        }
+        ssize_t n = recv(fd, tmp, sizeof tmp, 0);
+        if (n <= 0) {
+            std::fprintf(stderr, "ftnetctl: ftnetd closed the event stream\n");
+            return subscribed ? 0 : 2;
+        }
+        buf.append(tmp, static_cast<size_t>(n));
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,6 +123,17 @@ int main(int argc, char** argv) {
     auto* link = app.add_subcommand("link", "set a cluster port administratively up or down");
     link->add_option("port", port, "port name")->required();
     link->add_option("state", state, "up or down")->required()->check(CLI::IsMember({"up", "down"}));
+    auto* cluster = app.add_subcommand("cluster", "get or set cluster (heartbeat) properties");
+    cluster->require_subcommand(1);
+    std::string prop;
+    int64_t prop_value = 0;
+    cluster->add_subcommand("get", "show the properties and their limits")->add_option("name", prop, "one property");
+    auto* cset = cluster->add_subcommand("set", "change a property at once, within its profile's limits");
+    cset->add_option("name", prop, "property, e.g. SameSubnetDelay")->required();
+    cset->add_option("value", prop_value, "new value")->required();
+    unsigned max_events = 0;
+    app.add_subcommand("events", "follow route and node events as they happen (Ctrl-C to stop)")
+        ->add_option("-c,--count", max_events, "exit after this many events");
     std::string raw;
     app.add_subcommand("request", "send a raw JSON request and print the raw reply")
         ->add_option("json", raw, "the request")
@@ -85,6 +144,13 @@ int main(int argc, char** argv) {
     json req = {{"cmd", cmd}};
     if (cmd == "log") req["args"] = {{"lines", lines}};
     if (cmd == "link") req["args"] = {{"port", port}, {"state", state}};
+    if (cmd == "cluster") {
+        std::string action = cluster->get_subcommands().front()->get_name();
+        req["args"] = {{"action", action}};
+        if (!prop.empty()) req["args"]["name"] = prop;
+        if (action == "set") req["args"]["value"] = prop_value;
+    }
+    if (cmd == "events") return follow_events(sock, output == "json", max_events);
     try {
         std::string line = cmd == "request" ? raw : req.dump();
         std::string reply = transact(sock, line);

@@ -32,14 +32,36 @@ std::string render_routes(const json& routes) {
         std::string state = r["state"] == "up" ? "up" : fmt::format("down ({})", r["reason"].get<std::string>());
         if (r["in_use"].get<bool>()) state += ", in use";
         out += fmt::format("{} {}\n", r["title"].get<std::string>(), state);
-        out += fmt::format("    to {} (node {}), rank {}, port {}, next hop {} {}, tx {} pkts ({}), rx {} pkts ({})\n",
-                           r["peer"].get<std::string>(), r["peer_id"].get<int>(), r["rank"].get<int>(),
-                           r["port"].get<std::string>(), r["next_hop"].get<std::string>(),
-                           r["next_hop_mac"].get<std::string>().empty() ? "(unresolved)" : r["next_hop_mac"].get<std::string>(),
-                           r["tx_packets"].get<uint64_t>(), human_bytes(r["tx_bytes"].get<uint64_t>()),
-                           r["rx_packets"].get<uint64_t>(), human_bytes(r["rx_bytes"].get<uint64_t>()));
+        out += fmt::format("    to {} (node {}), rank {}, port {}, next hop {} {}\n", r["peer"].get<std::string>(),
+                           r["peer_id"].get<int>(), r["rank"].get<int>(), r["port"].get<std::string>(),
+                           r["next_hop"].get<std::string>(),
+                           r["next_hop_mac"].get<std::string>().empty() ? "(unresolved)" : r["next_hop_mac"].get<std::string>());
+        if (r.contains("heartbeat")) {
+            const json& h = r["heartbeat"];
+            std::string since = r.value("last_change", std::string()).empty()
+                                    ? "never"
+                                    : fmt::format("{} ({:.1f} s ago)", r["last_change"].get<std::string>(),
+                                                  r["last_change_s_ago"].get<double>());
+            out += fmt::format("    heartbeat every {} ms, down after {}: RTT {:.3f} ms (smoothed {:.3f}), loss {:.1f}%, "
+                               "{} sent / {} answered, last change {}\n",
+                               h["delay_ms"].get<int>(), h["threshold"].get<int>(), h["rtt_last_us"].get<double>() / 1000,
+                               h["rtt_smoothed_us"].get<double>() / 1000, h["loss_pct"].get<double>(),
+                               h["requests_sent"].get<uint64_t>(), h["replies_received"].get<uint64_t>(), since);
+        }
+        out += fmt::format("    tx {} pkts ({}), rx {} pkts ({})\n", r["tx_packets"].get<uint64_t>(),
+                           human_bytes(r["tx_bytes"].get<uint64_t>()), r["rx_packets"].get<uint64_t>(),
+                           human_bytes(r["rx_bytes"].get<uint64_t>()));
     }
     if (routes.empty()) out = "no routes\n";
+    return out;
+}
+
+std::string render_cluster(const json& c) {
+    std::string out = fmt::format("heartbeat profile: {}\n", c["profile"].get<std::string>());
+    for (auto& p : c["properties"])
+        out += fmt::format("  {:<24} {:>6} {:<10} (allowed {}..{}, default {}): {}\n", p["name"].get<std::string>(),
+                           p["value"].get<uint64_t>(), p["unit"].get<std::string>(), p["min"].get<uint64_t>(),
+                           p["max"].get<uint64_t>(), p["default"].get<uint64_t>(), p["help"].get<std::string>());
     return out;
 }
 
@@ -167,10 +189,29 @@ std::string render(const std::string& cmd, const json& r) {
         for (auto& l : r) out += l.get<std::string>() + "\n";
         return out;
     }
+    if (cmd == "cluster") return render_cluster(r);
     if (cmd == "link")
         return fmt::format("port {}: admin {}, link {}\n", r["port"].get<std::string>(), r["admin"].get<std::string>(),
                            r["link"].get<std::string>());
     return r.dump(2) + "\n";
+}
+
+std::string render_event(const json& ev) {
+    if (!ev.is_object()) return "(malformed event)\n";
+    const std::string type = ev.value("type", std::string("?")), time = ev.value("time", std::string());
+    if (type == "route")
+        return fmt::format("{} route {} to {}: {} ({})\n", time, ev.value("route", std::string()), ev.value("peer", std::string()),
+                           ev.value("state", std::string()), ev.value("cause", std::string()));
+    if (type == "node")
+        return fmt::format("{} node {} ({}): {}{}\n", time, ev.value("node", std::string()), ev.value("id", 0),
+                           ev.value("state", std::string()),
+                           ev.value("active_route", std::string()).empty() ? "" : ", using " + ev["active_route"].get<std::string>());
+    if (type == "link")
+        return fmt::format("{} port {}: link {}\n", time, ev.value("port", std::string()), ev.value("state", std::string()));
+    if (type == "property")
+        return fmt::format("{} cluster property {}: {} -> {}\n", time, ev.value("name", std::string()), ev.value("old", 0),
+                           ev.value("value", 0));
+    return ev.dump() + "\n";
 }
 
 }  // namespace ftnet::ctl

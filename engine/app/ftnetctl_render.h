@@ -10,4 +10,7 @@ namespace ftnet::ctl {
 // Renders the result of `cmd`; unknown commands fall back to pretty JSON.
 std::string render(const std::string& cmd, const nlohmann::json& result);
 
+// One line for one event of `ftnetctl events`.
+std::string render_event(const nlohmann::json& ev);
+
 }  // namespace ftnet::ctl

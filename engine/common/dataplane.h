@@ -14,6 +14,7 @@
 #include "engine/common/limits.h"
 #include "engine/common/net_addr.h"
 #include "engine/common/route_table.h"
+#include "engine/common/siphash.h"
 
 namespace ftnet {
 
@@ -36,12 +37,59 @@ struct alignas(64) PortLive {
     std::atomic<bool> usable{false};
 };
 
+inline constexpr size_t kRttBuckets = 12;
+// Upper bounds (microseconds) of the RTT histogram buckets; the last is open.
+inline constexpr uint32_t kRttBucketUs[kRttBuckets - 1] = {25, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000, 100000};
+
+inline size_t rtt_bucket(uint64_t rtt_ns) {
+    size_t b = 0;
+    while (b < kRttBuckets - 1 && rtt_ns > uint64_t{kRttBucketUs[b]} * 1000) b++;
+    return b;
+}
+
+// Heartbeat state of one route, shared between the worker that owns the
+// route (sends its requests, judges it), whichever worker receives its
+// replies or the peer's requests, and the control thread (display, events).
 struct alignas(64) RouteLive {
-    // written: control thread and heartbeat code; read: workers (relaxed).
-    // Whether route selection may use this route (the table also requires
-    // the route to be resolved and its port usable).
-    std::atomic<bool> up{true};
+    // written: owner worker (relaxed); read: workers' route selection, control.
+    // Whether route selection may use this route (selection also requires the
+    // route to be resolved and its port usable).
+    std::atomic<bool> up{false};
+    std::atomic<uint8_t> state{0};          // HealthState; written: owner
+    std::atomic<uint64_t> changed_tsc{0};   // last state change; written: owner
+    std::atomic<uint32_t> sent_seq{0};      // last request sent; written: owner (release)
+    std::atomic<uint32_t> acked_seq{0};     // highest request answered; written: receiver (CAS max)
+    std::atomic<uint32_t> peer_boot{0};     // boot id of the peer's last request; written: receiver
+    std::atomic<uint32_t> peer_req_seq{0};  // its highest request sequence; written: receiver
+    std::atomic<uint32_t> rtt_last_ns{0};   // written: receiver
+    std::atomic<uint32_t> rtt_srtt_ns{0};   // smoothed (1/8), written: receiver
+    std::atomic<uint64_t> req_sent{0};      // counters: fetch_add at heartbeat rate, read: control
+    std::atomic<uint64_t> rep_rcvd{0};
+    std::atomic<uint64_t> req_rcvd{0};
+    std::atomic<uint64_t> rep_sent{0};
+    std::atomic<uint64_t> periods_missed{0};
+    std::atomic<uint64_t> rtt_hist[kRttBuckets] = {};
 };
+
+// Heartbeat properties in force. Written: control thread (config, `ftnetctl
+// cluster set`); read: owner workers at each heartbeat period (relaxed).
+struct HeartbeatParams {
+    std::atomic<uint32_t> same_delay_ms{1000};
+    std::atomic<uint32_t> same_threshold{5};
+    std::atomic<uint32_t> cross_delay_ms{1000};
+    std::atomic<uint32_t> cross_threshold{5};
+    std::atomic<uint32_t> recovery{3};
+};
+
+// A route changed state: workers -> control thread on Dataplane::route_events.
+struct RouteEvent {
+    uint64_t tsc;       // when the owner decided it
+    uint16_t route_id;
+    uint8_t state;      // HealthState
+    uint8_t cause;      // HealthCause
+    uint32_t detail;    // periods missed, or answered periods
+};
+static_assert(sizeof(RouteEvent) == 16);
 
 struct Dataplane {
     // --- fixed at start (read-only afterwards) ---
@@ -55,6 +103,10 @@ struct Dataplane {
     rte_ring* from_control[kMaxWorkers] = {};       // control -> worker i: SP/SC, frames to send
     int control_wakeup_fd = -1;                     // eventfd the control thread sleeps on
     WorkerCounters* counters[kMaxWorkers] = {};     // worker i writes counters[i]
+    rte_ring* route_events = nullptr;               // workers -> control: MP enqueue of RouteEvent
+    SipKey auth_key;                                // the cluster key (heartbeats, HELLO)
+    uint32_t boot_id = 0;                           // random at each start; in every heartbeat
+    uint64_t tsc_hz = 0;
 
     // --- written by the control thread ---
     // The route snapshot. Written: control thread (release store);
@@ -62,6 +114,10 @@ struct Dataplane {
     std::atomic<RouteTable*> routes{nullptr};
     PortLive port_live[kMaxPorts];
     RouteLive route_live[kMaxRoutes];
+    HeartbeatParams hb;
+    // Bumped when a port's usability changes: owner workers re-judge their
+    // routes at once instead of at their next heartbeat period.
+    std::atomic<uint32_t> hb_kick{0};
     // Written: control thread; read: workers (relaxed) each loop.
     std::atomic<bool> stop{false};
 

@@ -32,6 +32,7 @@ struct alignas(64) RouteEntry {
     Family family;
     bool resolved;         // next-hop MAC known; an unresolved route is never used
     bool tx_csum_offload;  // the port computes outer checksums
+    bool cross_subnet;     // routed: heartbeats use the CrossSubnet properties
     uint16_t route_id;     // index into Dataplane::route_live and the route counters
     uint16_t port_index;   // engine port to send on
     // IPv4: one's-complement sum of the template's IP header with total
@@ -58,6 +59,12 @@ struct PortAddrs {
     uint8_t v6_solicited[16];  // ff02::1:ffXX:XXXX of v6 (RFC 4291 2.7.1)
 };
 
+// One route a worker heartbeats: peers[peer].routes[route].
+struct HbRef {
+    uint16_t peer;
+    uint16_t route;
+};
+
 struct RouteTable {
     uint64_t generation;
     uint16_t local_node;
@@ -68,6 +75,10 @@ struct RouteTable {
     uint16_t peer_by_node[kMaxNodeId + 1];  // node id -> index into peers, or kNoPeer
     PortAddrs ports[kMaxPorts];             // indexed by engine port index
     PeerEntry peers[kMaxPeers];
+    // Heartbeat ownership: worker w sends the heartbeats of, and judges,
+    // hb_refs[hb_begin[w] .. hb_begin[w + 1]). Each route has one owner.
+    uint16_t hb_begin[kMaxWorkers + 1];
+    HbRef hb_refs[kMaxRoutes];
 
     const PeerEntry* peer(uint16_t node_id) const {
         if (node_id > kMaxNodeId) return nullptr;

@@ -53,7 +53,7 @@ struct DataplaneConfig {
 
 struct TunnelConfig {
     uint16_t udp_port = 3343;
-    uint8_t dscp = 48;  // CS6, "network control", as cluster heartbeats usually are
+    uint8_t dscp = 0;  // of tunnelled data; heartbeats and HELLOs always carry CS6 (network control)
     unsigned ttl = 64;
 };
 

@@ -2,6 +2,7 @@
 // wake-up eventfd, the LSC eventfd, the netlink link watcher, the management
 // socket and a 10 ms housekeeping tick.
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -14,11 +15,11 @@
 #include <cstring>
 
 #include "engine/common/encap_template.h"
+#include "engine/common/signed_message.h"
 #include "engine/control/cluster_log.h"
 #include "engine/control/engine.h"
 #include "engine/control/mono_clock.h"
 #include "engine/datapath/classify.h"
-#include "engine/datapath/encap.h"
 
 namespace ftnet {
 
@@ -78,6 +79,7 @@ void Engine::run() {
             }
         }
         drain_control_ring(now);
+        drain_route_events();
         if (now >= next_tick || last_poll_ms_ == 0) {
             on_tick(now);
             next_tick = now + kTickMs;
@@ -122,6 +124,15 @@ void Engine::handle_control_frame(uint16_t pi, rte_mbuf* m, uint64_t now) {
     const RouteTable* rt = dp_->routes.load(std::memory_order_acquire);
     RxResult c = classify_frame(f, static_cast<uint32_t>(len), *rt, pi, true, true);
     if (c.kind == RxKind::Hello) {
+        if (!signed_message_ok(c.hdr, c.payload_len, dp_->auth_key)) {
+            // Counted, and logged at most once a minute: a wrong key is a
+            // configuration error an operator must see, a flood is not news.
+            if (hello_bad_auth_++ % 1000 == 0)
+                clog::warn("FTNET", "HELLO with a missing or wrong authentication tag from node {} on port {} "
+                           "dropped ({} so far): is the cluster key the same on every node?",
+                           rte_be_to_cpu_16(c.hdr->src_node), ports_[pi].spec.name, hello_bad_auth_);
+            return;
+        }
         handle_hello(pi, c, f, now);
         return;
     }
@@ -179,6 +190,7 @@ void Engine::refresh_link(size_t i, bool up, uint64_t now) {
     p.changed_ms = now;
     set_port_usable(i);
     clog::info("PORT", "port {} link {}", p.spec.name, up ? "up" : "down");
+    emit_event({{"time", event_time(rte_rdtsc())}, {"type", "link"}, {"port", p.spec.name}, {"state", up ? "up" : "down"}});
     for (auto& r : routes_)
         if (r.port_cfg == i)
             clog::info("ROUTE", "{} is {}", route_title(cfg_, r), route_is_up(r) ? "up" : fmt::format("down ({})", route_down_reason(r)));
@@ -187,7 +199,10 @@ void Engine::refresh_link(size_t i, bool up, uint64_t now) {
 
 void Engine::set_port_usable(size_t i) {
     dp_->port_live[i].usable.store(ports_[i].link_up && ports_[i].admin_up, std::memory_order_relaxed);
+    kick_heartbeats();
 }
+
+void Engine::kick_heartbeats() { dp_->hb_kick.fetch_add(1, std::memory_order_relaxed); }
 
 void Engine::send_frame(uint16_t pi, const Frame& f) {
     if (pi >= ports_.size() || pi == adapter_index_) return;
@@ -221,28 +236,24 @@ bool Engine::send_tunnel(const RouteDesc& r, wire::MsgType type, const void* pay
     s.src_ip = r.local;
     s.dst_ip = r.remote;
     s.udp_port = cfg_.tunnel.udp_port;
-    s.dscp = cfg_.tunnel.dscp;
     s.ttl = static_cast<uint8_t>(cfg_.tunnel.ttl);
     s.src_node = cfg_.node.id;
     s.dst_node = r.peer_node;
     s.route_id = r.id;
     build_encap_template(e, s);
-    e.tmpl[outer_l4_off(r.family) + 8 + 1] = static_cast<uint8_t>(type);
+    e.route_id = r.id;
     rte_mbuf* m = rte_pktmbuf_alloc(ctrl_pool_);
     if (!m) {
         ctrl_tx_dropped_++;
         return false;
     }
-    char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(len));
-    if (!p) {
+    const size_t total = signed_message_len(r.family, len);
+    auto* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(total)));
+    if (!out) {
         rte_pktmbuf_free(m);
         return false;
     }
-    std::memcpy(p, payload, len);
-    if (!encap_frame(m, e, r.id, ++hello_seq_)) {
-        rte_pktmbuf_free(m);
-        return false;
-    }
+    build_signed_message(out, e, type, ++hello_seq_, payload, len, dp_->auth_key);
     m->port = ports_[r.port_cfg].handle.port_id;
     if (rte_ring_sp_enqueue(dp_->from_control[0], m) != 0) {
         rte_pktmbuf_free(m);

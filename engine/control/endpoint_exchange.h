@@ -61,6 +61,8 @@ class EndpointExchange {
     // True when HELLOs to `node` are due; advances its schedule.
     bool due(uint16_t node, uint64_t now_ms);
     bool wants_reply(uint16_t node) const;
+    // Makes HELLOs to `node` due now (a route to it just came up).
+    void hurry(uint16_t node) { peers_[node].next_send_ms = 0; }
 
     const PeerState* peer(uint16_t node) const;
     const AdapterInfo& local() const { return local_; }

@@ -16,6 +16,7 @@
 #include <rte_mempool.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -90,6 +91,13 @@ class Engine {
     void send_frame(uint16_t port_index, const Frame& f);
     bool send_tunnel(const RouteDesc& r, wire::MsgType type, const void* payload, size_t len);
     void send_hellos(uint64_t now);
+    void drain_route_events();
+    void handle_route_event(const RouteEvent& ev);
+    void update_reachability(uint16_t peer_node, const char* why);
+    void apply_heartbeat_params();
+    void kick_heartbeats();
+    std::string event_time(uint64_t tsc) const;
+    void emit_event(nlohmann::json ev);
 
     // route tables (route_publisher.cpp)
     RouteTable* build_route_table();
@@ -108,6 +116,8 @@ class Engine {
     nlohmann::json cmd_neighbors();
     nlohmann::json cmd_log(const nlohmann::json& args);
     nlohmann::json cmd_link(const nlohmann::json& args);
+    nlohmann::json cmd_cluster(const nlohmann::json& args);
+    nlohmann::json route_json(const RouteDesc& r);
 
     Config cfg_;
     bool eal_ready_ = false;
@@ -145,6 +155,11 @@ class Engine {
     uint64_t last_poll_ms_ = 0;
     uint64_t ctrl_tx_dropped_ = 0;
     uint32_t hello_seq_ = 0;
+    uint64_t hello_bad_auth_ = 0;
+    std::map<uint16_t, bool> peer_reachable_;
+    // Reference points to turn a worker's TSC into wall-clock time.
+    uint64_t tsc0_ = 0;
+    int64_t realtime0_ns_ = 0;
 };
 
 }  // namespace ftnet

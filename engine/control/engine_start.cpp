@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <rte_eal.h>
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -33,7 +34,8 @@ Engine::~Engine() { shutdown(); }
 
 void Engine::start(const std::string& argv0) {
     start_ms_ = mono_ms();
-    boot_id_ = std::random_device{}();
+    do boot_id_ = std::random_device{}();
+    while (boot_id_ == 0);  // 0 means "no peer seen yet" in the heartbeat state
     try {
         init_eal(argv0);
         init_ports();
@@ -205,6 +207,17 @@ void Engine::init_dataplane() {
     }
     dp_->control_wakeup_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
+    dp_->auth_key = SipKey::from_bytes(cfg_.cluster.key.data());
+    dp_->boot_id = boot_id_;
+    dp_->tsc_hz = rte_get_tsc_hz();
+    tsc0_ = rte_rdtsc();
+    timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    realtime0_ns_ = static_cast<int64_t>(rt.tv_sec) * 1000000000 + rt.tv_nsec;
+    apply_heartbeat_params();
+    dp_->route_events = rte_ring_create_elem("ftnet_route_events", sizeof(RouteEvent), 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
+    if (!dp_->route_events) throw EngineError(fmt::format("cannot create the route event ring: {}", rte_strerror(rte_errno)));
+
     ctrl_pool_ = rte_pktmbuf_pool_create("ftnet_ctrl_mbufs", 2047, 32, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     if (!ctrl_pool_) throw EngineError(fmt::format("cannot create the control mbuf pool: {}", rte_strerror(rte_errno)));
 }
@@ -348,6 +361,7 @@ void Engine::shutdown() {
         };
         drain(dp_->to_control);
         for (auto* r : dp_->from_control) drain(r);
+        rte_ring_free(dp_->route_events);
         // Workers have stopped: no grace period is needed any more.
         rte_free(dp_->routes.exchange(nullptr));
         for (auto& r : retired_) rte_free(r.table);

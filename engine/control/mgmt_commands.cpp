@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <rte_ethdev.h>
+#include <rte_cycles.h>
 #include <rte_version.h>
 
 #include "engine/common/drop_reason.h"
@@ -40,8 +41,9 @@ json Engine::handle_request(const json& req) {
     if (cmd == "neighbors") return cmd_neighbors();
     if (cmd == "log") return cmd_log(args);
     if (cmd == "link") return cmd_link(args);
+    if (cmd == "cluster") return cmd_cluster(args);
     throw MgmtError(fmt::format("unknown command \"{}\" (known: status, routes, interfaces, counters, "
-                                "nodes, neighbors, log, link)",
+                                "nodes, neighbors, log, link, cluster, events)",
                                 cmd));
 }
 
@@ -76,50 +78,110 @@ json Engine::cmd_status() {
         {"tx_packets", tx},
         {"drops", drops},
         {"control_tx_dropped", ctrl_tx_dropped_},
+        {"heartbeat_profile", profile_name(cfg_.cluster.properties.profile)},
+        {"hello_bad_auth", hello_bad_auth_},
+        {"event_subscribers", mgmt_ ? mgmt_->subscribers() : 0},
+    };
+}
+
+json Engine::route_json(const RouteDesc& r) {
+    const RouteDesc* active = active_route(r.peer_node);
+    uint64_t txp = 0, txb = 0, rxp = 0, rxb = 0;
+    for (uint16_t w = 0; w < dp_->n_workers; w++) {
+        const RouteCounters& c = dp_->counters[w]->route[r.id];
+        txp += c.tx_pkts.get();
+        txb += c.tx_bytes.get();
+        rxp += c.rx_pkts.get();
+        rxb += c.rx_bytes.get();
+    }
+    const char* why = route_down_reason(r);
+    auto mac = neighbors_->lookup(static_cast<uint16_t>(r.port_cfg), r.next_hop);
+    const RouteLive& live = dp_->route_live[r.id];
+    const uint64_t sent = live.req_sent.load(), got = live.rep_rcvd.load();
+    const uint64_t changed = live.changed_tsc.load();
+    json hist = json::array();
+    for (size_t b = 0; b < kRttBuckets; b++)
+        hist.push_back({{"le_us", b + 1 < kRttBuckets ? json(kRttBucketUs[b]) : json(nullptr)},
+                        {"count", live.rtt_hist[b].load()}});
+    const ClusterProperties& p = cfg_.cluster.properties;
+    return {
+        {"id", r.id},
+        {"title", route_title(cfg_, r)},
+        {"peer", cfg_.peers[r.peer_cfg].name},
+        {"peer_id", r.peer_node},
+        {"network", cfg_.networks[r.network_cfg].name},
+        {"port", cfg_.ports[r.port_cfg].name},
+        {"family", family_name(r.family)},
+        {"local", r.local.str()},
+        {"remote", r.remote.str()},
+        {"next_hop", r.next_hop.str()},
+        {"next_hop_mac", mac ? mac->str() : ""},
+        {"cross_subnet", r.cross_subnet},
+        {"metric", r.metric},
+        {"role", static_cast<int>(r.role)},
+        {"role_name", role_name(r.role)},
+        {"rank", r.rank + 1},
+        {"state", why ? "down" : "up"},
+        {"reason", why ? why : ""},
+        {"health", health_name(static_cast<HealthState>(live.state.load()))},
+        {"in_use", active == &r},
+        {"last_change", changed ? event_time(changed) : ""},
+        {"last_change_s_ago", changed ? (static_cast<double>(rte_rdtsc() - changed) / static_cast<double>(dp_->tsc_hz)) : -1.0},
+        {"heartbeat",
+         {{"delay_ms", r.cross_subnet ? p.cross_subnet_delay_ms : p.same_subnet_delay_ms},
+          {"threshold", r.cross_subnet ? p.cross_subnet_threshold : p.same_subnet_threshold},
+          {"requests_sent", sent},
+          {"replies_received", got},
+          {"requests_received", live.req_rcvd.load()},
+          {"replies_sent", live.rep_sent.load()},
+          {"periods_missed", live.periods_missed.load()},
+          {"loss_pct", sent > 1 ? 100.0 * static_cast<double>(sent - 1 - std::min(got, sent - 1)) / static_cast<double>(sent - 1) : 0.0},
+          {"rtt_last_us", live.rtt_last_ns.load() / 1000.0},
+          {"rtt_smoothed_us", live.rtt_srtt_ns.load() / 1000.0},
+          {"rtt_histogram", hist}}},
+        {"tx_packets", txp},
+        {"tx_bytes", txb},
+        {"rx_packets", rxp},
+        {"rx_bytes", rxb},
     };
 }
 
 json Engine::cmd_routes() {
     json out = json::array();
-    for (auto& r : routes_) {
-        const RouteDesc* active = active_route(r.peer_node);
-        uint64_t txp = 0, txb = 0, rxp = 0, rxb = 0;
-        for (uint16_t w = 0; w < dp_->n_workers; w++) {
-            const RouteCounters& c = dp_->counters[w]->route[r.id];
-            txp += c.tx_pkts.get();
-            txb += c.tx_bytes.get();
-            rxp += c.rx_pkts.get();
-            rxb += c.rx_bytes.get();
-        }
-        const char* why = route_down_reason(r);
-        auto mac = neighbors_->lookup(static_cast<uint16_t>(r.port_cfg), r.next_hop);
-        out.push_back({
-            {"id", r.id},
-            {"title", route_title(cfg_, r)},
-            {"peer", cfg_.peers[r.peer_cfg].name},
-            {"peer_id", r.peer_node},
-            {"network", cfg_.networks[r.network_cfg].name},
-            {"port", cfg_.ports[r.port_cfg].name},
-            {"family", family_name(r.family)},
-            {"local", r.local.str()},
-            {"remote", r.remote.str()},
-            {"next_hop", r.next_hop.str()},
-            {"next_hop_mac", mac ? mac->str() : ""},
-            {"cross_subnet", r.cross_subnet},
-            {"metric", r.metric},
-            {"role", static_cast<int>(r.role)},
-            {"role_name", role_name(r.role)},
-            {"rank", r.rank + 1},
-            {"state", why ? "down" : "up"},
-            {"reason", why ? why : ""},
-            {"in_use", active == &r},
-            {"tx_packets", txp},
-            {"tx_bytes", txb},
-            {"rx_packets", rxp},
-            {"rx_bytes", rxb},
-        });
-    }
+    for (auto& r : routes_) out.push_back(route_json(r));
     return out;
+}
+
+json Engine::cmd_cluster(const json& args) {
+    const std::string action = args.value("action", std::string("get"));
+    ClusterProperties& p = cfg_.cluster.properties;
+    if (action == "set") {
+        if (!args.contains("name") || !args["name"].is_string() || !args.contains("value") || !args["value"].is_number_integer())
+            throw MgmtError("cluster set needs {\"name\": PROPERTY, \"value\": INTEGER}");
+        const std::string name = args["name"];
+        const int64_t value = args["value"].get<int64_t>();
+        ClusterProperties next = p;
+        if (auto err = set_property(next, name, value)) throw MgmtError(name + ": " + *err);
+        uint32_t old = 0;
+        for (auto& i : list_properties(p))
+            if (i.name == name) old = i.value;
+        p = next;
+        apply_heartbeat_params();
+        kick_heartbeats();
+        clog::info("CLUSTER", "cluster property {} changed from {} to {} by the operator", name, old, value);
+        emit_event({{"time", event_time(rte_rdtsc())}, {"type", "property"}, {"name", name}, {"old", old}, {"value", value}});
+    } else if (action != "get") {
+        throw MgmtError(fmt::format("cluster action \"{}\" is not get or set", action));
+    }
+    json props = json::array();
+    for (auto& i : list_properties(p)) {
+        if (args.contains("name") && args["name"].is_string() && action == "get" && args["name"] != i.name) continue;
+        props.push_back({{"name", i.name}, {"value", i.value}, {"unit", i.unit}, {"min", i.min}, {"max", i.max},
+                         {"default", i.def}, {"help", i.help}});
+    }
+    if (props.empty()) throw MgmtError(fmt::format("no such cluster property \"{}\" (known: {})",
+                                                   args.value("name", std::string()), fmt::join(property_names(), ", ")));
+    return {{"profile", profile_name(p.profile)}, {"properties", props}};
 }
 
 json Engine::cmd_interfaces() {
@@ -282,6 +344,7 @@ json Engine::cmd_link(const json& args) {
             ports_[i].admin_up = up;
             set_port_usable(i);
             clog::info("PORT", "port {} set administratively {} by the operator", name, state);
+            emit_event({{"time", event_time(rte_rdtsc())}, {"type", "link"}, {"port", name}, {"state", state}, {"admin", true}});
             if (up && ports_[i].link_up) neighbors_->link_up(static_cast<uint16_t>(i), mono_ms());
         }
         return {{"port", name}, {"admin", state}, {"link", ports_[i].link_up ? "up" : "down"}};

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "engine/control/cluster_log.h"
 
@@ -134,12 +135,17 @@ void MgmtServer::flush(int fd, Client& c) {
     update_interest(fd, c);
 }
 
-std::string MgmtServer::handle_line(const std::string& line) {
+std::string MgmtServer::handle_line(const std::string& line, bool* subscribe) {
     nlohmann::json reply;
     try {
         nlohmann::json req = nlohmann::json::parse(line);
         if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string())
             throw MgmtError("a request is a JSON object with a string \"cmd\"");
+        if (req["cmd"] == "events" && subscribe) {
+            *subscribe = true;
+            reply = {{"ok", true}, {"result", "subscribed"}};
+            return reply.dump();
+        }
         reply = {{"ok", true}, {"result", handler_(req)}};
     } catch (const nlohmann::json::parse_error&) {
         reply = {{"ok", false}, {"error", "the request is not valid JSON"}};
@@ -181,13 +187,38 @@ bool MgmtServer::on_event(int fd, uint32_t events) {
             std::string line = c.in.substr(0, nl);
             c.in.erase(0, nl + 1);
             if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-            c.out += handle_line(line) + "\n";
+            c.out += handle_line(line, &c.subscriber) + "\n";
         }
         flush(fd, c);
     }
     if (events & EPOLLOUT) flush(fd, c);
     if ((events & (EPOLLHUP | EPOLLERR)) || ((events & EPOLLRDHUP) && c.out.empty())) close_client(fd);
     return true;
+}
+
+}  // namespace ftnet
+
+namespace ftnet {
+
+void MgmtServer::broadcast(const nlohmann::json& event) {
+    const std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::vector<int> slow;
+    for (auto& [fd, c] : clients_) {
+        if (!c.subscriber) continue;
+        if (c.out.size() > kMaxBacklog) {
+            slow.push_back(fd);
+            continue;
+        }
+        c.out += line;
+        flush(fd, c);
+    }
+    for (int fd : slow) close_client(fd);
+}
+
+size_t MgmtServer::subscribers() const {
+    size_t n = 0;
+    for (auto& [fd, c] : clients_) n += c.subscriber;
+    return n;
 }
 
 }  // namespace ftnet

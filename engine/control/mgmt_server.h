@@ -5,7 +5,8 @@
 // Access: the socket file is 0600 (root), or 0660 with group ownership when
 // management.socket_group is set; accepted peers are checked again with
 // SO_PEERCRED. A malformed or failing request gets an error reply and the
-// connection stays usable.
+// connection stays usable. {"cmd": "events"} subscribes the connection to
+// the event stream (one JSON object per line, until it closes).
 //
 // Control thread only; non-blocking, driven by the control loop's epoll.
 #pragma once
@@ -42,13 +43,23 @@ class MgmtServer {
     bool on_event(int fd, uint32_t events);
     const std::string& path() const { return path_; }
 
-    // One request line in, one reply line out (without the newline).
-    std::string handle_line(const std::string& line);
+    // One request line in, one reply line out (without the newline). The
+    // request {"cmd": "events"} turns the connection into an event stream:
+    // *subscribe is set (when given) and every broadcast() follows.
+    std::string handle_line(const std::string& line, bool* subscribe = nullptr);
+
+    // Sends one event (a JSON line) to every subscribed connection. A
+    // subscriber that falls more than kMaxBacklog behind is disconnected.
+    void broadcast(const nlohmann::json& event);
+    size_t subscribers() const;
+
+    static constexpr size_t kMaxBacklog = 4 * 1024 * 1024;
 
   private:
     struct Client {
         std::string in;
         std::string out;
+        bool subscriber = false;
     };
     void accept_clients();
     void close_client(int fd);

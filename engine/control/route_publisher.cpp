@@ -67,12 +67,24 @@ RouteTable* Engine::build_route_table() {
             build_encap_template(e, s);
             e.resolved = mac.has_value();
             e.tx_csum_offload = ports_[r.port_cfg].handle.tx_csum_offload;
+            e.cross_subnet = r.cross_subnet;
             e.route_id = r.id;
             e.port_index = static_cast<uint16_t>(r.port_cfg);
         }
         t->peer_by_node[pc.id] = t->n_peers;
         t->n_peers++;
     }
+    // Heartbeat ownership: route id modulo the number of workers, so that a
+    // route keeps its owner (and its owner's private state) across rebuilds.
+    const uint16_t nw = dp_->n_workers;
+    unsigned k = 0;
+    for (uint16_t w = 0; w < nw; w++) {
+        t->hb_begin[w] = static_cast<uint16_t>(k);
+        for (uint16_t p = 0; p < t->n_peers; p++)
+            for (uint16_t i = 0; i < t->peers[p].n_routes; i++)
+                if (t->peers[p].routes[i].route_id % nw == w) t->hb_refs[k++] = HbRef{p, i};
+    }
+    for (uint16_t w = nw; w <= kMaxWorkers; w++) t->hb_begin[w] = static_cast<uint16_t>(k);
     return t;
 }
 
@@ -105,7 +117,10 @@ const char* Engine::route_down_reason(const RouteDesc& r) const {
     if (!p.admin_up) return "port administratively down";
     if (!p.link_up) return "link down";
     if (!neighbors_->lookup(static_cast<uint16_t>(r.port_cfg), r.next_hop)) return "next hop unresolved";
-    if (!dp_->route_live[r.id].up.load(std::memory_order_relaxed)) return "route down";
+    if (!dp_->route_live[r.id].up.load(std::memory_order_relaxed)) {
+        auto s = static_cast<HealthState>(dp_->route_live[r.id].state.load(std::memory_order_relaxed));
+        return s == HealthState::Unknown ? "no heartbeat reply yet" : "heartbeats missed";
+    }
     return nullptr;
 }
 

@@ -56,9 +56,7 @@ inline void physical_one(Worker& w, uint16_t port_index, rte_mbuf* m) {
         punt_to_control(w, m);
         return;
     case RxKind::Heartbeat:
-        // Heartbeats are answered on the workers; until that stage exists
-        // they are counted as unsupported.
-        drop_packet(w, m, DropReason::rx_unsupported_msg);
+        heartbeat_input(w, port_index, m, c);
         return;
     case RxKind::Drop:
         drop_packet(w, m, c.drop);

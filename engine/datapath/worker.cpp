@@ -67,8 +67,10 @@ unsigned worker_poll_once(Worker& w) {
             physical_input(w, rq.port_index, pkts, n);
     }
     moved += drain_from_control(w);
+    w.events = 0;
+    heartbeat_poll(w, rte_rdtsc());
     tx_flush_all(w);
-    if (w.punted) wake_control(w);
+    if (w.punted || w.events) wake_control(w);
     return moved;
 }
 
@@ -97,6 +99,10 @@ int worker_main(void* arg) {
         }
         if (w.cfg.idle_sleep_max_us == 0 || ++idle < w.cfg.idle_polls) continue;
         sleep_us = std::min(sleep_us ? sleep_us * 2 : 1u, w.cfg.idle_sleep_max_us);
+        // Never sleep through a heartbeat that is due.
+        const uint64_t now = rte_rdtsc();
+        if (w.hb_next_tsc <= now) continue;
+        sleep_us = static_cast<unsigned>(std::min<uint64_t>(sleep_us, (w.hb_next_tsc - now) / (w.dp->tsc_hz / 1000000) + 1));
         // Offline while asleep, so that the control thread's grace periods
         // do not wait for us.
         rte_rcu_qsbr_thread_offline(dp.qsbr, w.index);

@@ -18,6 +18,7 @@
 #include "engine/common/dataplane.h"
 #include "engine/common/limits.h"
 #include "engine/common/route_table.h"
+#include "engine/datapath/route_health.h"
 
 namespace ftnet {
 
@@ -40,6 +41,15 @@ struct WorkerConfig {
     unsigned idle_sleep_max_us = 0;  // 0: busy-poll
 };
 
+// The owner worker's private heartbeat state of one route.
+struct HbPrivate {
+    RouteHealth health;
+    bool sent = false;        // a request went out in the current period
+    uint32_t seq = 0;         // last request sequence
+    uint32_t acked_seen = 0;  // RouteLive::acked_seq at the previous period
+    uint64_t next_tsc = 0;    // end of the current period (0: start now)
+};
+
 struct alignas(64) Worker {
     Dataplane* dp = nullptr;
     uint16_t index = 0;  // QSBR thread id, tx queue on every port, counters slot
@@ -60,7 +70,14 @@ struct alignas(64) Worker {
     const PeerEntry* cache_peer = nullptr;
 
     TxBuffer tx[kMaxPorts];
-    uint32_t seq[kMaxRoutes] = {};  // DATA sequence per route id
+    uint32_t seq[kMaxRoutes] = {};  // DATA sequence per route id (this worker's; informational)
+
+    // Heartbeats of the routes this worker owns (datapath/heartbeat.cpp).
+    HbPrivate hb[kMaxRoutes];
+    uint64_t hb_next_tsc = 0;     // earliest period end among owned routes
+    uint32_t hb_kick_seen = 0;    // Dataplane::hb_kick already acted on
+    uint64_t hb_table_gen = ~0ull;
+    unsigned events = 0;          // route events queued this iteration
 };
 
 // Runs the poll loop until Dataplane::stop; an lcore_function_t.
@@ -73,6 +90,11 @@ unsigned worker_poll_once(Worker& w);
 // Burst handlers (datapath/physical_input.cpp, datapath/adapter_input.cpp).
 void physical_input(Worker& w, uint16_t port_index, rte_mbuf** pkts, uint16_t n);
 void adapter_input(Worker& w, rte_mbuf** pkts, uint16_t n);
+
+// Heartbeats (datapath/heartbeat.cpp): send due requests and judge owned
+// routes; answer or account a received heartbeat (m is consumed).
+void heartbeat_poll(Worker& w, uint64_t now_tsc);
+void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const struct RxResult& c);
 
 // Transmit buffering (datapath/tx.cpp).
 void tx_flush(Worker& w, uint16_t port_index);

@@ -1469,7 +1469,7 @@ TEST(ConfigLoads, DefaultsAreThoseOfConfigH) {
     EXPECT_EQ(c.dataplane.idle_polls, 256u);
 
     EXPECT_EQ(c.tunnel.udp_port, 3343);
-    EXPECT_EQ(c.tunnel.dscp, 48);
+    EXPECT_EQ(c.tunnel.dscp, 0);
     EXPECT_EQ(c.tunnel.ttl, 64u);
 
     EXPECT_EQ(c.adapter.name, "ftnet0");

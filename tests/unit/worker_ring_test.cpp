@@ -5,6 +5,7 @@
 // mbuf leaks.
 
 #include <gtest/gtest.h>
+#include <rte_cycles.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_ring.h>
@@ -66,6 +67,10 @@ class WorkerRingTest : public testing::Test {
         dp->counters[0] = counters.get();
         table = make_test_table();
         dp->routes.store(table.get());
+        // Heartbeats are not under test here: every route is up, and the
+        // table gives this worker no routes to heartbeat.
+        for (auto& r : dp->route_live) r.up.store(true);
+        dp->tsc_hz = rte_get_tsc_hz();
 
         w = std::make_unique<Worker>();
         w->dp = dp.get();

@@ -1,0 +1,373 @@
+// Heartbeats between two real workers, node 1 and node 2, joined back to
+// back by ring ports (a "wire" per network that the test can cut, and whose
+// frames it can record and replay). 1 ms heartbeats, threshold 3,
+// recovery 2, real time.
+
+#include <gtest/gtest.h>
+#include <rte_cycles.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "engine/common/dataplane.h"
+#include "engine/common/encap_template.h"
+#include "engine/control/neighbor_wire.h"
+#include "engine/datapath/route_select.h"
+#include "engine/datapath/worker.h"
+#include "tests/unit/packet_fixtures.h"
+
+namespace ftnet::test {
+namespace {
+
+constexpr int kPorts = 3;  // cluster, storage, ftnet0
+
+MacAddr port_mac(uint16_t node, uint16_t port) {
+    return MacAddr{{0, 0, 0x5e, 0, 0x53, static_cast<uint8_t>(node * 16 + 2 + port)}};
+}
+
+struct Node {
+    uint16_t id = 0;
+    struct RingPort {
+        rte_ring* rx = nullptr;
+        rte_ring* tx = nullptr;
+        uint16_t port_id = 0;
+    } ports[kPorts];
+    std::unique_ptr<Dataplane> dp;
+    std::unique_ptr<WorkerCounters> ctr;
+    std::unique_ptr<RouteTable> rt;
+    std::unique_ptr<Worker> w;
+
+    void init(uint16_t self, uint16_t peer, const uint8_t key[16], uint32_t boot, int instance) {
+        id = self;
+        dp = std::make_unique<Dataplane>();
+        for (int i = 0; i < kPorts; i++) {
+            std::string base = "hb" + std::to_string(instance) + "n" + std::to_string(self) + "p" + std::to_string(i);
+            RingPort& p = ports[i];
+            p.rx = rte_ring_create((base + "rx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+            p.tx = rte_ring_create((base + "tx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+            int pid = rte_eth_from_rings(base.c_str(), &p.rx, 1, &p.tx, 1, SOCKET_ID_ANY);
+            ASSERT_GE(pid, 0);
+            p.port_id = static_cast<uint16_t>(pid);
+            rte_eth_conf conf{};
+            ASSERT_EQ(rte_eth_dev_configure(p.port_id, 1, 1, &conf), 0);
+            ASSERT_EQ(rte_eth_rx_queue_setup(p.port_id, 0, 256, SOCKET_ID_ANY, nullptr, test_pool()), 0);
+            ASSERT_EQ(rte_eth_tx_queue_setup(p.port_id, 0, 256, SOCKET_ID_ANY, nullptr), 0);
+            ASSERT_EQ(rte_eth_dev_start(p.port_id), 0);
+            dp->ports[i].port_id = p.port_id;
+            dp->ports[i].role = i == kAdapterIndex ? PortRole::Adapter : PortRole::Physical;
+            dp->port_index_by_id[p.port_id] = static_cast<uint16_t>(i);
+            dp->port_live[i].usable.store(true);
+        }
+        dp->n_ports = kPorts;
+        dp->adapter_index = kAdapterIndex;
+        dp->n_workers = 1;
+        std::string base = "hb" + std::to_string(instance) + "n" + std::to_string(self);
+        dp->to_control = rte_ring_create((base + "toctl").c_str(), 256, SOCKET_ID_ANY, RING_F_SC_DEQ);
+        dp->from_control[0] = rte_ring_create((base + "fromctl").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        dp->route_events = rte_ring_create_elem((base + "ev").c_str(), sizeof(RouteEvent), 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
+        dp->auth_key = SipKey::from_bytes(key);
+        dp->boot_id = boot;
+        dp->tsc_hz = rte_get_tsc_hz();
+        dp->hb.same_delay_ms = 1;
+        dp->hb.same_threshold = 3;
+        dp->hb.recovery = 2;
+        ctr = std::make_unique<WorkerCounters>();
+        dp->counters[0] = ctr.get();
+
+        // The table: routes to `peer` on cluster and storage, IPv6 then IPv4.
+        rt = std::make_unique<RouteTable>();
+        rt->generation = 1;
+        rt->local_node = self;
+        rt->udp_port = wire::kDefaultUdpPort;
+        rt->adapter_mtu = 1400;
+        std::fill(std::begin(rt->peer_by_node), std::end(rt->peer_by_node), kNoPeer);
+        for (uint16_t p = 0; p < 2; p++) {
+            PortAddrs& pa = rt->ports[p];
+            std::memcpy(pa.mac, port_mac(self, p).b.data(), 6);
+            pa.has_v4 = pa.has_v6 = true;
+            std::memcpy(pa.v4, peer_ip(self, p, Family::V4).b.data(), 4);
+            std::memcpy(pa.v6, peer_ip(self, p, Family::V6).b.data(), 16);
+            std::memcpy(pa.v6_solicited, solicited_node_group(peer_ip(self, p, Family::V6)).b.data(), 16);
+        }
+        PeerEntry& pe = rt->peers[0];
+        pe.node_id = peer;
+        uint16_t rid = 0;
+        for (uint16_t port = 0; port < 2; port++)
+            for (Family f : {Family::V6, Family::V4}) {
+                RouteEntry& e = pe.routes[pe.n_routes];
+                TemplateSpec s;
+                s.family = f;
+                s.src_mac = port_mac(self, port);
+                s.dst_mac = port_mac(peer, port);
+                s.src_ip = peer_ip(self, port, f);
+                s.dst_ip = peer_ip(peer, port, f);
+                s.src_node = self;
+                s.dst_node = peer;
+                s.route_id = rid;
+                build_encap_template(e, s);
+                e.resolved = true;
+                e.route_id = rid++;
+                e.port_index = port;
+                rt->hb_refs[pe.n_routes] = HbRef{0, pe.n_routes};
+                pe.n_routes++;
+            }
+        rt->n_peers = 1;
+        rt->peer_by_node[peer] = 0;
+        rt->hb_begin[0] = 0;
+        for (size_t i = 1; i <= kMaxWorkers; i++) rt->hb_begin[i] = pe.n_routes;
+        dp->routes.store(rt.get());
+
+        w = std::make_unique<Worker>();
+        w->dp = dp.get();
+        w->ctr = ctr.get();
+        w->pool = test_pool();
+        w->cfg.burst = 32;
+        for (uint16_t i = 0; i < kPorts; i++) w->rxq[w->n_rxq++] = RxQueueRef{i, ports[i].port_id, 0, dp->ports[i].role};
+    }
+
+    void fini() {
+        for (auto& p : ports) {
+            drain(p.rx);
+            drain(p.tx);
+            rte_eth_dev_stop(p.port_id);
+            rte_eth_dev_close(p.port_id);
+            rte_ring_free(p.rx);
+            rte_ring_free(p.tx);
+        }
+        drain(dp->to_control);
+        drain(dp->from_control[0]);
+        rte_ring_free(dp->to_control);
+        rte_ring_free(dp->from_control[0]);
+        rte_ring_free(dp->route_events);
+    }
+
+    static void drain(rte_ring* r) {
+        void* m;
+        while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    }
+
+    HealthState state(uint16_t route) const { return static_cast<HealthState>(dp->route_live[route].state.load()); }
+    uint64_t drops(DropReason r) const { return ctr->drops[static_cast<size_t>(r)].get(); }
+    std::vector<RouteEvent> events() {
+        std::vector<RouteEvent> v;
+        RouteEvent e;
+        while (rte_ring_dequeue_elem(dp->route_events, &e, sizeof e) == 0) v.push_back(e);
+        return v;
+    }
+};
+
+class Heartbeat : public testing::Test {
+  protected:
+    void SetUp() override {
+        static int instance = 0;
+        instance++;
+        a.init(1, 2, key, 0x1111, instance);
+        b.init(2, 1, key, 0x2222, instance);
+        free_at_start = rte_mempool_avail_count(test_pool());
+    }
+    void TearDown() override {
+        a.fini();
+        b.fini();
+        for (auto* m : recorded) rte_pktmbuf_free(m);
+        EXPECT_EQ(rte_mempool_avail_count(test_pool()), free_at_start) << "mbufs leaked";
+    }
+
+    // Moves frames across each network's wire; a cut wire loses them.
+    void wire() {
+        for (int p = 0; p < 2; p++)
+            for (auto [from, to] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
+                void* m;
+                while (rte_ring_dequeue(from->ports[p].tx, &m) == 0) {
+                    auto* mb = static_cast<rte_mbuf*>(m);
+                    if (record && from == &b && p == 0 && recorded.size() < 200) {
+                        rte_mbuf* copy = rte_pktmbuf_copy(mb, test_pool(), 0, UINT32_MAX);
+                        if (copy) recorded.push_back(copy);
+                    }
+                    if (cut[p] || rte_ring_enqueue(to->ports[p].rx, m) != 0) rte_pktmbuf_free(mb);
+                }
+            }
+    }
+
+    // Runs both nodes for `ms` milliseconds of real time.
+    void run_for(double ms, const std::function<void()>& each = {}) {
+        const uint64_t end = rte_rdtsc() + static_cast<uint64_t>(ms * static_cast<double>(rte_get_tsc_hz()) / 1000);
+        while (rte_rdtsc() < end) {
+            worker_poll_once(*a.w);
+            worker_poll_once(*b.w);
+            wire();
+            if (each) each();
+        }
+    }
+
+    bool all_up(Node& n) {
+        for (uint16_t r = 0; r < 4; r++)
+            if (n.state(r) != HealthState::Up) return false;
+        return true;
+    }
+
+    const uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    Node a, b;
+    bool cut[2] = {false, false};
+    bool record = false;
+    std::vector<rte_mbuf*> recorded;
+    unsigned free_at_start = 0;
+};
+
+TEST_F(Heartbeat, RoutesComeUpOnTheFirstRepliesWithRtt) {
+    EXPECT_EQ(a.state(0), HealthState::Unknown);
+    EXPECT_FALSE(a.dp->route_live[0].up.load()) << "no route is used before a heartbeat is answered";
+    run_for(10);
+    EXPECT_TRUE(all_up(a));
+    EXPECT_TRUE(all_up(b));
+    auto ev = a.events();
+    ASSERT_EQ(ev.size(), 4u);
+    for (auto& e : ev) {
+        EXPECT_EQ(e.state, static_cast<uint8_t>(HealthState::Up));
+        EXPECT_EQ(e.cause, static_cast<uint8_t>(HealthCause::FirstReply));
+    }
+    const RouteLive& live = a.dp->route_live[0];
+    EXPECT_GE(live.req_sent.load(), 5u);
+    EXPECT_GE(live.rep_rcvd.load(), 5u);
+    EXPECT_GE(b.dp->route_live[0].req_rcvd.load(), 5u) << "node 2 answered node 1's requests";
+    EXPECT_GT(live.rtt_last_ns.load(), 0u);
+    EXPECT_LT(live.rtt_last_ns.load(), 5000000u);
+    uint64_t hist = 0;
+    for (auto& b2 : live.rtt_hist) hist += b2.load();
+    EXPECT_EQ(hist, live.rep_rcvd.load());
+    for (size_t d = 0; d < kNumDropReasons; d++) EXPECT_EQ(a.ctr->drops[d].get(), 0u) << drop_reason_name(static_cast<DropReason>(d));
+}
+
+TEST_F(Heartbeat, SilentLossTakesTheNetworksRoutesDownAfterThresholdAndBackAfterRecovery) {
+    run_for(10);
+    ASSERT_TRUE(all_up(a));
+    a.events();
+    cut[0] = true;  // the cluster network drops everything, links stay up
+    const uint64_t t0 = rte_rdtsc();
+    uint64_t down_at = 0;
+    run_for(20, [&] {
+        if (!down_at && a.state(0) == HealthState::Down) down_at = rte_rdtsc();
+    });
+    ASSERT_NE(down_at, 0u);
+    const double detect_ms = static_cast<double>(down_at - t0) * 1000 / static_cast<double>(rte_get_tsc_hz());
+    EXPECT_GE(detect_ms, 2.0) << "not before threshold (3) periods of 1 ms";
+    EXPECT_LE(detect_ms, 6.0) << "threshold x delay plus one period";
+    EXPECT_EQ(a.state(1), HealthState::Down);
+    EXPECT_EQ(a.state(2), HealthState::Up);
+    EXPECT_EQ(b.state(0), HealthState::Down) << "node 2 sees it too";
+    const RouteEntry* best = select_route(*a.dp, a.rt->peers[0]);
+    ASSERT_NE(best, nullptr);
+    EXPECT_EQ(best->route_id, 2) << "traffic moves to storage IPv6";
+    for (auto& e : a.events()) EXPECT_EQ(e.cause, static_cast<uint8_t>(HealthCause::Missed));
+
+    cut[0] = false;
+    run_for(10);
+    EXPECT_TRUE(all_up(a)) << "failback after RouteRecoveryThreshold answered periods";
+    auto ev = a.events();
+    ASSERT_EQ(ev.size(), 2u);
+    EXPECT_EQ(ev[0].cause, static_cast<uint8_t>(HealthCause::Recovered));
+    EXPECT_EQ(select_route(*a.dp, a.rt->peers[0])->route_id, 0);
+}
+
+TEST_F(Heartbeat, LinkLossIsActedOnAtOnce) {
+    run_for(10);
+    a.events();
+    a.dp->port_live[0].usable.store(false);
+    a.dp->hb_kick.fetch_add(1);
+    worker_poll_once(*a.w);  // one loop iteration, no period has to end
+    EXPECT_EQ(a.state(0), HealthState::Down);
+    EXPECT_EQ(a.state(1), HealthState::Down);
+    auto ev = a.events();
+    ASSERT_EQ(ev.size(), 2u);
+    EXPECT_EQ(ev[0].cause, static_cast<uint8_t>(HealthCause::LinkDown));
+    const uint64_t sent = a.dp->route_live[0].req_sent.load();
+    run_for(5);
+    EXPECT_EQ(a.dp->route_live[0].req_sent.load(), sent) << "no heartbeats on a port without link";
+    a.dp->port_live[0].usable.store(true);
+    a.dp->hb_kick.fetch_add(1);
+    run_for(6);
+    EXPECT_EQ(a.state(0), HealthState::Up) << "probing restarts with the link";
+}
+
+TEST_F(Heartbeat, ReplayedRepliesNeverKeepADeadRouteAlive) {
+    record = true;  // node 2's frames on the cluster network, replies among them
+    run_for(10);
+    record = false;
+    ASSERT_GE(recorded.size(), 10u);
+    ASSERT_TRUE(all_up(a));
+    cut[0] = true;
+    // Keep feeding node 1 the old replies, as an attacker on the wire would.
+    size_t next = 0;
+    run_for(20, [&] {
+        rte_mbuf* copy = rte_pktmbuf_copy(recorded[next++ % recorded.size()], test_pool(), 0, UINT32_MAX);
+        if (copy && rte_ring_enqueue(a.ports[0].rx, copy) != 0) rte_pktmbuf_free(copy);
+    });
+    EXPECT_EQ(a.state(0), HealthState::Down);
+    EXPECT_EQ(a.state(1), HealthState::Down);
+    EXPECT_GT(a.drops(DropReason::rx_replay), 10u);
+}
+
+TEST_F(Heartbeat, ReplayedRequestsGetNoAnswer) {
+    run_for(5);
+    // Capture one of node 1's requests off the wire, then play it to node 2 again.
+    rte_mbuf* req = nullptr;
+    for (int i = 0; i < 1000 && !req; i++) {
+        worker_poll_once(*a.w);
+        void* m;
+        while (rte_ring_dequeue(a.ports[0].tx, &m) == 0) {
+            auto* mb = static_cast<rte_mbuf*>(m);
+            const uint8_t* f = rte_pktmbuf_mtod(mb, const uint8_t*);
+            size_t ft = f[12] == 0x86 ? 62 : 42;
+            if (!req && mb->data_len > ft + 1 && f[ft + 1] == 3)
+                req = rte_pktmbuf_copy(mb, test_pool(), 0, UINT32_MAX);
+            if (rte_ring_enqueue(b.ports[0].rx, mb) != 0) rte_pktmbuf_free(mb);
+        }
+    }
+    ASSERT_NE(req, nullptr);
+    run_for(3);
+    // Let node 2 answer everything already on its way (node 1 is not polled
+    // any more, so nothing new arrives).
+    for (int idle = 0; idle < 3;) {
+        wire();
+        idle = worker_poll_once(*b.w) == 0 ? idle + 1 : 0;
+    }
+    const uint64_t replies = b.dp->route_live[0].rep_sent.load() + b.dp->route_live[1].rep_sent.load();
+    ASSERT_EQ(rte_ring_enqueue(b.ports[0].rx, req), 0);
+    worker_poll_once(*b.w);
+    EXPECT_EQ(b.drops(DropReason::rx_replay), 1u);
+    EXPECT_EQ(b.dp->route_live[0].rep_sent.load() + b.dp->route_live[1].rep_sent.load(), replies);
+}
+
+TEST_F(Heartbeat, AWrongKeyNeverBringsARouteUp) {
+    const uint8_t other[16] = {9, 9, 9};
+    b.dp->auth_key = SipKey::from_bytes(other);
+    run_for(10);
+    for (uint16_t r = 0; r < 4; r++) EXPECT_NE(a.state(r), HealthState::Up);
+    EXPECT_GT(a.drops(DropReason::rx_bad_auth), 0u);
+    EXPECT_GT(b.drops(DropReason::rx_bad_auth), 0u);
+}
+
+TEST_F(Heartbeat, APeerRestartIsAcceptedAndItsOldLifeIsNot) {
+    run_for(10);
+    ASSERT_TRUE(all_up(a));
+    // Node 2 restarts: a new boot id, sequences from 1 again.
+    b.dp->boot_id = 0x3333;
+    for (auto& h : b.w->hb) h = HbPrivate{};
+    for (auto& r : b.dp->route_live) {
+        r.sent_seq.store(0);
+        r.acked_seq.store(0);
+        r.state.store(0);
+        r.up.store(false);
+    }
+    a.events();
+    run_for(10);
+    EXPECT_TRUE(all_up(a)) << "the restarted peer's requests are answered, its replies counted";
+    EXPECT_TRUE(all_up(b));
+    EXPECT_EQ(a.drops(DropReason::rx_replay), 0u);
+    EXPECT_TRUE(a.events().empty()) << "node 1 never lost the routes";
+}
+
+}  // namespace
+}  // namespace ftnet::test

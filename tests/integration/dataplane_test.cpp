@@ -85,7 +85,7 @@ TEST_F(Dataplane, CaptureShowsTheTunnelOnTheBestNetworkOnly) {
     std::map<std::string, BgProcess> caps;
     for (auto& net : nets) {
         std::string pcap = lab->dir() + "/" + net + ".pcap";
-        caps.emplace(net, BgProcess(lab->ns("sw"), "tcpdump -Z root -U -n -i n1-" + net + " -w " + pcap + " udp port 3343",
+        caps.emplace(net, BgProcess(lab->ns("sw"), "tcpdump -Z root -U --immediate-mode -n -i n1-" + net + " -w " + pcap + " udp port 3343",
                                     lab->dir() + "/tcpdump-" + net + ".out"));
     }
     for (auto& [net, c] : caps)
@@ -281,7 +281,8 @@ TEST_F(Dataplane, LinkLossOrAdminDownMovesTrafficToTheNextRouteAndBack) {
     ping(1, "169.254.1.2", 3);
     EXPECT_GE(rx_on_node2(storage6), before + 3);
     lab->ctl(1, "link", {{"port", "cluster"}, {"state", "up"}});
-    EXPECT_EQ(route_in_use(1)["network"], "cluster");
+    // Failback waits for RouteRecoveryThreshold answered heartbeats.
+    EXPECT_TRUE(eventually([&] { return route_in_use(1)["network"] == "cluster"; }, 2s));
     EXPECT_TRUE(eventually([&] { return ping(1, "169.254.1.2", 1).ok(); }, 10s));
     std::string log = lab->node_log(1);
     EXPECT_NE(log.find("port cluster link down"), std::string::npos);

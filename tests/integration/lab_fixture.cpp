@@ -362,3 +362,90 @@ std::vector<std::vector<uint8_t>> read_pcap(const std::string& path) {
 }
 
 }  // namespace ftnet::itest
+
+namespace ftnet::itest {
+
+void Lab::block(const std::string& net, int percent, const std::string& from) {
+    const std::string sw = ns("sw");
+    std::string table = "ftblock_" + net;
+    run(sw, "nft add table netdev " + table);
+    for (const char* node : {"n1", "n2"}) {
+        if (from != "both" && from != node) continue;
+        std::string port = std::string(node) + "-" + net;
+        CmdResult r = run(sw, "nft 'add chain netdev " + table + " " + port + " { type filter hook ingress device " + port +
+                                  " priority 0; }'");
+        ASSERT_TRUE(r.ok()) << r.out;
+        std::string rule = percent >= 100 ? "drop" : "numgen random mod 100 < " + std::to_string(percent) + " drop";
+        r = run(sw, "nft 'add rule netdev " + table + " " + port + " " + rule + "'");
+        ASSERT_TRUE(r.ok()) << r.out;
+    }
+}
+
+void Lab::unblock(const std::string& net) {
+    CmdResult r = run(ns("sw"), "nft delete table netdev ftblock_" + net);
+    EXPECT_TRUE(r.ok()) << r.out;
+}
+
+EventStream::EventStream(const std::string& path) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ADD_FAILURE() << "cannot subscribe to events on " << path;
+        return;
+    }
+    std::string req = "{\"cmd\":\"events\"}\n";
+    send(fd_, req.data(), req.size(), MSG_NOSIGNAL);
+    // Wait for the subscription's answer so that no later event is missed.
+    std::string first;
+    char c;
+    while (recv(fd_, &c, 1, 0) == 1 && c != '\n') first += c;
+    EXPECT_NE(first.find("subscribed"), std::string::npos) << first;
+    reader_ = std::thread([this] {
+        std::string buf;
+        char tmp[8192];
+        ssize_t n;
+        while ((n = recv(fd_, tmp, sizeof tmp, 0)) > 0) {
+            buf.append(tmp, static_cast<size_t>(n));
+            size_t nl;
+            while ((nl = buf.find('\n')) != std::string::npos) {
+                json ev = json::parse(buf.substr(0, nl), nullptr, false);
+                buf.erase(0, nl + 1);
+                std::lock_guard<std::mutex> g(mu_);
+                events_.push_back({std::chrono::steady_clock::now(), ev});
+            }
+        }
+    });
+}
+
+EventStream::~EventStream() {
+    if (fd_ >= 0) shutdown(fd_, SHUT_RDWR);
+    if (reader_.joinable()) reader_.join();
+    if (fd_ >= 0) close(fd_);
+}
+
+std::vector<EventStream::Event> EventStream::events() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return events_;
+}
+
+std::optional<EventStream::Event> EventStream::wait_for(const std::function<bool(const json&)>& match,
+                                                        std::chrono::milliseconds timeout,
+                                                        std::chrono::steady_clock::time_point after) const {
+    std::optional<Event> found;
+    eventually(
+        [&] {
+            std::lock_guard<std::mutex> g(mu_);
+            for (auto& e : events_)
+                if (e.received >= after && match(e.ev)) {
+                    found = e;
+                    return true;
+                }
+            return false;
+        },
+        timeout);
+    return found;
+}
+
+}  // namespace ftnet::itest

@@ -15,6 +15,9 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -88,12 +91,40 @@ class Lab {
 
     std::string node_log(int n) const;
 
+    // Silent loss on a network, in the switch: frames that nodes send into
+    // it are dropped (with their links up). `from`: "both", "n1" or "n2"
+    // (only what that node sends); percent < 100 drops at random.
+    void block(const std::string& net, int percent = 100, const std::string& from = "both");
+    void unblock(const std::string& net);
+
   private:
     std::string prefix_;
     std::string dir_;
     std::map<int, BgProcess> daemons_;
     pid_t watchdog_ = -1;
     int watchdog_pipe_ = -1;
+};
+
+// The event stream of one node (`ftnetctl events`), read by a thread.
+class EventStream {
+  public:
+    explicit EventStream(const std::string& socket_path);
+    ~EventStream();
+    struct Event {
+        std::chrono::steady_clock::time_point received;
+        nlohmann::json ev;
+    };
+    std::vector<Event> events() const;
+    // The first event (after `after`) that matches, waiting up to timeout.
+    std::optional<Event> wait_for(const std::function<bool(const nlohmann::json&)>& match,
+                                  std::chrono::milliseconds timeout,
+                                  std::chrono::steady_clock::time_point after = {}) const;
+
+  private:
+    int fd_ = -1;
+    std::thread reader_;
+    mutable std::mutex mu_;
+    std::vector<Event> events_;
 };
 
 // Paths of the build and source trees (from meson's test environment).

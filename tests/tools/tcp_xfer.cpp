@@ -3,7 +3,8 @@
 // SHA-256 of what they sent or received, which must match).
 //
 //   ftnet-xfer recv PORT [--bind ADDR]       prints: received BYTES SHA256 SECONDS
-//   ftnet-xfer send ADDR PORT BYTES [SEED]   prints: sent BYTES SHA256 SECONDS
+//   ftnet-xfer send ADDR PORT BYTES [SEED [MBIT]]   prints: sent BYTES SHA256 SECONDS
+//                                            (MBIT: pace the sender to that rate)
 //
 // ADDR may be an IPv6 link-local address with a zone (fe80::1%ftnet0).
 
@@ -96,7 +97,7 @@ int do_recv(const char* port, const char* bind_addr) {
     return 0;
 }
 
-int do_send(const char* host, const char* port, uint64_t bytes, unsigned seed) {
+int do_send(const char* host, const char* port, uint64_t bytes, unsigned seed, double mbit) {
     addrinfo* ai = resolve(host, port, false);
     int s = socket(ai->ai_family, SOCK_STREAM, 0);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -112,6 +113,12 @@ int do_send(const char* host, const char* port, uint64_t bytes, unsigned seed) {
     std::vector<uint64_t> buf(8192);
     uint64_t left = bytes;
     while (left) {
+        if (mbit > 0) {
+            // Pace: never get ahead of the schedule bytes_sent / rate.
+            double due = static_cast<double>(bytes - left) * 8 / (mbit * 1e6);
+            double now = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            if (due > now) usleep(static_cast<useconds_t>((due - now) * 1e6));
+        }
         for (auto& w : buf) w = rng();
         size_t chunk = std::min<uint64_t>(left, buf.size() * 8);
         const char* p = reinterpret_cast<const char*>(buf.data());
@@ -139,7 +146,8 @@ int main(int argc, char** argv) {
     if (argc >= 3 && std::strcmp(argv[1], "recv") == 0)
         return do_recv(argv[2], argc >= 5 && std::strcmp(argv[3], "--bind") == 0 ? argv[4] : nullptr);
     if (argc >= 5 && std::strcmp(argv[1], "send") == 0)
-        return do_send(argv[2], argv[3], parse_size(argv[4]), argc >= 6 ? static_cast<unsigned>(std::atoi(argv[5])) : 1);
-    std::fprintf(stderr, "usage: ftnet-xfer recv PORT [--bind ADDR] | send ADDR PORT BYTES [SEED]\n");
+        return do_send(argv[2], argv[3], parse_size(argv[4]), argc >= 6 ? static_cast<unsigned>(std::atoi(argv[5])) : 1,
+                       argc >= 7 ? std::atof(argv[6]) : 0);
+    std::fprintf(stderr, "usage: ftnet-xfer recv PORT [--bind ADDR] | send ADDR PORT BYTES [SEED [MBIT]]\n");
     return 2;
 }

@@ -59,6 +59,7 @@ struct alignas(64) RouteLive {
     std::atomic<uint64_t> changed_tsc{0};   // last state change; written: owner
     std::atomic<uint32_t> sent_seq{0};      // last request sent; written: owner (release)
     std::atomic<uint32_t> acked_seq{0};     // highest request answered; written: receiver (CAS max)
+    std::atomic<uint64_t> last_reply_tsc{0};  // arrival of the last valid reply; written: receiver
     std::atomic<uint32_t> peer_boot{0};     // boot id of the peer's last request; written: receiver
     std::atomic<uint32_t> peer_req_seq{0};  // its highest request sequence; written: receiver
     std::atomic<uint32_t> rtt_last_ns{0};   // written: receiver

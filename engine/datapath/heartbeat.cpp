@@ -125,6 +125,18 @@ void heartbeat_poll(Worker& w, uint64_t now) {
                 h.next_tsc = now;  // link back: start probing now
             }
         }
+        // Between period ends: an up route whose last reply is Threshold x
+        // Delay old is down now, not at the next period end.
+        const uint64_t silence = delay_tsc(w, r) * threshold(w, r);
+        uint64_t deadline = UINT64_MAX;
+        if (h.health.state == HealthState::Up) {
+            RouteLive& live = dp.route_live[r.route_id];
+            deadline = std::max(live.last_reply_tsc.load(std::memory_order_relaxed), h.up_since) + silence;
+            if (now >= deadline) {
+                if (HealthCause c = health_timeout(h.health, threshold(w, r)); c != HealthCause::None) publish(w, r, h, c, now);
+                deadline = UINT64_MAX;
+            }
+        }
         if (now >= h.next_tsc) {
             if (h.sent) {
                 RouteLive& live = dp.route_live[r.route_id];
@@ -132,15 +144,20 @@ void heartbeat_poll(Worker& w, uint64_t now) {
                 const bool answered = acked != h.acked_seen;
                 h.acked_seen = acked;
                 if (!answered) live.periods_missed.fetch_add(1, std::memory_order_relaxed);
-                if (HealthCause c = health_step(h.health, usable, answered, threshold(w, r), recovery); c != HealthCause::None)
+                if (HealthCause c = health_step(h.health, usable, answered, threshold(w, r), recovery); c != HealthCause::None) {
+                    if (h.health.state == HealthState::Up) {
+                        h.up_since = now;
+                        deadline = now + silence;
+                    }
                     publish(w, r, h, c, now);
+                }
             }
             h.sent = false;
             // A down route keeps being probed, except without link.
             if (usable && r.resolved) send_request(w, r, h, now);
             h.next_tsc = now + delay_tsc(w, r);
         }
-        next = std::min(next, h.next_tsc);
+        next = std::min({next, h.next_tsc, deadline});
     }
     w.hb_next_tsc = next;
 }
@@ -223,6 +240,7 @@ void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const RxResult
     const uint64_t rtt_ns =
         now > sent_at ? static_cast<uint64_t>(static_cast<double>(now - sent_at) * 1e9 / static_cast<double>(dp.tsc_hz)) : 0;
     const uint32_t rtt = static_cast<uint32_t>(std::min<uint64_t>(rtt_ns, UINT32_MAX));
+    live.last_reply_tsc.store(now, std::memory_order_relaxed);
     live.rtt_last_ns.store(rtt, std::memory_order_relaxed);
     const uint32_t srtt = live.rtt_srtt_ns.load(std::memory_order_relaxed);
     live.rtt_srtt_ns.store(srtt == 0 ? rtt : static_cast<uint32_t>(srtt + (static_cast<int64_t>(rtt) - srtt) / 8),

@@ -3,6 +3,7 @@
 //
 //   unknown --first answered period--> up
 //   unknown/up --Threshold periods in a row without any reply--> down
+//   up --Threshold x Delay since the last reply (health_timeout)--> down
 //   any --port without link, or set down by the operator--> down (at once)
 //   down --RecoveryThreshold answered periods in a row--> up (hysteresis)
 //
@@ -72,6 +73,16 @@ inline HealthCause health_step(RouteHealth& h, bool link_usable, bool answered, 
         return HealthCause::Missed;
     }
     return HealthCause::None;
+}
+
+// The route has gone Threshold x Delay without any reply (the owner checks
+// this deadline as it falls due, between period ends): an up route is down.
+inline HealthCause health_timeout(RouteHealth& h, unsigned threshold) {
+    if (h.state != HealthState::Up) return HealthCause::None;
+    h.state = HealthState::Down;
+    h.goods = 0;
+    h.misses = static_cast<uint8_t>(threshold < 255 ? threshold : 255);
+    return HealthCause::Missed;
 }
 
 }  // namespace ftnet

@@ -48,6 +48,7 @@ struct HbPrivate {
     uint32_t seq = 0;         // last request sequence
     uint32_t acked_seen = 0;  // RouteLive::acked_seq at the previous period
     uint64_t next_tsc = 0;    // end of the current period (0: start now)
+    uint64_t up_since = 0;    // when the route last came up (its silence deadline starts there at the latest)
 };
 
 struct alignas(64) Worker {

@@ -59,3 +59,23 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace ftnet
+
+namespace ftnet {
+namespace {
+
+TEST(HealthTimeout, OnlyAnUpRouteTimesOut) {
+    RouteHealth h;
+    EXPECT_EQ(health_timeout(h, 3), HealthCause::None) << "unknown: the period count decides";
+    health_step(h, true, true, 3, 2);
+    ASSERT_EQ(h.state, HealthState::Up);
+    EXPECT_EQ(health_timeout(h, 3), HealthCause::Missed);
+    EXPECT_EQ(h.state, HealthState::Down);
+    EXPECT_EQ(h.misses, 3);
+    EXPECT_EQ(health_timeout(h, 3), HealthCause::None) << "already down";
+    // Recovery after a timeout still needs the hysteresis.
+    EXPECT_EQ(health_step(h, true, true, 3, 2), HealthCause::None);
+    EXPECT_EQ(health_step(h, true, true, 3, 2), HealthCause::Recovered);
+}
+
+}  // namespace
+}  // namespace ftnet

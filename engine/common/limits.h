@@ -9,7 +9,7 @@ namespace ftnet {
 
 inline constexpr size_t kMaxPorts = 16;          // physical ports plus ftnet0
 inline constexpr size_t kMaxWorkers = 16;        // worker lcores
-inline constexpr size_t kMaxPeers = 63;          // a 64-node cluster, as Windows allows
+inline constexpr size_t kMaxPeers = 64;          // peers of one node (Windows allows 64-node clusters)
 inline constexpr size_t kMaxRoutesPerPeer = 16;  // e.g. 8 networks x 2 families
 inline constexpr size_t kMaxRoutes = 1024;       // route ids, across all peers
 inline constexpr size_t kMaxNetworks = 16;

@@ -157,6 +157,7 @@ class Engine {
     uint32_t hello_seq_ = 0;
     uint64_t hello_bad_auth_ = 0;
     std::map<uint16_t, bool> peer_reachable_;
+    std::map<uint16_t, int> peer_active_;  // route id each peer's traffic uses, -1: none
     // Reference points to turn a worker's TSC into wall-clock time.
     uint64_t tsc0_ = 0;
     int64_t realtime0_ns_ = 0;

@@ -89,8 +89,11 @@ void Engine::update_reachability(uint16_t peer_node, const char* why) {
     std::string name;
     for (auto& p : cfg_.peers)
         if (p.id == peer_node) name = p.name;
+    const int active_id = active ? active->id : -1;
+    const bool moved = peer_active_[peer_node] != active_id;
+    peer_active_[peer_node] = active_id;
     if (reachable == was && known) {
-        if (reachable)  // still reachable, maybe on another route now
+        if (reachable && moved)  // still reachable, on another route now
             emit_event({{"time", event_time(rte_rdtsc())}, {"type", "node"}, {"node", name}, {"id", peer_node},
                         {"state", "reachable"}, {"active_route", route_title(cfg_, *active)}});
         return;

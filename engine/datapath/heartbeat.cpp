@@ -100,12 +100,13 @@ const RouteEntry* arrival_route(const PeerEntry& p, uint16_t port_index, Family 
 
 }  // namespace
 
-void heartbeat_poll(Worker& w, uint64_t now) {
+unsigned heartbeat_poll(Worker& w, uint64_t now) {
     Dataplane& dp = *w.dp;
     const RouteTable& rt = *w.rt;
     const uint32_t kick = dp.hb_kick.load(std::memory_order_relaxed);
     const bool kicked = kick != w.hb_kick_seen;
-    if (!kicked && rt.generation == w.hb_table_gen && now < w.hb_next_tsc) return;
+    if (!kicked && rt.generation == w.hb_table_gen && now < w.hb_next_tsc) return 0;
+    unsigned sent = 0;
     w.hb_kick_seen = kick;
     w.hb_table_gen = rt.generation;
     const unsigned recovery = dp.hb.recovery.load(std::memory_order_relaxed);
@@ -154,12 +155,16 @@ void heartbeat_poll(Worker& w, uint64_t now) {
             }
             h.sent = false;
             // A down route keeps being probed, except without link.
-            if (usable && r.resolved) send_request(w, r, h, now);
+            if (usable && r.resolved) {
+                send_request(w, r, h, now);
+                sent++;
+            }
             h.next_tsc = now + delay_tsc(w, r);
         }
         next = std::min({next, h.next_tsc, deadline});
     }
     w.hb_next_tsc = next;
+    return sent;
 }
 
 void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const RxResult& c) {

@@ -68,7 +68,7 @@ unsigned worker_poll_once(Worker& w) {
     }
     moved += drain_from_control(w);
     w.events = 0;
-    heartbeat_poll(w, rte_rdtsc());
+    moved += heartbeat_poll(w, rte_rdtsc());
     tx_flush_all(w);
     if (w.punted || w.events) wake_control(w);
     return moved;

@@ -84,7 +84,8 @@ struct alignas(64) Worker {
 // Runs the poll loop until Dataplane::stop; an lcore_function_t.
 int worker_main(void* worker);
 
-// One poll-loop iteration; returns the number of packets moved. Exposed for
+// One poll-loop iteration; returns the number of packets moved (received,
+// sent for the control thread, or heartbeats sent). Exposed for
 // the fast-path bench and tests, which drive a worker without launching it.
 unsigned worker_poll_once(Worker& w);
 
@@ -93,8 +94,9 @@ void physical_input(Worker& w, uint16_t port_index, rte_mbuf** pkts, uint16_t n)
 void adapter_input(Worker& w, rte_mbuf** pkts, uint16_t n);
 
 // Heartbeats (datapath/heartbeat.cpp): send due requests and judge owned
-// routes; answer or account a received heartbeat (m is consumed).
-void heartbeat_poll(Worker& w, uint64_t now_tsc);
+// routes (returns the requests sent); answer or account a received heartbeat
+// (m is consumed).
+unsigned heartbeat_poll(Worker& w, uint64_t now_tsc);
 void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const struct RxResult& c);
 
 // Transmit buffering (datapath/tx.cpp).

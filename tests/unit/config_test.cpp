@@ -1106,8 +1106,8 @@ INSTANTIATE_TEST_SUITE_P(Peer, ConfigRejects, ::testing::Values(
     BadConfig{"ElementNotATable",
      "peer = [2]\n",
      "peer[0]", "2 is not a table", 1},
-    BadConfig{"TooMany", n_peers(64),
-     "peer", "64 peers defined, at most 63", 1},
+    BadConfig{"TooMany", n_peers(65),
+     "peer", "65 peers defined, at most 64", 1},
     BadConfig{"IdMissing",
      "[[peer]]\n"
      "name = \"n2\"\n"
@@ -1697,7 +1697,7 @@ TEST(ConfigLoads, TwoFunctionsOfOneNicAreTwoPorts) {
 }
 
 TEST(ConfigLoads, AtTheCountLimits) {
-    Config c = load_ok(kNode + n_networks(16) + n_ports(15) + n_peers(63) + n_workers(16));
+    Config c = load_ok(kNode + n_networks(16) + n_ports(15) + n_peers(64) + n_workers(16));
     EXPECT_EQ(c.networks.size(), kMaxNetworks);
     EXPECT_EQ(c.ports.size(), kMaxPorts - 1) << "one port is ftnet0";
     EXPECT_EQ(c.peers.size(), kMaxPeers);

@@ -39,18 +39,13 @@
 #include "engine/common/encap_template.h"
 #include "engine/datapath/worker.h"
 #include "tests/unit/packet_fixtures.h"
+#include "tests/unit/test_eal.h"
 
 namespace ftnet::test {
 namespace {
 
 constexpr unsigned kRingSize = 4096;
 constexpr unsigned kInFlight = 2048;
-
-struct RingPort {
-    rte_ring* rx = nullptr;
-    rte_ring* tx = nullptr;
-    uint16_t id = 0;
-};
 
 struct Bench {
     RingPort ports[3];
@@ -64,20 +59,6 @@ struct Bench {
     std::atomic<bool> measuring{false};
     uint64_t cycles = 0, busy_cycles = 0, packets = 0, polls = 0, empty_polls = 0;  // written by the worker lcore, read after it stops
 };
-
-RingPort make_port(const std::string& name, rte_mempool* pool) {
-    RingPort p;
-    p.rx = rte_ring_create((name + "_rx").c_str(), kRingSize, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    p.tx = rte_ring_create((name + "_tx").c_str(), kRingSize, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    int id = rte_eth_from_rings(name.c_str(), &p.rx, 1, &p.tx, 1, SOCKET_ID_ANY);
-    if (!p.rx || !p.tx || id < 0) throw std::runtime_error("cannot create ring port " + name);
-    p.id = static_cast<uint16_t>(id);
-    rte_eth_conf conf{};
-    if (rte_eth_dev_configure(p.id, 1, 1, &conf) || rte_eth_rx_queue_setup(p.id, 0, 512, SOCKET_ID_ANY, nullptr, pool) ||
-        rte_eth_tx_queue_setup(p.id, 0, 512, SOCKET_ID_ANY, nullptr) || rte_eth_dev_start(p.id))
-        throw std::runtime_error("cannot start ring port " + name);
-    return p;
-}
 
 int worker_lcore(void* arg) {
     Bench& b = *static_cast<Bench*>(arg);
@@ -195,15 +176,7 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    std::string prefix = "--file-prefix=ftfp-" + std::to_string(getpid());
-    std::vector<std::string> eal = {"fastpath_bench", "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-                                    prefix, "--log-level=error", "--no-telemetry"};
-    std::vector<char*> ev;
-    for (auto& s : eal) ev.push_back(s.data());
-    if (rte_eal_init(static_cast<int>(ev.size()), ev.data()) < 0) {
-        std::fprintf(stderr, "rte_eal_init: %s (needs 2 lcores)\n", rte_strerror(rte_errno));
-        return 1;
-    }
+    start_eal("fastpath_bench", "0-1", 512);
     std::vector<Result> results;
     {
         Bench b;
@@ -211,9 +184,9 @@ int main(int argc, char** argv) {
         b.dp = std::make_unique<Dataplane>();
         const char* names[] = {"fp_cluster", "fp_storage", "fp_ftnet0"};
         for (uint16_t i = 0; i < 3; i++) {
-            b.ports[i] = make_port(names[i], b.pool);
+            b.ports[i] = make_ring_port(names[i], b.pool, kRingSize);
             PortInfo& pi = b.dp->ports[i];
-            pi.port_id = b.ports[i].id;
+            pi.port_id = b.ports[i].port_id;
             pi.role = i == kAdapterIndex ? PortRole::Adapter : PortRole::Physical;
             b.dp->port_index_by_id[pi.port_id] = i;
             b.dp->port_live[i].usable.store(true);
@@ -235,7 +208,7 @@ int main(int argc, char** argv) {
         b.w->ctr = b.ctr.get();
         b.w->pool = b.pool;
         b.w->cfg.burst = 32;
-        for (uint16_t i = 0; i < 3; i++) b.w->rxq[b.w->n_rxq++] = RxQueueRef{i, b.ports[i].id, 0, b.dp->ports[i].role};
+        for (uint16_t i = 0; i < 3; i++) b.w->rxq[b.w->n_rxq++] = RxQueueRef{i, b.ports[i].port_id, 0, b.dp->ports[i].role};
 
         std::printf("%-6s %6s %8s %14s %14s %9s %6s %12s %10s\n", "dir", "bytes", "Mpps", "cycles/packet", "busy cyc/pkt",
                     "Gbit/s", "drops", "empty polls", "pkts/poll");
@@ -248,10 +221,7 @@ int main(int argc, char** argv) {
                 results.push_back(r);
             }
         delete b.w;
-        for (auto& p : b.ports) {
-            rte_eth_dev_stop(p.id);
-            rte_eth_dev_close(p.id);
-        }
+        for (auto& p : b.ports) free_ring_port(p);
     }
     nlohmann::json j;
     j["bench"] = "fastpath";
@@ -266,9 +236,6 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(std::filesystem::path(out).parent_path());
     std::ofstream(out) << j.dump(2) << "\n";
     std::printf("results written to %s\n", out.c_str());
-    std::string dir = rte_eal_get_runtime_dir();
-    rte_eal_cleanup();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    stop_eal();
     return 0;
 }

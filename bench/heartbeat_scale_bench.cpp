@@ -33,6 +33,8 @@
 #include "engine/common/encap_template.h"
 #include "engine/common/signed_message.h"
 #include "engine/datapath/worker.h"
+#include "tests/unit/packet_fixtures.h"
+#include "tests/unit/test_eal.h"
 
 using namespace ftnet;
 
@@ -49,9 +51,7 @@ MacAddr peer_mac(unsigned peer, unsigned net) {
 }
 
 struct Bench {
-    rte_ring* rx[kNets + 1];
-    rte_ring* tx[kNets + 1];
-    uint16_t port[kNets + 1];
+    test::RingPort ports[kNets + 1];
     Dataplane* dp;
     Worker* w;
     RouteTable* rt;
@@ -67,19 +67,10 @@ void setup(Bench& b) {
     void* mem = rte_zmalloc("hbs_dp", sizeof(Dataplane), 64);
     b.dp = new (mem) Dataplane();
     for (unsigned i = 0; i <= kNets; i++) {
-        std::string n = "hbs" + std::to_string(i);
-        b.rx[i] = rte_ring_create((n + "rx").c_str(), 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        b.tx[i] = rte_ring_create((n + "tx").c_str(), 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        int id = rte_eth_from_rings(n.c_str(), &b.rx[i], 1, &b.tx[i], 1, SOCKET_ID_ANY);
-        b.port[i] = static_cast<uint16_t>(id);
-        rte_eth_conf conf{};
-        rte_eth_dev_configure(b.port[i], 1, 1, &conf);
-        rte_eth_rx_queue_setup(b.port[i], 0, 512, SOCKET_ID_ANY, nullptr, b.pool);
-        rte_eth_tx_queue_setup(b.port[i], 0, 512, SOCKET_ID_ANY, nullptr);
-        rte_eth_dev_start(b.port[i]);
-        b.dp->ports[i].port_id = b.port[i];
+        b.ports[i] = test::make_ring_port("hbs" + std::to_string(i), b.pool, 4096);
+        b.dp->ports[i].port_id = b.ports[i].port_id;
         b.dp->ports[i].role = i == kAdapter ? PortRole::Adapter : PortRole::Physical;
-        b.dp->port_index_by_id[b.port[i]] = static_cast<uint16_t>(i);
+        b.dp->port_index_by_id[b.ports[i].port_id] = static_cast<uint16_t>(i);
         b.dp->port_live[i].usable.store(true);
     }
     b.dp->n_ports = kNets + 1;
@@ -152,7 +143,7 @@ void setup(Bench& b) {
     b.w->ctr = b.dp->counters[0];
     b.w->pool = b.pool;
     b.w->cfg.burst = 32;
-    for (uint16_t i = 0; i <= kNets; i++) b.w->rxq[b.w->n_rxq++] = RxQueueRef{i, b.port[i], 0, b.dp->ports[i].role};
+    for (uint16_t i = 0; i <= kNets; i++) b.w->rxq[b.w->n_rxq++] = RxQueueRef{i, b.ports[i].port_id, 0, b.dp->ports[i].role};
 }
 
 // The 64 peers: answer what the worker sent, and send their own requests.
@@ -161,7 +152,7 @@ void simulate_peers(Bench& b, uint64_t now, uint64_t& next_requests) {
     void* burst[64];
     for (unsigned n = 0; n < kNets; n++) {
         unsigned got;
-        while ((got = rte_ring_sc_dequeue_burst(b.tx[n], burst, 64, nullptr)) > 0) {
+        while ((got = rte_ring_sc_dequeue_burst(b.ports[n].tx, burst, 64, nullptr)) > 0) {
             unsigned out = 0;
             for (unsigned i = 0; i < got; i++) {
                 auto* m = static_cast<rte_mbuf*>(burst[i]);
@@ -188,7 +179,7 @@ void simulate_peers(Bench& b, uint64_t now, uint64_t& next_requests) {
                 burst[out++] = m;
             }
             if (out) {
-                unsigned q = rte_ring_sp_enqueue_burst(b.rx[n], burst, out, nullptr);
+                unsigned q = rte_ring_sp_enqueue_burst(b.ports[n].rx, burst, out, nullptr);
                 for (unsigned i = q; i < out; i++) rte_pktmbuf_free(static_cast<rte_mbuf*>(burst[i]));
             }
         }
@@ -203,7 +194,7 @@ void simulate_peers(Bench& b, uint64_t now, uint64_t& next_requests) {
         req.tx_time = rte_cpu_to_be_64(now);
         auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(signed_message_len(Family::V6, sizeof req))));
         build_signed_message(p, b.mirror[rid], wire::MsgType::HeartbeatReq, ++b.peer_seq[rid], &req, sizeof req, key);
-        if (rte_ring_sp_enqueue(b.rx[rid % kNets], m) != 0) rte_pktmbuf_free(m);
+        if (rte_ring_sp_enqueue(b.ports[rid % kNets].rx, m) != 0) rte_pktmbuf_free(m);
     }
 }
 
@@ -281,15 +272,7 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    std::string prefix = "--file-prefix=fthbs-" + std::to_string(getpid());
-    std::vector<std::string> eal = {"heartbeat_scale_bench", "-l", "0-1", "--no-huge", "-m", "512", "--no-pci",
-                                    "--no-shconf", prefix, "--log-level=error", "--no-telemetry"};
-    std::vector<char*> ev;
-    for (auto& s : eal) ev.push_back(s.data());
-    if (rte_eal_init(static_cast<int>(ev.size()), ev.data()) < 0) {
-        std::fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
-        return 1;
-    }
+    test::start_eal("heartbeat_scale_bench", "0-1", 512);
     Bench b;
     setup(b);
     std::vector<Result> results;
@@ -313,9 +296,7 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(std::filesystem::path(out).parent_path());
     std::ofstream(out) << j.dump(2) << "\n";
     std::printf("results written to %s\n", out.c_str());
-    std::string dir = rte_eal_get_runtime_dir();
-    rte_eal_cleanup();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    for (auto& p : b.ports) test::free_ring_port(p);
+    test::stop_eal();
     return 0;
 }

@@ -26,6 +26,7 @@
 #include "engine/datapath/flow_hash.h"
 #include "engine/datapath/route_select.h"
 #include "tests/unit/packet_fixtures.h"
+#include "tests/unit/test_eal.h"
 
 namespace ftnet::test {
 namespace {
@@ -129,21 +130,10 @@ BENCHMARK(BM_FlowHash);
 }  // namespace ftnet::test
 
 int main(int argc, char** argv) {
-    std::string prefix = "--file-prefix=ftbench-" + std::to_string(getpid());
-    std::vector<std::string> eal = {"micro_bench", "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-                                    prefix, "--log-level=error", "--no-telemetry"};
-    std::vector<char*> ev;
-    for (auto& s : eal) ev.push_back(s.data());
-    if (rte_eal_init(static_cast<int>(ev.size()), ev.data()) < 0) {
-        std::fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
-        return 1;
-    }
+    ftnet::test::start_eal("micro_bench", "0", 256);
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
-    std::string dir = rte_eal_get_runtime_dir();
-    rte_eal_cleanup();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    ftnet::test::stop_eal();
     return 0;
 }

@@ -226,22 +226,9 @@ void Engine::send_frame(uint16_t pi, const Frame& f) {
 }
 
 bool Engine::send_tunnel(const RouteDesc& r, wire::MsgType type, const void* payload, size_t len) {
-    auto mac = neighbors_->lookup(static_cast<uint16_t>(r.port_cfg), r.next_hop);
-    if (!mac) return false;
     alignas(64) RouteEntry e{};
-    TemplateSpec s;
-    s.family = r.family;
-    s.src_mac = ports_[r.port_cfg].handle.mac;
-    s.dst_mac = *mac;
-    s.src_ip = r.local;
-    s.dst_ip = r.remote;
-    s.udp_port = cfg_.tunnel.udp_port;
-    s.ttl = static_cast<uint8_t>(cfg_.tunnel.ttl);
-    s.src_node = cfg_.node.id;
-    s.dst_node = r.peer_node;
-    s.route_id = r.id;
-    build_encap_template(e, s);
-    e.route_id = r.id;
+    if (!fill_route_entry(e, r)) return false;
+    e.tx_csum_offload = false;  // control frames carry complete checksums
     rte_mbuf* m = rte_pktmbuf_alloc(ctrl_pool_);
     if (!m) {
         ctrl_tx_dropped_++;

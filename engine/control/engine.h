@@ -101,6 +101,8 @@ class Engine {
 
     // route tables (route_publisher.cpp)
     RouteTable* build_route_table();
+    // The worker's view of one route; false while its next hop is unresolved.
+    bool fill_route_entry(RouteEntry& e, const RouteDesc& r) const;
     void publish_routes();
     void reclaim_routes(bool wait);
     bool route_is_up(const RouteDesc& r) const;

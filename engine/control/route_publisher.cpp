@@ -50,26 +50,7 @@ RouteTable* Engine::build_route_table() {
         }
         for (const RouteDesc& r : routes_) {
             if (r.peer_node != pc.id || pe.n_routes >= kMaxRoutesPerPeer) continue;
-            RouteEntry& e = pe.routes[pe.n_routes++];
-            TemplateSpec s;
-            s.family = r.family;
-            s.src_mac = ports_[r.port_cfg].handle.mac;
-            auto mac = neighbors_->lookup(static_cast<uint16_t>(r.port_cfg), r.next_hop);
-            if (mac) s.dst_mac = *mac;
-            s.src_ip = r.local;
-            s.dst_ip = r.remote;
-            s.udp_port = cfg_.tunnel.udp_port;
-            s.dscp = cfg_.tunnel.dscp;
-            s.ttl = static_cast<uint8_t>(cfg_.tunnel.ttl);
-            s.src_node = cfg_.node.id;
-            s.dst_node = r.peer_node;
-            s.route_id = r.id;
-            build_encap_template(e, s);
-            e.resolved = mac.has_value();
-            e.tx_csum_offload = ports_[r.port_cfg].handle.tx_csum_offload;
-            e.cross_subnet = r.cross_subnet;
-            e.route_id = r.id;
-            e.port_index = static_cast<uint16_t>(r.port_cfg);
+            fill_route_entry(pe.routes[pe.n_routes++], r);
         }
         t->peer_by_node[pc.id] = t->n_peers;
         t->n_peers++;
@@ -86,6 +67,29 @@ RouteTable* Engine::build_route_table() {
     }
     for (uint16_t w = nw; w <= kMaxWorkers; w++) t->hb_begin[w] = static_cast<uint16_t>(k);
     return t;
+}
+
+bool Engine::fill_route_entry(RouteEntry& e, const RouteDesc& r) const {
+    TemplateSpec s;
+    s.family = r.family;
+    s.src_mac = ports_[r.port_cfg].handle.mac;
+    auto mac = neighbors_->lookup(static_cast<uint16_t>(r.port_cfg), r.next_hop);
+    if (mac) s.dst_mac = *mac;
+    s.src_ip = r.local;
+    s.dst_ip = r.remote;
+    s.udp_port = cfg_.tunnel.udp_port;
+    s.dscp = cfg_.tunnel.dscp;
+    s.ttl = static_cast<uint8_t>(cfg_.tunnel.ttl);
+    s.src_node = cfg_.node.id;
+    s.dst_node = r.peer_node;
+    s.route_id = r.id;
+    build_encap_template(e, s);
+    e.resolved = mac.has_value();
+    e.tx_csum_offload = ports_[r.port_cfg].handle.tx_csum_offload;
+    e.cross_subnet = r.cross_subnet;
+    e.route_id = r.id;
+    e.port_index = static_cast<uint16_t>(r.port_cfg);
+    return e.resolved;
 }
 
 void Engine::publish_routes() {

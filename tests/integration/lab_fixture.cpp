@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -317,6 +318,21 @@ int in_netns(const std::string& ns, const std::function<int()>& fn) {
     int st = 0;
     waitpid(pid, &st, 0);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+uint64_t expect_transfer_intact(const std::string& so, const std::string& ro) {
+    std::smatch ms, mr;
+    if (!std::regex_search(so, ms, std::regex("sent (\\d+) ([0-9a-f]{64})"))) {
+        ADD_FAILURE() << "no result from the sender:\n" << so;
+        return 0;
+    }
+    if (!std::regex_search(ro, mr, std::regex("received (\\d+) ([0-9a-f]{64})"))) {
+        ADD_FAILURE() << "no result from the receiver:\n" << ro;
+        return 0;
+    }
+    EXPECT_EQ(ms[1], mr[1]) << "byte count";
+    EXPECT_EQ(ms[2], mr[2]) << "SHA-256 of what was sent and what arrived";
+    return std::stoull(mr[1]);
 }
 
 void send_raw_frames(const std::string& ns, const std::string& iface, const std::vector<std::vector<uint8_t>>& frames) {

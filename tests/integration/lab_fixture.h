@@ -140,6 +140,10 @@ int in_netns(const std::string& ns, const std::function<int()>& fn);
 // Sends raw Ethernet frames out of `iface` in namespace `ns`.
 void send_raw_frames(const std::string& ns, const std::string& iface, const std::vector<std::vector<uint8_t>>& frames);
 
+// Checks the outputs of `ftnet-xfer send` and `ftnet-xfer recv`: same byte
+// count and same SHA-256 at both ends. Returns the bytes received.
+uint64_t expect_transfer_intact(const std::string& send_out, const std::string& recv_out);
+
 // Minimal pcap reader for captures taken with tcpdump -w.
 std::vector<std::vector<uint8_t>> read_pcap(const std::string& path);
 

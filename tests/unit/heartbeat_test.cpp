@@ -30,11 +30,7 @@ MacAddr port_mac(uint16_t node, uint16_t port) {
 
 struct Node {
     uint16_t id = 0;
-    struct RingPort {
-        rte_ring* rx = nullptr;
-        rte_ring* tx = nullptr;
-        uint16_t port_id = 0;
-    } ports[kPorts];
+    RingPort ports[kPorts];
     std::unique_ptr<Dataplane> dp;
     std::unique_ptr<WorkerCounters> ctr;
     std::unique_ptr<RouteTable> rt;
@@ -44,18 +40,8 @@ struct Node {
         id = self;
         dp = std::make_unique<Dataplane>();
         for (int i = 0; i < kPorts; i++) {
-            std::string base = "hb" + std::to_string(instance) + "n" + std::to_string(self) + "p" + std::to_string(i);
             RingPort& p = ports[i];
-            p.rx = rte_ring_create((base + "rx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-            p.tx = rte_ring_create((base + "tx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-            int pid = rte_eth_from_rings(base.c_str(), &p.rx, 1, &p.tx, 1, SOCKET_ID_ANY);
-            ASSERT_GE(pid, 0);
-            p.port_id = static_cast<uint16_t>(pid);
-            rte_eth_conf conf{};
-            ASSERT_EQ(rte_eth_dev_configure(p.port_id, 1, 1, &conf), 0);
-            ASSERT_EQ(rte_eth_rx_queue_setup(p.port_id, 0, 256, SOCKET_ID_ANY, nullptr, test_pool()), 0);
-            ASSERT_EQ(rte_eth_tx_queue_setup(p.port_id, 0, 256, SOCKET_ID_ANY, nullptr), 0);
-            ASSERT_EQ(rte_eth_dev_start(p.port_id), 0);
+            p = make_ring_port("hb" + std::to_string(instance) + "n" + std::to_string(self) + "p" + std::to_string(i), test_pool());
             dp->ports[i].port_id = p.port_id;
             dp->ports[i].role = i == kAdapterIndex ? PortRole::Adapter : PortRole::Physical;
             dp->port_index_by_id[p.port_id] = static_cast<uint16_t>(i);
@@ -129,24 +115,12 @@ struct Node {
     }
 
     void fini() {
-        for (auto& p : ports) {
-            drain(p.rx);
-            drain(p.tx);
-            rte_eth_dev_stop(p.port_id);
-            rte_eth_dev_close(p.port_id);
-            rte_ring_free(p.rx);
-            rte_ring_free(p.tx);
-        }
-        drain(dp->to_control);
-        drain(dp->from_control[0]);
+        for (auto& p : ports) free_ring_port(p);
+        drain_ring(dp->to_control);
+        drain_ring(dp->from_control[0]);
         rte_ring_free(dp->to_control);
         rte_ring_free(dp->from_control[0]);
         rte_ring_free(dp->route_events);
-    }
-
-    static void drain(rte_ring* r) {
-        void* m;
-        while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
     }
 
     HealthState state(uint16_t route) const { return static_cast<HealthState>(dp->route_live[route].state.load()); }

@@ -1,5 +1,7 @@
 #include "tests/unit/packet_fixtures.h"
 
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
@@ -164,6 +166,36 @@ void fix_checksums(Bytes& pkt) {
             udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
         }
     }
+}
+
+RingPort make_ring_port(const std::string& name, rte_mempool* pool, unsigned ring_size) {
+    RingPort p;
+    p.rx = rte_ring_create((name + "_rx").c_str(), ring_size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    p.tx = rte_ring_create((name + "_tx").c_str(), ring_size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    int id = p.rx && p.tx ? rte_eth_from_rings(name.c_str(), &p.rx, 1, &p.tx, 1, SOCKET_ID_ANY) : -1;
+    if (id < 0) throw std::runtime_error("cannot create ring port " + name);
+    p.port_id = static_cast<uint16_t>(id);
+    rte_eth_conf conf{};
+    if (rte_eth_dev_configure(p.port_id, 1, 1, &conf) != 0 ||
+        rte_eth_rx_queue_setup(p.port_id, 0, 512, SOCKET_ID_ANY, nullptr, pool) != 0 ||
+        rte_eth_tx_queue_setup(p.port_id, 0, 512, SOCKET_ID_ANY, nullptr) != 0 || rte_eth_dev_start(p.port_id) != 0)
+        throw std::runtime_error("cannot start ring port " + name);
+    return p;
+}
+
+void drain_ring(rte_ring* r) {
+    void* m;
+    while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+}
+
+void free_ring_port(RingPort& p) {
+    rte_eth_dev_stop(p.port_id);
+    rte_eth_dev_close(p.port_id);
+    for (rte_ring* r : {p.rx, p.tx}) {
+        drain_ring(r);
+        rte_ring_free(r);
+    }
+    p = RingPort{};
 }
 
 rte_mempool* test_pool() {

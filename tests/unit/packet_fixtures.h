@@ -5,9 +5,11 @@
 
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/common/ftnet_wire.h"
@@ -56,5 +58,18 @@ Bytes to_bytes(const rte_mbuf* m);
 
 // A pool shared by the tests of one binary (created on first use).
 rte_mempool* test_pool();
+
+// An in-process port (net_ring) made of two rings: what the test enqueues
+// on rx the port receives; what is sent on it ends up on tx. Started, one
+// queue each way, mbufs from `pool`.
+struct RingPort {
+    rte_ring* rx = nullptr;
+    rte_ring* tx = nullptr;
+    uint16_t port_id = 0;
+};
+RingPort make_ring_port(const std::string& name, rte_mempool* pool, unsigned ring_size = 1024);
+// Stops and closes the port, frees what is left on its rings, frees them.
+void free_ring_port(RingPort& p);
+void drain_ring(rte_ring* r);
 
 }  // namespace ftnet::test

@@ -23,12 +23,6 @@ namespace {
 
 uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
-struct RingPort {
-    rte_ring* rx = nullptr;  // the test enqueues what the port "receives"
-    rte_ring* tx = nullptr;  // what the worker sends ends up here
-    uint16_t port_id = 0;
-};
-
 class WorkerRingTest : public testing::Test {
   protected:
     void SetUp() override {
@@ -37,19 +31,8 @@ class WorkerRingTest : public testing::Test {
         dp = std::make_unique<Dataplane>();
         const char* names[] = {"cluster", "storage", "ftnet0"};
         for (int i = 0; i < 3; i++) {
-            std::string base = "wrt" + std::to_string(instance) + names[i];
             RingPort& p = ports[i];
-            p.rx = rte_ring_create((base + "rx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-            p.tx = rte_ring_create((base + "tx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-            ASSERT_TRUE(p.rx && p.tx);
-            int id = rte_eth_from_rings(base.c_str(), &p.rx, 1, &p.tx, 1, SOCKET_ID_ANY);
-            ASSERT_GE(id, 0);
-            p.port_id = static_cast<uint16_t>(id);
-            rte_eth_conf conf{};
-            ASSERT_EQ(rte_eth_dev_configure(p.port_id, 1, 1, &conf), 0);
-            ASSERT_EQ(rte_eth_rx_queue_setup(p.port_id, 0, 256, SOCKET_ID_ANY, nullptr, test_pool()), 0);
-            ASSERT_EQ(rte_eth_tx_queue_setup(p.port_id, 0, 256, SOCKET_ID_ANY, nullptr), 0);
-            ASSERT_EQ(rte_eth_dev_start(p.port_id), 0);
+            p = make_ring_port("wrt" + std::to_string(instance) + names[i], test_pool());
             PortInfo& pi = dp->ports[i];
             pi.port_id = p.port_id;
             pi.role = i == kAdapterIndex ? PortRole::Adapter : PortRole::Physical;
@@ -83,24 +66,12 @@ class WorkerRingTest : public testing::Test {
     }
 
     void TearDown() override {
-        for (auto& p : ports) {
-            drain(p.tx);
-            drain(p.rx);
-            rte_eth_dev_stop(p.port_id);
-            rte_eth_dev_close(p.port_id);
-            rte_ring_free(p.rx);
-            rte_ring_free(p.tx);
-        }
-        drain(dp->to_control);
-        drain(dp->from_control[0]);
+        for (auto& p : ports) free_ring_port(p);
+        drain_ring(dp->to_control);
+        drain_ring(dp->from_control[0]);
         rte_ring_free(dp->to_control);
         rte_ring_free(dp->from_control[0]);
         EXPECT_EQ(rte_mempool_avail_count(test_pool()), pool_free_at_start) << "mbufs leaked";
-    }
-
-    static void drain(rte_ring* r) {
-        void* m;
-        while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
     }
 
     void inject(int port, const Bytes& b) { ASSERT_EQ(rte_ring_enqueue(ports[port].rx, to_mbuf(test_pool(), b)), 0); }

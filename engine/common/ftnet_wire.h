@@ -39,7 +39,8 @@ struct __attribute__((packed)) Header {
     uint16_t src_node;     // sender's node id (1..4096)
     uint16_t dst_node;     // receiver's node id; a packet for another node is dropped
     uint16_t route_id;     // sender's id for the route (local network, peer address,
-                           // family) the packet was sent on; echoed in replies
+                           // family) the packet was sent on (a reply carries the
+                           // replier's own id for the route)
     uint16_t payload_len;  // bytes after this header, not counting the auth tag
     uint32_t seq;          // per-route sequence number of the sender
 };

@@ -508,7 +508,7 @@ void read_cluster(Reader& r, const toml::table& root, Config& c) {
             r.error(t->get("key_file"), "cluster.key_file", fmt::format("cannot read \"{}\"", key_file));
         } else if (st.st_mode & 077) {
             r.error(t->get("key_file"), "cluster.key_file",
-                    fmt::format("\"{}\" is readable by other users (mode {:04o}); chmod 600 it", key_file,
+                    fmt::format("\"{}\" is accessible to group or other users (mode {:04o}); chmod 600 it", key_file,
                                 st.st_mode & 07777));
         } else {
             std::stringstream ss;

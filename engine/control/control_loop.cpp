@@ -125,8 +125,9 @@ void Engine::handle_control_frame(uint16_t pi, rte_mbuf* m, uint64_t now) {
     RxResult c = classify_frame(f, static_cast<uint32_t>(len), *rt, pi, true, true);
     if (c.kind == RxKind::Hello) {
         if (!signed_message_ok(c.hdr, c.payload_len, dp_->auth_key)) {
-            // Counted, and logged at most once a minute: a wrong key is a
-            // configuration error an operator must see, a flood is not news.
+            // Counted; logged the first time and every 1000th after: a wrong
+            // key is a configuration error an operator must see, a flood of
+            // forgeries is not news.
             if (hello_bad_auth_++ % 1000 == 0)
                 clog::warn("FTNET", "HELLO with a missing or wrong authentication tag from node {} on port {} "
                            "dropped ({} so far): is the cluster key the same on every node?",

@@ -86,6 +86,10 @@ void send_request(Worker& w, const RouteEntry& r, HbPrivate& h, uint64_t now) {
 
 // The peer's route a heartbeat arrived on: same port, same family, and the
 // outer source address is the route's remote address.
+// Sequence numbers compare in serial-number arithmetic (RFC 1982), so a
+// route's count wrapping past 2^32 (50 days at 1 ms) is just the next one.
+inline bool seq_after(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) > 0; }
+
 const RouteEntry* arrival_route(const PeerEntry& p, uint16_t port_index, Family fam, const uint8_t* frame) {
     const size_t src_off = fam == Family::V6 ? 14 + 8 : 14 + 12;
     const size_t dst_in_tmpl = fam == Family::V6 ? 14 + 24 : 14 + 16;
@@ -194,7 +198,7 @@ void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const RxResult
         // repeated one is a replay and gets no answer. A new boot id (the
         // peer restarted) starts the count again.
         if (boot == live.peer_boot.load(std::memory_order_relaxed) &&
-            seq <= live.peer_req_seq.load(std::memory_order_relaxed)) {
+            !seq_after(seq, live.peer_req_seq.load(std::memory_order_relaxed))) {
             drop_packet(w, m, DropReason::rx_replay);
             return;
         }
@@ -229,13 +233,13 @@ void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const RxResult
         drop_packet(w, m, DropReason::rx_replay);
         return;
     }
-    if (echo > live.sent_seq.load(std::memory_order_acquire)) {
+    if (seq_after(echo, live.sent_seq.load(std::memory_order_acquire))) {
         drop_packet(w, m, DropReason::rx_hb_unexpected);
         return;
     }
     uint32_t acked = live.acked_seq.load(std::memory_order_relaxed);
     do {
-        if (echo <= acked) {
+        if (!seq_after(echo, acked)) {
             drop_packet(w, m, DropReason::rx_replay);
             return;
         }

@@ -121,8 +121,9 @@ TEST_F(Failover, TcpTransferSurvivesSilentLossAndFailsBack) {
 
 TEST_F(Failover, LossAndDelayBelowTheThresholdCauseNoSwitch) {
     start();
-    // Threshold 5 (live change): 20 ms x 5 = 100 ms of silence before a switch.
-    for (int n : {1, 2}) lab->ctl(n, "cluster", {{"action", "set"}, {"name", "SameSubnetThreshold"}, {"value", 5}});
+    // Threshold 10 (live change): 20 ms x 10 = 200 ms of silence before a
+    // switch. 20 % loss then takes ten lost replies in a row (1e-7) to trip.
+    for (int n : {1, 2}) lab->ctl(n, "cluster", {{"action", "set"}, {"name", "SameSubnetThreshold"}, {"value", 10}});
     EventStream ev1(lab->socket(1)), ev2(lab->socket(2));
 
     // 20 % loss of what node 2 sends into the cluster network, for 3 s.
@@ -132,12 +133,15 @@ TEST_F(Failover, LossAndDelayBelowTheThresholdCauseNoSwitch) {
     lab->unblock("cluster");
     pinger.wait(10s);
 
-    // 25 ms each way (RTT 50 ms, half of Delay x Threshold) for 2 s: a relay
+    // 50 ms each way (RTT 100 ms, half of Delay x Threshold) for 2 s: a relay
     // takes the bridge's place between the two nodes on the cluster network.
+    // It is armed first, then the ports leave the bridge and it starts, so
+    // the swap itself is not an outage.
     const std::string sw = lab->ns("sw");
+    BgProcess relay(sw, build_root() + "/ftnet-delay-relay n1-cluster n2-cluster 50 --armed", lab->dir() + "/relay.out");
+    ASSERT_TRUE(eventually([&] { return relay.output().find("ready") != std::string::npos; }, 2s)) << relay.output();
     ASSERT_TRUE(run(sw, "ip link set n1-cluster nomaster && ip link set n2-cluster nomaster").ok());
-    BgProcess relay(sw, build_root() + "/ftnet-delay-relay n1-cluster n2-cluster 25", lab->dir() + "/relay.out");
-    ASSERT_TRUE(eventually([&] { return relay.output().find("relaying") != std::string::npos; }, 2s)) << relay.output();
+    kill(relay.pid(), SIGUSR1);
     std::this_thread::sleep_for(2s);
     double rtt_ms = 0;
     for (auto& r : lab->ctl(1, "routes"))
@@ -145,8 +149,8 @@ TEST_F(Failover, LossAndDelayBelowTheThresholdCauseNoSwitch) {
     relay.stop(SIGKILL);
     ASSERT_TRUE(run(sw, "ip link set n1-cluster master br-cluster && ip link set n2-cluster master br-cluster").ok());
 
-    EXPECT_GE(rtt_ms, 45.0) << "the relay's delay shows in the heartbeat RTT";
-    EXPECT_LT(rtt_ms, 80.0);
+    EXPECT_GE(rtt_ms, 95.0) << "the relay's delay shows in the heartbeat RTT";
+    EXPECT_LT(rtt_ms, 150.0);
     for (auto* ev : {&ev1, &ev2})
         for (auto& e : ev->events()) EXPECT_NE(e.ev.value("state", ""), "down") << "no switch: " << e.ev.dump();
     EXPECT_EQ(in_use(1)["network"], "cluster");

@@ -2,9 +2,11 @@
 // direction, in place of a bridge, for tests that need latency on a network
 // (this kernel has no netem).
 //
-//   ftnet-delay-relay IFACE_A IFACE_B DELAY_MS
+//   ftnet-delay-relay IFACE_A IFACE_B DELAY_MS [--armed]
 //
-// Runs until killed. Frames are forwarded in order, each DELAY_MS after it
+// Runs until killed. With --armed it opens both ports, prints "ready" and
+// discards frames until SIGUSR1 starts the relaying, so that a test can
+// take the ports off their bridge and start relaying without a gap. Frames are forwarded in order, each DELAY_MS after it
 // arrived; nothing is dropped unless the queue passes 100k frames.
 
 #include <arpa/inet.h>
@@ -12,6 +14,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <string>
 #include <vector>
 
 namespace {
@@ -46,10 +50,16 @@ int open_port(const char* iface) {
 
 }  // namespace
 
+volatile sig_atomic_t relaying = 1;
+
 int main(int argc, char** argv) {
-    if (argc != 4) {
-        std::fprintf(stderr, "usage: ftnet-delay-relay IFACE_A IFACE_B DELAY_MS\n");
+    if (argc != 4 && !(argc == 5 && std::string(argv[4]) == "--armed")) {
+        std::fprintf(stderr, "usage: ftnet-delay-relay IFACE_A IFACE_B DELAY_MS [--armed]\n");
         return 2;
+    }
+    if (argc == 5) {
+        relaying = 0;
+        signal(SIGUSR1, [](int) { relaying = 1; });
     }
     int fd[2] = {open_port(argv[1]), open_port(argv[2])};
     if (fd[0] < 0 || fd[1] < 0) {
@@ -58,7 +68,7 @@ int main(int argc, char** argv) {
     }
     const auto delay = std::chrono::microseconds(static_cast<long>(std::atof(argv[3]) * 1000));
     std::deque<Pending> q[2];  // q[i]: received on i, to send on 1 - i
-    std::printf("relaying %s <-> %s with %s ms\n", argv[1], argv[2], argv[3]);
+    std::printf("%s %s <-> %s with %s ms\n", relaying ? "relaying" : "ready", argv[1], argv[2], argv[3]);
     std::fflush(stdout);
     std::vector<uint8_t> buf(65536);
     for (;;) {
@@ -74,7 +84,7 @@ int main(int argc, char** argv) {
         for (int i = 0; i < 2; i++) {
             ssize_t n;
             while ((n = recv(fd[i], buf.data(), buf.size(), 0)) > 0)
-                if (q[i].size() < 100000) q[i].push_back({now + delay, std::vector<uint8_t>(buf.begin(), buf.begin() + n)});
+                if (relaying && q[i].size() < 100000) q[i].push_back({now + delay, std::vector<uint8_t>(buf.begin(), buf.begin() + n)});
         }
         for (int i = 0; i < 2; i++)
             while (!q[i].empty() && q[i].front().due <= now) {

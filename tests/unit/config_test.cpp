@@ -1865,7 +1865,7 @@ TEST(ConfigCluster, KeyFileMustBePrivateAndHoldAKey) {
     ConfigResult r = load();
     ASSERT_EQ(r.errors.size(), 1u);
     EXPECT_EQ(r.errors[0].key, "cluster.key_file");
-    EXPECT_THAT(r.errors[0].message, HasSubstr("is readable by other users (mode 0644); chmod 600 it"));
+    EXPECT_THAT(r.errors[0].message, HasSubstr("is accessible to group or other users (mode 0644); chmod 600 it"));
     chmod(path.c_str(), 0600);
     r = load();
     ASSERT_TRUE(r.config) << all_errors(r);

@@ -1,11 +1,13 @@
 // The Wireshark dissector (scripts/wireshark/ftnet.lua) against frames built
 // by the engine's own code: build_encap_template() for the outer headers,
-// patched the way encap_frame() patches them (engine/datapath/encap.h), and
-// encode_hello() for a HELLO payload. Each test writes a classic pcap file
-// into its own temporary directory, decodes it with tshark and the
+// patched the way encap_frame() patches them (engine/datapath/encap.h) for
+// DATA, build_signed_message() (engine/common/signed_message.h) for HELLOs
+// and heartbeats exactly as the control thread and the workers send them,
+// and encode_hello() for a HELLO payload. Each test writes a classic pcap
+// file into its own temporary directory, decodes it with tshark and the
 // dissector, and checks that every field reads back as it was encoded, that
-// the inner frame is decoded and that malformed packets raise the
-// dissector's expert info.
+// the inner frame is decoded, that the dissector's SipHash agrees with the
+// engine's, and that malformed packets raise the dissector's expert info.
 //
 // Needs tshark (scripts/setup.sh installs it) and FTNET_SOURCE_ROOT (set by
 // meson for the test). Without either the tests fail; they never skip.
@@ -26,12 +28,15 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/common/checksum.h"
 #include "engine/common/encap_template.h"
 #include "engine/common/ftnet_wire.h"
 #include "engine/common/route_table.h"
+#include "engine/common/signed_message.h"
+#include "engine/common/siphash.h"
 #include "engine/control/endpoint_exchange.h"
 
 namespace ftnet {
@@ -222,6 +227,73 @@ Bytes hello_payload(const AdapterInfo& a, bool want_reply) {
     wire::HelloPayload h = encode_hello(a, want_reply);
     const auto* p = reinterpret_cast<const uint8_t*>(&h);
     return Bytes(p, p + sizeof h);
+}
+
+// The cluster key of the tests, and the same 16 bytes as the 32 hex digits
+// of `[cluster] key` (and of the dissector's ftnet.cluster_key preference).
+constexpr uint8_t kKey[16] = {'f', 't', 'n', 'e', 't', '-', 't', 'e', 's', 't', '-', 'k', 'e', 'y', '-', '1'};
+constexpr uint8_t kOtherKey[16] = {'f', 't', 'n', 'e', 't', '-', 't', 'e', 's', 't', '-', 'k', 'e', 'y', '-', '2'};
+
+std::string hex(const uint8_t* p, size_t n) {
+    static const char* digits = "0123456789abcdef";
+    std::string s;
+    for (size_t i = 0; i < n; i++) {
+        s += digits[p[i] >> 4];
+        s += digits[p[i] & 15];
+    }
+    return s;
+}
+
+const std::string kKeyHex = hex(kKey, sizeof kKey);
+
+// A signed message as the engine sends it: build_signed_message() on the
+// route `spec` describes, as the workers send heartbeats and the control
+// thread HELLOs.
+Bytes signed_frame(const TemplateSpec& spec, wire::MsgType type, uint32_t seq, const Bytes& payload,
+                   const uint8_t (&key)[16] = kKey) {
+    alignas(64) RouteEntry r{};
+    build_encap_template(r, spec);
+    r.route_id = spec.route_id;
+    Bytes f(signed_message_len(spec.family, payload.size()));
+    const size_t n = build_signed_message(f.data(), r, type, seq, payload.data(), payload.size(), SipKey::from_bytes(key));
+    EXPECT_EQ(n, f.size());
+    return f;
+}
+
+// The tag a signed frame ends with, as tshark prints ftnet.auth_tag.
+std::string tag_of(const Bytes& f) { return hex(f.data() + f.size() - wire::kAuthTagLen, wire::kAuthTagLen); }
+
+// The other end of a route: the peer's route back, with its own id.
+TemplateSpec reversed(const TemplateSpec& s, uint16_t route_id) {
+    TemplateSpec r = s;
+    std::swap(r.src_mac, r.dst_mac);
+    std::swap(r.src_ip, r.dst_ip);
+    std::swap(r.src_node, r.dst_node);
+    r.route_id = route_id;
+    return r;
+}
+
+struct Heartbeat {
+    uint32_t boot_id = 0;
+    uint32_t echo_boot_id = 0;
+    uint64_t tx_time = 0;
+    uint32_t echo_seq = 0;
+    uint16_t interval_ms = 0;
+    uint8_t threshold = 0;
+    uint8_t route_state = 0;
+};
+
+Bytes hb_payload(const Heartbeat& h) {
+    wire::HeartbeatPayload p{};
+    p.boot_id = rte_cpu_to_be_32(h.boot_id);
+    p.echo_boot_id = rte_cpu_to_be_32(h.echo_boot_id);
+    p.tx_time = rte_cpu_to_be_64(h.tx_time);
+    p.echo_seq = rte_cpu_to_be_32(h.echo_seq);
+    p.interval_ms = rte_cpu_to_be_16(h.interval_ms);
+    p.threshold = h.threshold;
+    p.route_state = h.route_state;
+    const auto* b = reinterpret_cast<const uint8_t*>(&p);
+    return Bytes(b, b + sizeof p);
 }
 
 // ---------------------------------------------------------------- pcap
@@ -509,6 +581,7 @@ TEST_F(DissectorTest, OuterHeadersCarryTheEncapChoices) {
     EXPECT_EQ(b["ftnet.seq"], "2");
 }
 
+// HELLOs as the control thread sends them: signed (build_signed_message()).
 TEST_F(DissectorTest, HelloDecodesEveryPayloadField) {
     AdapterInfo a = adapter_a();
     AdapterInfo b = adapter_a();
@@ -519,11 +592,9 @@ TEST_F(DissectorTest, HelloDecodesEveryPayloadField) {
     b.boot_id = 7;
     b.node_name = "n2";
     b.cluster = "";
-    TunnelPacket t6{.spec = v6_spec(), .type = wire::MsgType::Hello, .flow_hash = 1023, .seq = 5,
-                    .payload = hello_payload(a, true)};
-    TunnelPacket t4{.spec = v4_spec(), .type = wire::MsgType::Hello, .flow_hash = 3, .seq = 6,
-                    .payload = hello_payload(b, false)};
-    auto pcap = write_pcap({build_frame(t6), build_frame(t4)});
+    const Bytes f6 = signed_frame(v6_spec(), wire::MsgType::Hello, 5, hello_payload(a, true));
+    const Bytes f4 = signed_frame(v4_spec(), wire::MsgType::Hello, 6, hello_payload(b, false));
+    auto pcap = write_pcap({f6, f4});
     auto fields = kHeaderFields;
     for (auto f : {"ftnet.hello.mac", "ftnet.hello.apipa", "ftnet.hello.link_local", "ftnet.hello.mtu",
                    "ftnet.hello.boot_id", "ftnet.hello.flags", "ftnet.hello.flags.want_reply",
@@ -535,11 +606,14 @@ TEST_F(DissectorTest, HelloDecodesEveryPayloadField) {
 
     Fields& r = rows[0];
     EXPECT_EQ(r["ftnet.type"], "2");
+    EXPECT_EQ(r["ftnet.flags"], "0x0001");
+    EXPECT_TRUE(is_true(r["ftnet.flags.auth"])) << r["ftnet.flags.auth"];
     EXPECT_EQ(r["ftnet.src_node"], "4096");
     EXPECT_EQ(r["ftnet.dst_node"], "1");
     EXPECT_EQ(r["ftnet.route_id"], "1023");
     EXPECT_EQ(r["ftnet.payload_len"], "100");
     EXPECT_EQ(r["ftnet.seq"], "5");
+    EXPECT_EQ(r["ftnet.auth_tag"], tag_of(f6));
     EXPECT_EQ(r["ftnet.hello.mac"], "02:00:5e:00:10:01");
     EXPECT_EQ(r["ftnet.hello.apipa"], "169.254.10.1");
     EXPECT_EQ(r["ftnet.hello.link_local"], "fe80::5eff:fe00:1001");
@@ -557,6 +631,8 @@ TEST_F(DissectorTest, HelloDecodesEveryPayloadField) {
 
     Fields& s = rows[1];
     EXPECT_EQ(s["ftnet.type"], "2");
+    EXPECT_EQ(s["ftnet.flags"], "0x0001");
+    EXPECT_EQ(s["ftnet.auth_tag"], tag_of(f4));
     EXPECT_EQ(s["ftnet.src_node"], "1");
     EXPECT_EQ(s["ftnet.dst_node"], "2");
     EXPECT_EQ(s["ftnet.route_id"], "3");
@@ -579,12 +655,9 @@ TEST_F(DissectorTest, HelloOutOfDomainRaisesExpertInfo) {
     AdapterInfo a = adapter_a();
     a.mtu = 1000;
     a.apipa = ip("10.0.0.1");
-    TunnelPacket t{.spec = v6_spec(), .type = wire::MsgType::Hello, .seq = 1,
-                   .payload = hello_payload(a, false)};
     Bytes hello = hello_payload(a, false);
-    TunnelPacket short_hello{.spec = v4_spec(), .type = wire::MsgType::Hello, .seq = 2,
-                             .payload = Bytes(hello.begin(), hello.begin() + 60)};
-    auto pcap = write_pcap({build_frame(t), build_frame(short_hello)});
+    auto pcap = write_pcap({signed_frame(v6_spec(), wire::MsgType::Hello, 1, hello),
+                            signed_frame(v4_spec(), wire::MsgType::Hello, 2, Bytes(hello.begin(), hello.begin() + 60))});
     std::vector<Fields> rows;
     ASSERT_NO_FATAL_FAILURE(decode(pcap, {"ftnet.hello.mtu", "ftnet.hello.node_name"}, &rows));
     ASSERT_EQ(rows.size(), 2u);
@@ -616,6 +689,235 @@ TEST_F(DissectorTest, AuthFlagShowsTheTagAfterThePayload) {
     EXPECT_EQ(r["icmp.checksum.status"], "1");
     EXPECT_THAT(r["_ws.col.Info"], StartsWith("DATA node 4096 -> node 1 route 1023 seq 99"));
     EXPECT_EQ(r["_ws.expert.message"].find("ftnet"), std::string::npos) << r["_ws.expert.message"];
+}
+
+const std::vector<std::string> kHeartbeatFields = {
+    "ftnet.hb.boot_id",  "ftnet.hb.echo_boot_id", "ftnet.hb.tx_time",    "ftnet.hb.echo_seq",
+    "ftnet.hb.interval_ms", "ftnet.hb.threshold", "ftnet.hb.route_state", "ftnet.auth_tag.status",
+};
+
+// Heartbeats as the workers send them (build_signed_message(), heartbeat.cpp):
+// a request from node 1 and node 2's reply to it, over IPv4 and IPv6. Every
+// header and payload field reads back as encoded, tx_time with all 64 bits;
+// the outer headers are those of a control message (DSCP CS6 whatever the
+// route's data DSCP, UDP source port from the route id, IPv6 flow label 0,
+// valid checksums).
+TEST_F(DissectorTest, HeartbeatsDecodeEveryField) {
+    TemplateSpec v4 = v4_spec();
+    v4.dscp = 0;  // the data DSCP; heartbeats carry CS6 regardless
+    const TemplateSpec v6 = v6_spec();  // data DSCP 46
+    const Heartbeat req4{.boot_id = 0x1234abcd, .tx_time = 0x0123456789abcdefULL, .interval_ms = 1000,
+                         .threshold = 5, .route_state = 1};
+    const Heartbeat rep4{.boot_id = 0x0badf00d, .echo_boot_id = 0x1234abcd, .tx_time = 0x0123456789abcdefULL,
+                         .echo_seq = 17, .interval_ms = 1000, .threshold = 5, .route_state = 2};
+    const Heartbeat req6{.boot_id = 0xfeedface, .tx_time = 0xfffffffffffffffeULL, .interval_ms = 10,
+                         .threshold = 3, .route_state = 0};
+    const Heartbeat rep6{.boot_id = 1, .echo_boot_id = 0xfeedface, .tx_time = 0xfffffffffffffffeULL,
+                         .echo_seq = 4000000000u, .interval_ms = 65535, .threshold = 10, .route_state = 1};
+    const std::vector<Bytes> frames = {
+        signed_frame(v4, wire::MsgType::HeartbeatReq, 17, hb_payload(req4)),
+        signed_frame(reversed(v4, 7), wire::MsgType::HeartbeatRep, 9, hb_payload(rep4)),
+        signed_frame(v6, wire::MsgType::HeartbeatReq, 4000000000u, hb_payload(req6)),
+        signed_frame(reversed(v6, 12), wire::MsgType::HeartbeatRep, 1, hb_payload(rep6)),
+    };
+    auto pcap = write_pcap(frames);
+    auto fields = kHeaderFields;
+    fields.insert(fields.end(), kHeartbeatFields.begin(), kHeartbeatFields.end());
+    for (auto f : {"ftnet.payload", "ftnet.trailer", "udp.srcport", "udp.dstport", "udp.checksum.status",
+                   "ip.checksum.status", "ip.dsfield.dscp", "ipv6.tclass.dscp", "ipv6.flow"})
+        fields.push_back(f);
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, fields, &rows));
+    ASSERT_EQ(rows.size(), 4u);
+
+    struct Want {
+        const char* type;
+        const char* src;
+        const char* dst;
+        uint16_t route;
+        const char* seq;
+        const Heartbeat& hb;
+        const char* info;
+    };
+    const Want want[] = {
+        {"3", "1", "2", 3, "17", req4, "HB-REQ node 1 -> node 2 route 3 seq 17"},
+        {"4", "2", "1", 7, "9", rep4, "HB-REP node 2 -> node 1 route 7 seq 9 echo 17"},
+        {"3", "4096", "1", 1023, "4000000000", req6, "HB-REQ node 4096 -> node 1 route 1023 seq 4000000000"},
+        {"4", "1", "4096", 12, "1", rep6, "HB-REP node 1 -> node 4096 route 12 seq 1 echo 4000000000"},
+    };
+    char buf[32];
+    for (size_t i = 0; i < 4; i++) {
+        SCOPED_TRACE("frame " + std::to_string(i + 1));
+        Fields& r = rows[i];
+        const Want& w = want[i];
+        EXPECT_EQ(r["ftnet.version"], "1");
+        EXPECT_EQ(r["ftnet.type"], w.type);
+        EXPECT_EQ(r["ftnet.flags"], "0x0001");
+        EXPECT_TRUE(is_true(r["ftnet.flags.auth"])) << r["ftnet.flags.auth"];
+        EXPECT_EQ(r["ftnet.src_node"], w.src);
+        EXPECT_EQ(r["ftnet.dst_node"], w.dst);
+        EXPECT_EQ(r["ftnet.route_id"], std::to_string(w.route));
+        EXPECT_EQ(r["ftnet.payload_len"], "24");
+        EXPECT_EQ(r["ftnet.seq"], w.seq);
+        std::snprintf(buf, sizeof buf, "0x%08x", w.hb.boot_id);
+        EXPECT_EQ(r["ftnet.hb.boot_id"], buf);
+        std::snprintf(buf, sizeof buf, "0x%08x", w.hb.echo_boot_id);
+        EXPECT_EQ(r["ftnet.hb.echo_boot_id"], buf);
+        EXPECT_EQ(r["ftnet.hb.tx_time"], std::to_string(w.hb.tx_time));
+        EXPECT_EQ(r["ftnet.hb.echo_seq"], std::to_string(w.hb.echo_seq));
+        EXPECT_EQ(r["ftnet.hb.interval_ms"], std::to_string(w.hb.interval_ms));
+        EXPECT_EQ(r["ftnet.hb.threshold"], std::to_string(w.hb.threshold));
+        EXPECT_EQ(r["ftnet.hb.route_state"], std::to_string(w.hb.route_state));
+        EXPECT_EQ(r["ftnet.auth_tag"], tag_of(frames[i]));
+        EXPECT_EQ(r["ftnet.auth_tag.status"], "2") << "no key given: not verified";
+        EXPECT_EQ(r["ftnet.payload"], "");
+        EXPECT_EQ(r["ftnet.trailer"], "");
+        EXPECT_EQ(r["_ws.col.Info"], w.info);
+        EXPECT_EQ(r["_ws.expert.message"], "");
+        // Outer headers of a control message.
+        EXPECT_EQ(r["udp.srcport"], std::to_string(0xc000 | w.route));
+        EXPECT_EQ(r["udp.dstport"], "3343");
+        if (i < 2) {
+            EXPECT_EQ(r["ip.dsfield.dscp"], "48");
+            EXPECT_EQ(r["ip.checksum.status"], "1");
+        } else {
+            EXPECT_EQ(r["ipv6.tclass.dscp"], "48");
+            EXPECT_EQ(r["udp.checksum.status"], "1");
+            ASSERT_THAT(r["ipv6.flow"], StartsWith("0x"));
+            EXPECT_EQ(std::stoul(r["ipv6.flow"], nullptr, 16), 0u) << r["ipv6.flow"];
+        }
+    }
+    // The route state's names, as the packet tree shows them.
+    const std::string tree = verbose(pcap);
+    EXPECT_THAT(tree, HasSubstr("Sender's route state: up (1)"));
+    EXPECT_THAT(tree, HasSubstr("Sender's route state: down (2)"));
+    EXPECT_THAT(tree, HasSubstr("Sender's route state: unknown (0)"));
+    EXPECT_THAT(tree, HasSubstr("Heartbeat request: boot id 0x1234abcd, every 1000 ms x 5, route up"));
+    EXPECT_THAT(tree, HasSubstr("Heartbeat reply: boot id 0x0badf00d, every 1000 ms x 5, route down"));
+}
+
+// What a receiver drops in heartbeat_input() before looking at the fields:
+// no AUTH flag (rx-bad-auth) and a payload that is not 24 bytes
+// (rx-bad-length); a HELLO without AUTH is dropped by the control thread.
+TEST_F(DissectorTest, HeartbeatWithoutAuthOrOfAnotherLengthRaisesExpertInfo) {
+    const Heartbeat req{.boot_id = 0x11111111, .tx_time = 123456789, .interval_ms = 1000, .threshold = 5,
+                        .route_state = 1};
+    const Heartbeat rep{.boot_id = 0x22222222, .echo_boot_id = 0x11111111, .tx_time = 123456789, .echo_seq = 5,
+                        .interval_ms = 10, .threshold = 3, .route_state = 1};
+    // Unsigned: what a sender without the key, or an old build, would emit.
+    TunnelPacket unsigned_req{.spec = v4_spec(), .type = wire::MsgType::HeartbeatReq, .seq = 5,
+                              .payload = hb_payload(req)};
+    TunnelPacket unsigned_rep{.spec = v6_spec(), .type = wire::MsgType::HeartbeatRep, .seq = 6,
+                              .payload = hb_payload(rep)};
+    TunnelPacket unsigned_hello{.spec = v4_spec(), .type = wire::MsgType::Hello, .seq = 7,
+                                .payload = hello_payload(adapter_a(), false)};
+    Bytes longer = hb_payload(rep);
+    longer.insert(longer.end(), {0xde, 0xad, 0xbe, 0xef});
+    auto pcap = write_pcap({
+        build_frame(unsigned_req),
+        build_frame(unsigned_rep),
+        signed_frame(v4_spec(), wire::MsgType::HeartbeatReq, 8, Bytes(20, 0x42)),
+        signed_frame(reversed(v6_spec(), 2), wire::MsgType::HeartbeatRep, 9, longer),
+        build_frame(unsigned_hello),
+        signed_frame(v4_spec(), wire::MsgType::HeartbeatReq, 10, hb_payload(req)),  // for contrast
+    });
+    auto fields = kHeartbeatFields;
+    for (auto f : {"ftnet.type", "ftnet.flags.auth", "ftnet.payload_len", "ftnet.payload", "ftnet.auth_tag",
+                   "ftnet.hello.node_name"})
+        fields.push_back(f);
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, fields, &rows));
+    ASSERT_EQ(rows.size(), 6u);
+
+    // No AUTH: flagged, still decoded.
+    EXPECT_TRUE(is_false(rows[0]["ftnet.flags.auth"])) << rows[0]["ftnet.flags.auth"];
+    EXPECT_EQ(rows[0]["ftnet.auth_tag"], "");
+    EXPECT_EQ(rows[0]["ftnet.hb.boot_id"], "0x11111111");
+    EXPECT_EQ(rows[0]["ftnet.hb.tx_time"], "123456789");
+    EXPECT_THAT(rows[0]["_ws.expert.message"], HasSubstr("HEARTBEAT-REQ without the AUTH flag"));
+    EXPECT_THAT(rows[0]["_ws.expert.message"], HasSubstr("rx-bad-auth"));
+    EXPECT_EQ(rows[0]["_ws.col.Info"], "HB-REQ node 1 -> node 2 route 3 seq 5 [no auth]");
+    EXPECT_EQ(rows[1]["ftnet.hb.echo_seq"], "5");
+    EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("HEARTBEAT-REP without the AUTH flag"));
+    EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("rx-bad-auth"));
+    EXPECT_EQ(rows[1]["_ws.col.Info"], "HB-REP node 4096 -> node 1 route 1023 seq 6 echo 5 [no auth]");
+
+    // Signed but 20 bytes: shown as bytes, not as fields.
+    EXPECT_EQ(rows[2]["ftnet.payload_len"], "20");
+    EXPECT_EQ(rows[2]["ftnet.hb.boot_id"], "");
+    const Bytes twenty(20, 0x42);
+    EXPECT_EQ(rows[2]["ftnet.payload"], hex(twenty.data(), twenty.size()));
+    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("heartbeat payload of 20 bytes, not the 24-byte"));
+    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("rx-bad-length"));
+    EXPECT_THAT(rows[2]["_ws.expert.message"], Not(HasSubstr("AUTH")));
+    EXPECT_EQ(rows[2]["_ws.col.Info"], "HB-REQ node 1 -> node 2 route 3 seq 8");
+
+    // Signed but 28 bytes: the 24 decoded, the rest shown as bytes.
+    EXPECT_EQ(rows[3]["ftnet.payload_len"], "28");
+    EXPECT_EQ(rows[3]["ftnet.hb.echo_boot_id"], "0x11111111");
+    EXPECT_EQ(rows[3]["ftnet.hb.interval_ms"], "10");
+    EXPECT_EQ(rows[3]["ftnet.payload"], "deadbeef");
+    EXPECT_THAT(rows[3]["_ws.expert.message"], HasSubstr("heartbeat payload of 28 bytes"));
+    EXPECT_THAT(rows[3]["_ws.expert.message"], HasSubstr("rx-bad-length"));
+
+    // A HELLO without AUTH: the control thread drops it.
+    EXPECT_EQ(rows[4]["ftnet.hello.node_name"], "node-a");
+    EXPECT_THAT(rows[4]["_ws.expert.message"], HasSubstr("HELLO without the AUTH flag"));
+    EXPECT_THAT(rows[4]["_ws.expert.message"], HasSubstr("hello_bad_auth"));
+    EXPECT_THAT(rows[4]["_ws.col.Info"], HasSubstr("[no auth]"));
+
+    EXPECT_EQ(rows[5]["ftnet.hb.boot_id"], "0x11111111");
+    EXPECT_EQ(rows[5]["_ws.expert.message"], "");
+    EXPECT_EQ(rows[5]["_ws.col.Info"], "HB-REQ node 1 -> node 2 route 3 seq 10");
+}
+
+// With the cluster key as a preference, the dissector checks tags with its
+// own SipHash-2-4-128, which must agree with the engine's: every length of
+// tail (HELLO 116 bytes, heartbeats 40, a short heartbeat 36), both
+// families; a tag made with another key, or a payload changed after
+// signing, is flagged as receivers would drop it.
+TEST_F(DissectorTest, AuthTagIsCheckedWithTheClusterKey) {
+    const Heartbeat req{.boot_id = 0xabcdef01, .tx_time = 0x8000000000000001ULL, .interval_ms = 50,
+                        .threshold = 3, .route_state = 1};
+    Bytes tampered = signed_frame(v4_spec(), wire::MsgType::HeartbeatReq, 4, hb_payload(req));
+    tampered[ftnet_off(Family::V4) + 16 + 23] = 2;  // route_state up -> down; IPv4: no UDP checksum to fix
+    auto pcap = write_pcap({
+        signed_frame(v6_spec(), wire::MsgType::Hello, 1, hello_payload(adapter_a(), true)),
+        signed_frame(v4_spec(), wire::MsgType::HeartbeatReq, 2, hb_payload(req)),
+        signed_frame(reversed(v6_spec(), 5), wire::MsgType::HeartbeatRep, 3, hb_payload(req)),
+        signed_frame(v4_spec(), wire::MsgType::HeartbeatReq, 3, Bytes(20, 7)),
+        signed_frame(v4_spec(), wire::MsgType::HeartbeatReq, 4, hb_payload(req), kOtherKey),
+        tampered,
+        signed_frame(v4_spec(), wire::MsgType::Hello, 5, hello_payload(adapter_a(), false), kOtherKey),
+    });
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(
+        decode(pcap, {"ftnet.type", "ftnet.auth_tag.status"}, &rows, {"-o", "ftnet.cluster_key:" + kKeyHex}));
+    ASSERT_EQ(rows.size(), 7u);
+    for (size_t i = 0; i < 3; i++) {
+        SCOPED_TRACE("frame " + std::to_string(i + 1));
+        EXPECT_EQ(rows[i]["ftnet.auth_tag.status"], "1");
+        EXPECT_EQ(rows[i]["_ws.expert.message"], "");
+    }
+    EXPECT_EQ(rows[3]["ftnet.auth_tag.status"], "1");
+    EXPECT_THAT(rows[3]["_ws.expert.message"], Not(HasSubstr("auth tag wrong")));
+    for (size_t i = 4; i < 6; i++) {
+        SCOPED_TRACE("frame " + std::to_string(i + 1));
+        EXPECT_EQ(rows[i]["ftnet.auth_tag.status"], "0");
+        EXPECT_THAT(rows[i]["_ws.expert.message"], HasSubstr("auth tag wrong for the configured cluster key"));
+        EXPECT_THAT(rows[i]["_ws.expert.message"], HasSubstr("rx-bad-auth"));
+        EXPECT_THAT(rows[i]["_ws.col.Info"], HasSubstr("[bad auth]"));
+    }
+    EXPECT_EQ(rows[6]["ftnet.auth_tag.status"], "0");
+    EXPECT_THAT(rows[6]["_ws.expert.message"], HasSubstr("hello_bad_auth"));
+
+    // Without the key nothing is verified, and nothing is flagged.
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, {"ftnet.auth_tag.status"}, &rows));
+    ASSERT_EQ(rows.size(), 7u);
+    for (auto& r : rows) {
+        EXPECT_EQ(r["ftnet.auth_tag.status"], "2");
+        EXPECT_THAT(r["_ws.expert.message"], Not(HasSubstr("auth tag wrong")));
+    }
 }
 
 // A datagram whose length disagrees with its ftnet header (classify.h drops
@@ -735,6 +1037,7 @@ TEST_F(DissectorTest, UnknownTypeAndFlagsRaiseExpertInfo) {
     TunnelPacket bad_type{.spec = v4_spec(), .type = static_cast<wire::MsgType>(9), .seq = 1,
                           .payload = Bytes(8, 0x11)};
     TunnelPacket bad_flags{.spec = v4_spec(), .flags = 0x0002, .seq = 2, .payload = inner_icmp_echo(1, 1)};
+    // Unsigned, and 4 bytes instead of 24: dropped twice over.
     TunnelPacket heartbeat{.spec = v4_spec(), .type = wire::MsgType::HeartbeatReq, .seq = 3,
                            .payload = Bytes{1, 2, 3, 4}};
     TunnelPacket session{.spec = v6_spec(), .type = wire::MsgType::Session, .seq = 4,
@@ -756,11 +1059,12 @@ TEST_F(DissectorTest, UnknownTypeAndFlagsRaiseExpertInfo) {
     EXPECT_TRUE(is_false(rows[1]["ftnet.flags.auth"])) << rows[1]["ftnet.flags.auth"];
     EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("unknown flags 0x0002"));
 
-    // Reserved types: named, payload shown as bytes, no complaint.
     EXPECT_EQ(rows[2]["ftnet.type"], "3");
     EXPECT_EQ(rows[2]["ftnet.payload"], "01020304");
-    EXPECT_THAT(rows[2]["_ws.col.Info"], StartsWith("HEARTBEAT-REQ node 1 -> node 2 route 3 seq 3"));
-    EXPECT_EQ(rows[2]["_ws.expert.message"], "");
+    EXPECT_EQ(rows[2]["_ws.col.Info"], "HB-REQ node 1 -> node 2 route 3 seq 3 [no auth]");
+    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("rx-bad-auth"));
+    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("rx-bad-length"));
+    // The reserved type: named, payload shown as bytes, no complaint.
     EXPECT_EQ(rows[3]["ftnet.type"], "5");
     EXPECT_THAT(rows[3]["_ws.col.Info"], StartsWith("SESSION node 4096 -> node 1 route 1023 seq 4"));
     EXPECT_EQ(rows[3]["_ws.expert.message"], "");

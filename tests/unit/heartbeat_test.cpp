@@ -289,7 +289,8 @@ TEST_F(Heartbeat, ReplayedRequestsGetNoAnswer) {
     run_for(5);
     // Capture one of node 1's requests off the wire, then play it to node 2 again.
     rte_mbuf* req = nullptr;
-    for (int i = 0; i < 1000 && !req; i++) {
+    const uint64_t give_up = rte_rdtsc() + rte_get_tsc_hz() / 20;  // 50 heartbeat periods
+    while (!req && rte_rdtsc() < give_up) {
         worker_poll_once(*a.w);
         void* m;
         while (rte_ring_dequeue(a.ports[0].tx, &m) == 0) {
@@ -316,6 +317,25 @@ TEST_F(Heartbeat, ReplayedRequestsGetNoAnswer) {
     EXPECT_EQ(b.dp->route_live[0].rep_sent.load() + b.dp->route_live[1].rep_sent.load(), replies);
 }
 
+TEST_F(Heartbeat, SequencesWrapAround) {
+    // Both nodes have sent and had answered nearly 2^32 requests per route:
+    // their counts wrap during the run.
+    for (auto* n : {&a, &b}) {
+        for (auto& h : n->w->hb) h.seq = h.acked_seen = 0xfffffff0u;
+        for (auto& l : n->dp->route_live) {
+            l.sent_seq.store(0xfffffff0u);
+            l.acked_seq.store(0xfffffff0u);
+        }
+    }
+    run_for(40);
+    EXPECT_TRUE(all_up(a));
+    EXPECT_TRUE(all_up(b));
+    EXPECT_LT(a.dp->route_live[0].sent_seq.load(), 100u) << "wrapped";
+    EXPECT_EQ(a.drops(DropReason::rx_replay), 0u);
+    EXPECT_EQ(b.drops(DropReason::rx_replay), 0u);
+    EXPECT_EQ(a.drops(DropReason::rx_hb_unexpected), 0u);
+}
+
 TEST_F(Heartbeat, AWrongKeyNeverBringsARouteUp) {
     const uint8_t other[16] = {9, 9, 9};
     b.dp->auth_key = SipKey::from_bytes(other);
@@ -325,7 +345,7 @@ TEST_F(Heartbeat, AWrongKeyNeverBringsARouteUp) {
     EXPECT_GT(b.drops(DropReason::rx_bad_auth), 0u);
 }
 
-TEST_F(Heartbeat, APeerRestartIsAcceptedAndItsOldLifeIsNot) {
+TEST_F(Heartbeat, APeerRestartIsAccepted) {
     run_for(10);
     ASSERT_TRUE(all_up(a));
     // Node 2 restarts: a new boot id, sequences from 1 again.

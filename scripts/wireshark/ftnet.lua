@@ -4,16 +4,28 @@
 -- docs/wire-format.md:
 --
 --   Ethernet | IPv6 or IPv4 | UDP (dst port 3343) | ftnet header (16 bytes) |
---   payload (DATA: an inner Ethernet frame; HELLO: 100-byte HelloPayload) |
+--   payload (DATA: an inner Ethernet frame; HELLO: 100-byte HelloPayload;
+--   HEARTBEAT-REQ/REP: 24-byte HeartbeatPayload) |
 --   [16-byte auth tag when the AUTH flag is set]
 --
 -- The dissector shows every header field (ftnet.version, ftnet.type,
 -- ftnet.flags, ftnet.flags.auth, ftnet.src_node, ftnet.dst_node,
 -- ftnet.route_id, ftnet.payload_len, ftnet.seq, ftnet.auth_tag), the HELLO
--- fields (ftnet.hello.*), hands a DATA payload to Wireshark's Ethernet
--- dissector (no FCS) so the inner frame is decoded too, and raises expert
--- info where a receiver would drop the packet (bad length, unknown version,
--- type or flags), naming the ftnetd drop counter it would increment.
+-- fields (ftnet.hello.*), the heartbeat fields (ftnet.hb.*), hands a DATA
+-- payload to Wireshark's Ethernet dissector (no FCS) so the inner frame is
+-- decoded too, and raises expert info where a receiver would drop the packet
+-- (bad length, unknown version, type or flags, a HELLO or heartbeat without
+-- the AUTH flag, a heartbeat payload that is not 24 bytes), naming the
+-- ftnetd drop counter it would increment.
+--
+-- HELLO and heartbeats are signed: a SipHash-2-4-128 tag over the ftnet
+-- header and the payload, keyed with the cluster key. The dissector shows
+-- the tag; it checks it only when given the key (Preferences > Protocols >
+-- FTNET > Cluster key, or `-o ftnet.cluster_key:<32 hex digits>`), and then
+-- sets ftnet.auth_tag.status (0 bad, 1 good, 2 not verified). Wireshark
+-- keeps preferences in a plain-text file: give the key on the command line
+-- on a shared machine. DATA tags are never checked, as ftnetd does not
+-- check them either.
 --
 -- Use it without installing:
 --   tshark -X lua_script:scripts/wireshark/ftnet.lua -r capture.pcap
@@ -48,6 +60,7 @@ local ftnet = Proto("ftnet", "ftnet Cluster Tunnel Protocol")
 local HDR_LEN = 16
 local AUTH_TAG_LEN = 16
 local HELLO_LEN = 100
+local HB_LEN = 24
 local ETH_HDR_LEN = 14
 local KNOWN_VERSION = 1
 local DEFAULT_PORT = 3343
@@ -60,6 +73,32 @@ local msg_types = {
     [3] = "HEARTBEAT-REQ",
     [4] = "HEARTBEAT-REP",
     [5] = "SESSION",
+}
+-- Short names for the Info column.
+local info_names = {
+    [1] = "DATA",
+    [2] = "HELLO",
+    [3] = "HB-REQ",
+    [4] = "HB-REP",
+    [5] = "SESSION",
+}
+-- Types that ftnetd always signs and whose tag receivers check, with what
+-- counts an unsigned or wrongly signed one.
+local signed_types = {
+    [2] = "hello_bad_auth in ftnetctl status",
+    [3] = "rx-bad-auth",
+    [4] = "rx-bad-auth",
+}
+-- HeartbeatPayload.route_state (route_health.h HealthState).
+local route_states = {
+    [0] = "unknown",
+    [1] = "up",
+    [2] = "down",
+}
+local auth_status = {
+    [0] = "Bad",
+    [1] = "Good",
+    [2] = "Not verified",
 }
 
 local f = ftnet.fields
@@ -76,6 +115,7 @@ f.payload_len = ProtoField.uint16("ftnet.payload_len", "Payload length", base.DE
 f.seq         = ProtoField.uint32("ftnet.seq", "Sequence number", base.DEC)
 f.payload     = ProtoField.bytes("ftnet.payload", "Payload")
 f.auth_tag    = ProtoField.bytes("ftnet.auth_tag", "Auth tag")
+f.auth_status = ProtoField.uint8("ftnet.auth_tag.status", "Auth tag status", base.DEC, auth_status)
 f.trailer     = ProtoField.bytes("ftnet.trailer", "Bytes after the announced payload")
 
 f.hello            = ProtoField.none("ftnet.hello", "HELLO (virtual adapter endpoint exchange)")
@@ -90,6 +130,15 @@ f.hello_want_reply = ProtoField.bool("ftnet.hello.flags.want_reply", "Please ans
 f.hello_node_name  = ProtoField.stringz("ftnet.hello.node_name", "Node name")
 f.hello_cluster    = ProtoField.stringz("ftnet.hello.cluster", "Cluster name")
 
+f.hb              = ProtoField.none("ftnet.hb", "Heartbeat")
+f.hb_boot_id      = ProtoField.uint32("ftnet.hb.boot_id", "Sender's boot id", base.HEX)
+f.hb_echo_boot_id = ProtoField.uint32("ftnet.hb.echo_boot_id", "Echoed boot id (the requester's)", base.HEX)
+f.hb_tx_time      = ProtoField.uint64("ftnet.hb.tx_time", "Requester's send time (its TSC, cycles)", base.DEC)
+f.hb_echo_seq     = ProtoField.uint32("ftnet.hb.echo_seq", "Echoed request seq", base.DEC)
+f.hb_interval_ms  = ProtoField.uint16("ftnet.hb.interval_ms", "Sender's heartbeat interval (ms)", base.DEC)
+f.hb_threshold    = ProtoField.uint8("ftnet.hb.threshold", "Sender's miss threshold", base.DEC)
+f.hb_route_state  = ProtoField.uint8("ftnet.hb.route_state", "Sender's route state", base.DEC, route_states)
+
 local ef_bad_length = ProtoExpert.new("ftnet.bad_length", "Length disagrees with the ftnet header",
                                       expert.group.MALFORMED, expert.severity.ERROR)
 local ef_unknown_version = ProtoExpert.new("ftnet.unknown_version", "Unknown ftnet version",
@@ -102,11 +151,20 @@ local ef_inner_runt = ProtoExpert.new("ftnet.inner_runt", "DATA payload shorter 
                                       expert.group.MALFORMED, expert.severity.ERROR)
 local ef_hello_invalid = ProtoExpert.new("ftnet.hello.invalid", "HELLO a receiver ignores",
                                          expert.group.PROTOCOL, expert.severity.WARN)
+local ef_unsigned = ProtoExpert.new("ftnet.unsigned", "HELLO or heartbeat without the AUTH flag",
+                                    expert.group.SECURITY, expert.severity.ERROR)
+local ef_bad_tag = ProtoExpert.new("ftnet.bad_auth_tag", "Auth tag wrong for the configured cluster key",
+                                   expert.group.SECURITY, expert.severity.ERROR)
+local ef_hb_bad_length = ProtoExpert.new("ftnet.hb.bad_length", "Heartbeat payload is not 24 bytes",
+                                         expert.group.MALFORMED, expert.severity.ERROR)
 ftnet.experts = { ef_bad_length, ef_unknown_version, ef_unknown_type, ef_unknown_flags,
-                  ef_inner_runt, ef_hello_invalid }
+                  ef_inner_runt, ef_hello_invalid, ef_unsigned, ef_bad_tag, ef_hb_bad_length }
 
 ftnet.prefs.udp_port = Pref.uint("UDP port", DEFAULT_PORT,
                                  "UDP destination port of the tunnel (ftnetd tunnel.udp_port)")
+ftnet.prefs.cluster_key = Pref.string("Cluster key", "",
+                                      "ftnetd's [cluster] key (32 hex digits): when set, the auth tags " ..
+                                      "of HELLOs and heartbeats are checked. Stored in plain text.")
 
 local eth_dissector = Dissector.get("eth_withoutfcs")
 
@@ -173,6 +231,100 @@ local function dissect_hello(tvb, pinfo, tree, off, plen)
     return summary
 end
 
+-- The HeartbeatPayload (ftnet_wire.h). plen is the header's payload_len,
+-- n how many of its bytes the packet holds. Returns the text the Info
+-- column gets after "seq N".
+local function dissect_heartbeat(tvb, tree, off, plen, n, mtype)
+    local ht = n > 0 and tree:add(f.hb, tvb(off, n)) or tree:add(f.hb)
+    ht:append_text(mtype == 3 and " request" or " reply")
+    if plen ~= HB_LEN then
+        ht:add_proto_expert_info(ef_hb_bad_length, string.format(
+            "heartbeat payload of %d bytes, not the %d-byte HeartbeatPayload: receivers drop it (rx-bad-length)",
+            plen, HB_LEN))
+    end
+    if n < HB_LEN then
+        if n > 0 then ht:add(f.payload, tvb(off, n)) end
+        return ""
+    end
+    local boot = tvb(off, 4):uint()
+    ht:add(f.hb_boot_id, tvb(off, 4))
+    ht:add(f.hb_echo_boot_id, tvb(off + 4, 4))
+    ht:add(f.hb_tx_time, tvb(off + 8, 8))
+    ht:add(f.hb_echo_seq, tvb(off + 16, 4))
+    ht:add(f.hb_interval_ms, tvb(off + 20, 2))
+    ht:add(f.hb_threshold, tvb(off + 22, 1))
+    ht:add(f.hb_route_state, tvb(off + 23, 1))
+    local state = tvb(off + 23, 1):uint()
+    ht:append_text(string.format(": boot id 0x%08x, every %d ms x %d, route %s", boot, tvb(off + 20, 2):uint(),
+                                 tvb(off + 22, 1):uint(), route_states[state] or string.format("state %d", state)))
+    if n > HB_LEN then
+        ht:add(f.payload, tvb(off + HB_LEN, n - HB_LEN)):append_text(" (after the HeartbeatPayload)")
+    end
+    if mtype == 4 then return string.format(" echo %d", tvb(off + 16, 4):uint()) end
+    return ""
+end
+
+-- SipHash-2-4 with 128-bit output (engine/common/siphash.h), on Wireshark's
+-- UInt64, whose + wraps modulo 2^64 as the algorithm wants.
+local function rotl(x, b) return x:lshift(b):bor(x:rshift(64 - b)) end
+
+local function sipround(v)
+    v[1] = v[1] + v[2]; v[2] = rotl(v[2], 13); v[2] = v[2]:bxor(v[1]); v[1] = rotl(v[1], 32)
+    v[3] = v[3] + v[4]; v[4] = rotl(v[4], 16); v[4] = v[4]:bxor(v[3])
+    v[1] = v[1] + v[4]; v[4] = rotl(v[4], 21); v[4] = v[4]:bxor(v[1])
+    v[3] = v[3] + v[2]; v[2] = rotl(v[2], 17); v[2] = v[2]:bxor(v[3]); v[3] = rotl(v[3], 32)
+end
+
+-- "0123456789abcdef" -> "efcdab8967452301": hex of the same bytes in the
+-- other order.
+local function swap_bytes(hex)
+    local out = {}
+    for i = #hex - 1, 1, -2 do out[#out + 1] = hex:sub(i, i + 1) end
+    return table.concat(out)
+end
+
+-- The 8 bytes of x, least significant first, as 16 lowercase hex digits.
+local function le_hex(x)
+    local h = x:tohex():lower()
+    return swap_bytes(string.rep("0", 16 - #h) .. h)
+end
+
+-- The key as SipHash's two little-endian words, or nil when the preference
+-- is not 32 hex digits.
+local function cluster_key()
+    local k = ftnet.prefs.cluster_key:gsub("%s", "")
+    if #k ~= 32 or not k:match("^%x+$") then return nil end
+    return UInt64.fromhex(swap_bytes(k:sub(1, 16))), UInt64.fromhex(swap_bytes(k:sub(17, 32)))
+end
+
+-- The tag of tvb(off, len), as 32 lowercase hex digits.
+local function siphash128_hex(k0, k1, tvb, off, len)
+    local v = { UInt64.fromhex("736f6d6570736575"):bxor(k0), UInt64.fromhex("646f72616e646f6d"):bxor(k1),
+                UInt64.fromhex("6c7967656e657261"):bxor(k0), UInt64.fromhex("7465646279746573"):bxor(k1) }
+    v[2] = v[2]:bxor(UInt64.new(0xee))
+    local whole = len - len % 8
+    for i = 0, whole - 8, 8 do
+        local m = tvb(off + i, 8):le_uint64()
+        v[4] = v[4]:bxor(m)
+        sipround(v)
+        sipround(v)
+        v[1] = v[1]:bxor(m)
+    end
+    local b = UInt64.new(len % 256):lshift(56)
+    for i = 0, len % 8 - 1 do b = b:bor(UInt64.new(tvb(off + whole + i, 1):uint()):lshift(8 * i)) end
+    v[4] = v[4]:bxor(b)
+    sipround(v)
+    sipround(v)
+    v[1] = v[1]:bxor(b)
+    v[3] = v[3]:bxor(UInt64.new(0xee))
+    for _ = 1, 4 do sipround(v) end
+    local h0 = v[1]:bxor(v[2]):bxor(v[3]):bxor(v[4])
+    v[2] = v[2]:bxor(UInt64.new(0xdd))
+    for _ = 1, 4 do sipround(v) end
+    local h1 = v[1]:bxor(v[2]):bxor(v[3]):bxor(v[4])
+    return le_hex(h0) .. le_hex(h1)
+end
+
 function ftnet.dissector(tvb, pinfo, tree)
     local udp_len = tvb:reported_len()  -- the UDP payload, as the UDP header announces it
     local cap = tvb:len()               -- what the capture holds of it
@@ -232,9 +384,19 @@ function ftnet.dissector(tvb, pinfo, tree)
                 "unknown flags 0x%04x: receivers drop it (rx-bad-type)", flags - flags % 2))
         end
     end
-    local info = string.format("%s node %d -> node %d route %d seq %d", type_name, src, dst, route, seq)
-    if auth then info = info .. " [auth]" end
+    local info = string.format("%s node %d -> node %d route %d seq %d", info_names[mtype] or type_name, src, dst,
+                               route, seq)
     t:append_text(string.format(", %s", info))
+    -- Markers after the type's own summary: "[no auth]", "[bad length]".
+    local marks = ""
+    local counter = signed_types[mtype]
+    if counter and not auth then
+        flags_i:add_proto_expert_info(ef_unsigned, string.format(
+            "%s without the AUTH flag: receivers drop it (%s)", type_name, counter))
+        marks = marks .. " [no auth]"
+    elseif auth and not counter then
+        marks = marks .. " [auth]"
+    end
     if not msg_types[mtype] then
         t:add_proto_expert_info(ef_unknown_type, string.format(
             "unknown message type %d: receivers drop it (rx-bad-type)", mtype))
@@ -247,7 +409,7 @@ function ftnet.dissector(tvb, pinfo, tree)
         plen_i:add_proto_expert_info(ef_bad_length, string.format(
             "header %d + payload_len %d%s = %d bytes, but the UDP payload holds %d: receivers drop it (rx-bad-length)",
             HDR_LEN, plen, auth and string.format(" + auth tag %d", AUTH_TAG_LEN) or "", want, udp_len))
-        info = info .. " [bad length]"
+        marks = marks .. " [bad length]"
     end
 
     local off = HDR_LEN
@@ -265,20 +427,41 @@ function ftnet.dissector(tvb, pinfo, tree)
         end
     elseif mtype == 2 then
         info = info .. dissect_hello(tvb, pinfo, t, off, pwire_n)
+    elseif mtype == 3 or mtype == 4 then
+        info = info .. dissect_heartbeat(tvb, t, off, plen, pcap_n, mtype)
     elseif pcap_n > 0 then
-        -- Heartbeats (3/4) and session segments (5): defined by their own
-        -- work, shown as bytes here.
+        -- Session segments (5), reserved, and unknown types: bytes.
         t:add(f.payload, tvb(off, pcap_n))
     end
 
     local after = off + plen
     if auth and after < cap then
-        t:add(f.auth_tag, tvb(after, math.min(AUTH_TAG_LEN, cap - after)))
+        local n = math.min(AUTH_TAG_LEN, cap - after)
+        local tag_i = t:add(f.auth_tag, tvb(after, n))
+        if not counter then
+            tag_i:append_text(" (not checked: receivers do not authenticate this type)")
+        else
+            -- Checked only with the key, and only when header, payload and
+            -- tag are all there.
+            local k0, k1 = cluster_key()
+            local status = 2
+            if k0 and n == AUTH_TAG_LEN and not bad_length then
+                local want_tag = siphash128_hex(k0, k1, tvb, 0, HDR_LEN + plen)
+                status = want_tag == tostring(tvb(after, n):bytes()):lower() and 1 or 0
+            end
+            local st_i = tag_i:add(f.auth_status, status)
+            st_i:set_generated()
+            if status == 0 then
+                st_i:add_proto_expert_info(ef_bad_tag, string.format(
+                    "auth tag wrong for the configured cluster key: receivers drop it (%s)", counter))
+                marks = marks .. " [bad auth]"
+            end
+        end
     end
     local tail = after + (auth and AUTH_TAG_LEN or 0)
     if tail < cap then t:add(f.trailer, tvb(tail)) end
 
-    pinfo.cols.info:set(info)
+    pinfo.cols.info:set(info .. marks)
     if inner then
         -- Keep the ftnet summary in front of the inner frame's own Info text.
         -- (A Lua TvbRange cannot reach past the captured bytes, so an inner

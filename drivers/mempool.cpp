@@ -16,6 +16,10 @@ std::map<int, rte_mempool*>& pools() {
     static std::map<int, rte_mempool*> p;
     return p;
 }
+std::map<std::string, rte_mempool*>& port_pools() {
+    static std::map<std::string, rte_mempool*> p;
+    return p;
+}
 }  // namespace
 
 uint16_t mbuf_data_room(unsigned max_frame) {
@@ -37,9 +41,24 @@ rte_mempool* pool_for_socket(int socket, unsigned n_mbufs, uint16_t data_room) {
     return p;
 }
 
+rte_mempool* pool_for_port(const std::string& port, int socket, unsigned n_mbufs, uint16_t data_room) {
+    auto it = port_pools().find(port);
+    if (it != port_pools().end()) return it->second;
+    std::string name = fmt::format("ftnet_mbufs_{}", port).substr(0, 25);
+    rte_mempool* p = rte_pktmbuf_pool_create(name.c_str(), n_mbufs, 256, 0, data_room, socket < 0 ? SOCKET_ID_ANY : socket);
+    if (!p)
+        throw PortError(fmt::format("port \"{}\": cannot create {} mbufs of {} bytes on NUMA socket {} ({}); raise "
+                                    "eal.memory_mb or lower dataplane.mbufs",
+                                    port, n_mbufs, data_room, socket, rte_strerror(rte_errno)));
+    port_pools()[port] = p;
+    return p;
+}
+
 void free_pools() {
     for (auto& [s, p] : pools()) rte_mempool_free(p);
     pools().clear();
+    for (auto& [n, p] : port_pools()) rte_mempool_free(p);
+    port_pools().clear();
 }
 
 }  // namespace ftnet

@@ -7,6 +7,7 @@
 #include <rte_mempool.h>
 
 #include <cstdint>
+#include <string>
 
 namespace ftnet {
 
@@ -16,6 +17,10 @@ uint16_t mbuf_data_room(unsigned max_frame);
 
 // Returns the pool for `socket` (creating it on first use). Throws PortError.
 rte_mempool* pool_for_socket(int socket, unsigned n_mbufs, uint16_t data_room);
+
+// A pool of its own for one port: AF_XDP registers a pool's memory as the
+// socket's UMEM, which several sockets cannot share without shared_umem.
+rte_mempool* pool_for_port(const std::string& port, int socket, unsigned n_mbufs, uint16_t data_room);
 
 // Frees every pool created here. Call after all ports are closed.
 void free_pools();

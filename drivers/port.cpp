@@ -51,6 +51,10 @@ std::string port_vdev_string(const PortSpec& s) {
         break;
     case PortDriver::AfXdp:
         d += fmt::format(",iface={},start_queue=0,queue_count={}", s.iface, s.rx_queues);
+        // Preferred busy polling (the PMD's default) only pays with NAPI
+        // tuned for it (napi_defer_hard_irqs, gro_flush_timeout); without,
+        // it delayed frames by up to seconds here. Operators can set it.
+        if (s.devargs.find("busy_budget") == std::string::npos) d += ",busy_budget=0";
         break;
     case PortDriver::Tap:
         d += fmt::format(",iface={}", s.iface);

@@ -111,7 +111,9 @@ void Engine::init_ports() {
         p.handle = probe_port(p.spec);
         p.probed = true;
         if (p.handle.socket < 0) p.handle.socket = worker_node;
-        rte_mempool* pool = pool_for_socket(p.handle.socket, cfg_.dataplane.mbufs, data_room_);
+        rte_mempool* pool = pc.driver == PortDriver::AfXdp
+                                ? pool_for_port(pc.name, p.handle.socket, cfg_.dataplane.mbufs, data_room_)
+                                : pool_for_socket(p.handle.socket, cfg_.dataplane.mbufs, data_room_);
         start_port(p.handle, p.spec, pool);
         clog::info("PORT", "port {} ({} {}) started: MAC {}, {} rx / {} tx queues, MTU {}, NUMA socket {}{}",
                    pc.name, port_driver_name(pc.driver), p.handle.device, p.handle.mac.str(), p.handle.nb_rxq,

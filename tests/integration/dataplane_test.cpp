@@ -291,6 +291,36 @@ TEST_F(Dataplane, ASecondEngineForTheSameNodeIsRefusedCleanly) {
     EXPECT_TRUE(ping(1, "169.254.1.2").ok());
 }
 
+// The same lab over af_xdp ports instead of af_packet.
+TEST(AfXdp, PortsCarryTheTunnelAndAnswerForTheEngine) {
+    Lab lab;
+    NodeOptions xdp;
+    xdp.replace = {{"driver = \"af_packet\"", "driver = \"af_xdp\""}};
+    lab.start_node(1, xdp);
+    lab.start_node(2, xdp);
+    lab.wait_ready(1);
+    lab.wait_ready(2);
+    ASSERT_TRUE(eventually(
+        [&] {
+            for (auto& r : lab.ctl(1, "routes"))
+                if (r["state"] != "up") return false;
+            return true;
+        },
+        5s))
+        << lab.ctl(1, "routes").dump(1);
+    EXPECT_TRUE(run(lab.node_ns(1), "ping -c 3 -i 0.2 -W 2 169.254.1.2").ok());
+    EXPECT_TRUE(run(lab.node_ns(2), "ping -c 3 -i 0.2 -W 2 fe80::a9fe:1:1%ftnet0").ok());
+    EXPECT_TRUE(run(lab.ns("probe"), "ping -c 2 -i 0.2 -W 2 198.18.2.1").ok());
+    EXPECT_TRUE(run(lab.ns("probe"), "ping -c 2 -i 0.2 -W 2 fd00:3::2").ok());
+    BgProcess recv(lab.node_ns(2), build_root() + "/ftnet-xfer recv 5001", lab.dir() + "/recv.out");
+    ASSERT_TRUE(eventually([&] { return recv.output().find("listening") != std::string::npos; }, 5s));
+    CmdResult send = run(lab.node_ns(1), build_root() + "/ftnet-xfer send 169.254.1.2 5001 32M 5");
+    ASSERT_EQ(recv.wait(60s), 0) << recv.output();
+    EXPECT_EQ(expect_transfer_intact(send.out, recv.output()), 32ull << 20);
+    json ifs = lab.ctl(1, "interfaces");
+    EXPECT_EQ(ifs["ports"][0]["driver"], "af_xdp");
+}
+
 TEST(Config, InvalidFileIsRefusedWithKeyLineAndReasonAndNothingStarts) {
     std::string path = "/tmp/ftnet-bad-" + std::to_string(getpid()) + ".toml";
     std::string cfg;

@@ -259,7 +259,9 @@ TEST_F(Dataplane, LinkLossOrAdminDownMovesTrafficToTheNextRouteAndBack) {
     EXPECT_TRUE(eventually([&] { return route_in_use(1)["title"] == "Route between fd00:3::1 and fd00:3::2 (storage, IPv6)"; }, 2s))
         << route_in_use(1).dump();
     for (auto& r : lab->ctl(1, "routes"))
-        if (r["network"] == "cluster") EXPECT_EQ(r["reason"], "link down");
+        if (r["network"] == "cluster") {
+            EXPECT_EQ(r["reason"], "link down");
+        }
     uint64_t before = rx_on_node2(storage6);
     ping(1, "169.254.1.2", 3);
     EXPECT_GE(rx_on_node2(storage6), before + 3) << "node 1's frames now reach node 2 over storage";

@@ -248,7 +248,9 @@ TEST_F(Failover, ReplayedAndForgedHeartbeatsNeverKeepADeadRouteAlive) {
     EXPECT_GT(lab->counter(1, "rx-replay"), replay0 + replies.size());
     EXPECT_GT(lab->counter(1, "rx-bad-auth"), auth0 + forged.size());
     for (auto& r : lab->ctl(1, "routes"))
-        if (r["network"] == "cluster") EXPECT_EQ(r["state"], "down") << r["title"];
+        if (r["network"] == "cluster") {
+            EXPECT_EQ(r["state"], "down") << r["title"];
+        }
     lab->unblock("cluster");
 }
 

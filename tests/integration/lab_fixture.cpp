@@ -1,6 +1,7 @@
 #include "tests/integration/lab_fixture.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -227,9 +228,9 @@ std::string Lab::node_log(int n) const { return slurp(dir_ + "/ftnetd-" + std::t
 void Lab::start_node(int n, const NodeOptions& o) {
     std::string cfg = slurp(source_root() + "/config/lab/node" + std::to_string(n) + ".toml");
     std::string sn = std::to_string(n);
-    replace_all(cfg, "\"ftlab-node" + sn + "\"", "\"" + prefix_ + "-n" + sn + "\"");
-    replace_all(cfg, "\"/run/ftnet/lab-node" + sn + ".sock\"", "\"" + socket(n) + "\"");
-    replace_all(cfg, "\"/var/log/ftnet/lab-node" + sn + ".log\"", "\"" + dir_ + "/cluster-" + sn + ".log\"");
+    replace_all(cfg, fmt::format("\"ftlab-node{}\"", n), fmt::format("\"{}-n{}\"", prefix_, n));
+    replace_all(cfg, fmt::format("\"/run/ftnet/lab-node{}.sock\"", n), fmt::format("\"{}\"", socket(n)));
+    replace_all(cfg, fmt::format("\"/var/log/ftnet/lab-node{}.log\"", n), fmt::format("\"{}/cluster-{}.log\"", dir_, n));
     for (auto& [from, to] : o.replace) {
         if (cfg.find(from) == std::string::npos) ADD_FAILURE() << "node option: \"" << from << "\" is not in the lab config";
         replace_all(cfg, from, to);

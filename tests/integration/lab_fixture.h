@@ -70,8 +70,13 @@ class Lab {
     Lab& operator=(const Lab&) = delete;
 
     const std::string& prefix() const { return prefix_; }
-    std::string ns(const std::string& which) const { return prefix_ + "-" + which; }  // n1, n2, sw, probe
-    std::string node_ns(int n) const { return ns("n" + std::to_string(n)); }
+    std::string ns(const std::string& which) const {  // n1, n2, sw, probe
+        std::string s = prefix_;
+        s += '-';
+        s += which;
+        return s;
+    }
+    std::string node_ns(int n) const { return ns(std::string(1, 'n') += std::to_string(n)); }
     std::string socket(int n) const;
     std::string config_path(int n) const;
     std::string dir() const { return dir_; }

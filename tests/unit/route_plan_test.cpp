@@ -111,7 +111,9 @@ TEST(RoutePlan, RanksByMetricThenRoleThenIpv6First) {
                                              "Route between 198.18.3.1 and 198.18.3.2 (backup, IPv4)",
                                          }));
     for (auto& r : plan.routes)
-        if (r.peer_node == 2) EXPECT_EQ(r.rank, static_cast<unsigned>(&r - &plan.routes[0]));
+        if (r.peer_node == 2) {
+            EXPECT_EQ(r.rank, static_cast<unsigned>(&r - &plan.routes[0]));
+        }
 }
 
 TEST(RoutePlan, CrossSubnetRoutesNeedAGatewayOfTheirFamily) {
@@ -149,7 +151,9 @@ TEST(RoutePlan, RouteIdsAreStableAcrossReplanning) {
     auto second = plan_routes(c, ids);
     for (auto& a : first.routes)
         for (auto& b : second.routes)
-            if (a.peer_node == b.peer_node && a.remote == b.remote && a.port_cfg == b.port_cfg) EXPECT_EQ(a.id, b.id);
+            if (a.peer_node == b.peer_node && a.remote == b.remote && a.port_cfg == b.port_cfg) {
+                EXPECT_EQ(a.id, b.id);
+            }
 }
 
 TEST(RoutePlan, NoCommonNetworkMeansNoRoute) {

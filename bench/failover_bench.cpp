@@ -16,6 +16,8 @@
 //   sudo build/bench/failover_bench [--cuts 20] [--only a|b|c] [--out bench/results/failover.json]
 
 #include <signal.h>
+
+#include <CLI/CLI.hpp>
 #include <time.h>
 
 #include <algorithm>
@@ -213,19 +215,11 @@ json run_scenario(const Scenario& s, int cuts) {
 int main(int argc, char** argv) {
     int cuts = 20;
     std::string only, out = "bench/results/failover.json";
-    for (int i = 1; i < argc; i++) {
-        std::string a = argv[i];
-        if (a == "--cuts" && i + 1 < argc)
-            cuts = std::atoi(argv[++i]);
-        else if (a == "--only" && i + 1 < argc)
-            only = argv[++i];
-        else if (a == "--out" && i + 1 < argc)
-            out = argv[++i];
-        else {
-            std::fprintf(stderr, "usage: failover_bench [--cuts N] [--only a|b|c] [--out FILE]\n");
-            return 2;
-        }
-    }
+    CLI::App app{"failover_bench"};
+    app.add_option("--cuts", cuts, "cuts per scenario")->check(CLI::PositiveNumber);
+    app.add_option("--only", only, "one scenario")->check(CLI::IsMember({"a", "b", "c"}));
+    app.add_option("--out", out, "JSON result file");
+    CLI11_PARSE(app, argc, argv);
     NodeOptions classic;
     classic.replace = {{"profile = \"fast\"", "profile = \"classic\""},
                        {"SameSubnetDelay = 20", "# SameSubnetDelay: classic default (1000)"},

@@ -16,6 +16,8 @@
 //   sudo build/bench/fastpath_bench [--seconds 3] [--out bench/results/fastpath.json]
 
 #include <rte_cycles.h>
+
+#include <CLI/CLI.hpp>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
@@ -165,17 +167,10 @@ int main(int argc, char** argv) {
     using namespace ftnet::test;
     double seconds = 3;
     std::string out = "bench/results/fastpath.json";
-    for (int i = 1; i < argc; i++) {
-        std::string a = argv[i];
-        if (a == "--seconds" && i + 1 < argc)
-            seconds = std::stod(argv[++i]);
-        else if (a == "--out" && i + 1 < argc)
-            out = argv[++i];
-        else {
-            std::fprintf(stderr, "usage: fastpath_bench [--seconds S] [--out FILE]\n");
-            return 2;
-        }
-    }
+    CLI::App app{"fastpath_bench"};
+    app.add_option("--seconds", seconds, "measuring time per run")->check(CLI::PositiveNumber);
+    app.add_option("--out", out, "JSON result file");
+    CLI11_PARSE(app, argc, argv);
     start_eal("fastpath_bench", "0-1", 512);
     std::vector<Result> results;
     {

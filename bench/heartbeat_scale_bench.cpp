@@ -12,6 +12,8 @@
 //   sudo build/bench/heartbeat_scale_bench [--seconds 5] [--out bench/results/heartbeat_scale.json]
 
 #include <rte_cycles.h>
+
+#include <CLI/CLI.hpp>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
@@ -261,17 +263,10 @@ Result run(Bench& b, unsigned idle_sleep_max_us, double seconds) {
 int main(int argc, char** argv) {
     double seconds = 5;
     std::string out = "bench/results/heartbeat_scale.json";
-    for (int i = 1; i < argc; i++) {
-        std::string a = argv[i];
-        if (a == "--seconds" && i + 1 < argc)
-            seconds = std::stod(argv[++i]);
-        else if (a == "--out" && i + 1 < argc)
-            out = argv[++i];
-        else {
-            std::fprintf(stderr, "usage: heartbeat_scale_bench [--seconds S] [--out FILE]\n");
-            return 2;
-        }
-    }
+    CLI::App app{"heartbeat_scale_bench"};
+    app.add_option("--seconds", seconds, "measuring time per run")->check(CLI::PositiveNumber);
+    app.add_option("--out", out, "JSON result file");
+    CLI11_PARSE(app, argc, argv);
     test::start_eal("heartbeat_scale_bench", "0-1", 512);
     Bench b;
     setup(b);

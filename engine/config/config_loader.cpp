@@ -786,6 +786,12 @@ void read_peers(Reader& r, const toml::table& root, Config& c) {
 }
 
 void cross_checks(Reader& r, const toml::table& root, Config& c) {
+    // EAL refuses --in-memory with --no-huge (which implies legacy memory):
+    // say so here rather than at start-up.
+    if (c.eal.in_memory && c.eal.no_huge)
+        r.error(root.at_path("eal.in_memory").node(), "eal.in_memory",
+                "cannot be combined with eal.no_huge = true (DPDK needs hugepages for in-memory mode); "
+                "drop one, and give each engine its own eal.file_prefix instead");
     auto lcores = parse_lcore_list(c.eal.lcores);
     if (lcores) {
         auto has = [&](unsigned id) { return std::find(lcores->begin(), lcores->end(), id) != lcores->end(); };

@@ -319,6 +319,13 @@ INSTANTIATE_TEST_SUITE_P(Eal, ConfigRejects, ::testing::Values(
                   "file_prefix, in_memory, log_level, extra_args)", 2}
 ), test_name);
 
+INSTANTIATE_TEST_SUITE_P(EalMemory, ConfigRejects, ::testing::Values(
+    BadConfig{"InMemoryWithNoHuge",
+     "[eal]\n"
+     "no_huge = true\n"
+     "in_memory = true\n",
+     "eal.in_memory", "cannot be combined with eal.no_huge = true", 3}));
+
 INSTANTIATE_TEST_SUITE_P(Dataplane, ConfigRejects, ::testing::Values(
     BadConfig{"NotATable",
      "dataplane = 1\n",
@@ -1513,6 +1520,11 @@ TEST(ConfigLoads, DefaultsAreThoseOfConfigH) {
     EXPECT_TRUE(c.peers.empty());
 }
 
+TEST(ConfigLoads, InMemoryIsRead) {
+    Config c = load_ok("[eal]\nin_memory = true\n" + kNode + kNetwork + kPort);
+    EXPECT_TRUE(c.eal.in_memory);
+}
+
 TEST(ConfigLoads, EveryKeyIsRead) {
     Config c = load_ok(R"(
 [node]
@@ -1526,7 +1538,6 @@ main_lcore = 2
 memory_mb = 64
 no_huge = true
 file_prefix = "ft-1"
-in_memory = true
 log_level = "debug"
 extra_args = ["--huge-dir=/mnt/huge", "--iova-mode=va"]
 
@@ -1539,7 +1550,7 @@ idle_polls = 1
 
 [tunnel]
 udp_port = 65535
-dscp = 0
+dscp = 46
 ttl = 255
 
 [adapter]
@@ -1602,7 +1613,7 @@ name = "node-1"
     EXPECT_EQ(c.eal.memory_mb, 64u);
     EXPECT_TRUE(c.eal.no_huge);
     EXPECT_EQ(c.eal.file_prefix, "ft-1");
-    EXPECT_TRUE(c.eal.in_memory);
+    EXPECT_FALSE(c.eal.in_memory) << "in_memory cannot go with no_huge: read in InMemoryIsRead";
     EXPECT_EQ(c.eal.log_level, "debug");
     EXPECT_THAT(c.eal.extra_args, ElementsAre("--huge-dir=/mnt/huge", "--iova-mode=va"));
     EXPECT_THAT(c.dataplane.workers, ElementsAre(4u, 0u, 3u)) << "kept in the order written";
@@ -1611,7 +1622,7 @@ name = "node-1"
     EXPECT_EQ(c.dataplane.idle_sleep_max_us, 100000u);
     EXPECT_EQ(c.dataplane.idle_polls, 1u);
     EXPECT_EQ(c.tunnel.udp_port, 65535);
-    EXPECT_EQ(c.tunnel.dscp, 0);
+    EXPECT_EQ(c.tunnel.dscp, 46) << "a non-default value, so the key must have been read";
     EXPECT_EQ(c.tunnel.ttl, 255u);
     EXPECT_EQ(c.adapter.name, "ft.0");
     EXPECT_EQ(c.adapter.driver, PortDriver::Ring);

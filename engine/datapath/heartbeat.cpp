@@ -59,6 +59,16 @@ void publish(Worker& w, const RouteEntry& r, HbPrivate& h, HealthCause cause, ui
         w.ctr->drop(DropReason::control_ring_full);
 }
 
+// A message from build_signed_message() on a port that offloads checksums:
+// the NIC completes the IPv4 header checksum or the IPv6 UDP checksum.
+void request_csum_offload(rte_mbuf* m, const RouteEntry& r) {
+    if (!r.tx_csum_offload) return;
+    m->ol_flags |= r.family == Family::V6 ? RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM
+                                         : RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+    m->l2_len = kOuterL3Off;
+    m->l3_len = r.family == Family::V6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr);
+}
+
 void send_request(Worker& w, const RouteEntry& r, HbPrivate& h, uint64_t now) {
     rte_mbuf* m = rte_pktmbuf_alloc(w.pool);
     if (unlikely(m == nullptr)) {
@@ -71,12 +81,7 @@ void send_request(Worker& w, const RouteEntry& r, HbPrivate& h, uint64_t now) {
     auto* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(len)));
     h.seq++;
     build_signed_message(out, r, wire::MsgType::HeartbeatReq, h.seq, &p, sizeof p, w.dp->auth_key);
-    if (r.tx_csum_offload) {
-        m->ol_flags |= (r.family == Family::V6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM) |
-                       (r.family == Family::V6 ? RTE_MBUF_F_TX_UDP_CKSUM : 0);
-        m->l2_len = kOuterL3Off;
-        m->l3_len = r.family == Family::V6 ? 40 : 20;
-    }
+    request_csum_offload(m, r);
     RouteLive& live = w.dp->route_live[r.route_id];
     live.sent_seq.store(h.seq, std::memory_order_release);
     live.req_sent.fetch_add(1, std::memory_order_relaxed);
@@ -215,12 +220,7 @@ void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const RxResult
         const size_t len = signed_message_len(r->family, sizeof rep);
         auto* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(len)));
         build_signed_message(out, *r, wire::MsgType::HeartbeatRep, rep_seq, &rep, sizeof rep, dp.auth_key);
-        if (r->tx_csum_offload) {
-            m->ol_flags |= (r->family == Family::V6 ? RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM
-                                                    : RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
-            m->l2_len = kOuterL3Off;
-            m->l3_len = r->family == Family::V6 ? 40 : 20;
-        }
+        request_csum_offload(m, *r);
         tx_enqueue(w, r->port_index, m);
         return;
     }

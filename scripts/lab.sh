@@ -49,12 +49,14 @@ for n in 1 2; do
     ip netns exec "$P-n$n" "$ROOT/build/ftnetd" --config "$ROOT/config/lab/node$n.toml" >"$WORK/node$n.log" 2>&1 &
     PIDS+=($!)
 done
-# Ready when each node knows its peer's ftnet0 (endpoint exchange done).
+# Ready when each node knows its peer's ftnet0 (endpoint exchange done) and
+# every route has answered its heartbeats.
 for n in 1 2; do
     for i in $(seq 200); do
-        if ctl "$n" -o json nodes 2>/dev/null | grep -q '"adapter_known": true'; then break; fi
+        if ctl "$n" -o json nodes 2>/dev/null | grep -q '"adapter_known": true' &&
+            ! ctl "$n" -o json routes 2>/dev/null | grep -q '"state": "down"'; then break; fi
         kill -0 "${PIDS[$((n - 1))]}" 2>/dev/null || { echo "ftnetd on node$n exited"; exit 1; }
-        [ "$i" = 200 ] && { echo "node$n did not finish the endpoint exchange in 20 s"; exit 1; }
+        [ "$i" = 200 ] && { echo "node$n did not finish the endpoint exchange or bring its routes up in 20 s"; exit 1; }
         sleep 0.1
     done
 done

@@ -33,16 +33,6 @@ class Failover : public testing::Test {
         lab->start_node(2, o);
         lab->wait_ready(1);
         lab->wait_ready(2);
-        // All six routes answered on both nodes.
-        for (int n : {1, 2})
-            ASSERT_TRUE(eventually(
-                [&] {
-                    for (auto& r : lab->ctl(n, "routes"))
-                        if (r["state"] != "up") return false;
-                    return true;
-                },
-                5s))
-                << lab->ctl(n, "routes").dump(1);
     }
     void TearDown() override { lab.reset(); }
 

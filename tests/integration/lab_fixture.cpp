@@ -251,6 +251,11 @@ void Lab::wait_ready(int n, std::chrono::milliseconds timeout) {
                 if (!nodes.value("ok", false)) return false;
                 for (auto& x : nodes["result"])
                     if (!x["local"].get<bool>() && !x["adapter_known"].get<bool>()) return false;
+                // Every route answered its heartbeats too.
+                json routes = request(n, {{"cmd", "routes"}});
+                if (!routes.value("ok", false)) return false;
+                for (auto& r : routes["result"])
+                    if (r["state"] != "up") return false;
                 return true;
             } catch (const std::exception&) {
                 return false;

@@ -84,7 +84,8 @@ class Lab {
     // Writes node n's config and starts its ftnetd.
     void start_node(int n, const NodeOptions& o = {});
     BgProcess& daemon(int n) { return daemons_.at(n); }
-    // Waits until node n knows every peer's adapter (endpoint exchange done).
+    // Waits until node n knows every peer's adapter (endpoint exchange done)
+    // and every route of it has answered its heartbeats.
     void wait_ready(int n, std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
     // One management request over node n's socket; throws on transport errors.

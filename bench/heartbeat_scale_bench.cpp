@@ -34,6 +34,7 @@
 #include "engine/common/dataplane.h"
 #include "engine/common/encap_template.h"
 #include "engine/common/signed_message.h"
+#include "engine/config/cluster_properties.h"
 #include "engine/datapath/worker.h"
 #include "tests/unit/packet_fixtures.h"
 #include "tests/unit/test_eal.h"
@@ -84,9 +85,6 @@ void setup(Bench& b) {
     b.dp->auth_key = SipKey::from_bytes(kKey);
     b.dp->boot_id = 0xb0b0;
     b.dp->tsc_hz = rte_get_tsc_hz();
-    b.dp->hb.same_delay_ms = 1;
-    b.dp->hb.same_threshold = 3;
-    b.dp->hb.recovery = 3;
     size_t qsz = rte_rcu_qsbr_get_memsize(1);
     b.dp->qsbr = static_cast<rte_rcu_qsbr*>(rte_zmalloc("hbs_qsbr", qsz, 64));
     rte_rcu_qsbr_init(b.dp->qsbr, 1);
@@ -95,6 +93,11 @@ void setup(Bench& b) {
     b.rt = static_cast<RouteTable*>(rte_zmalloc("hbs_rt", sizeof(RouteTable), 64));
     RouteTable& t = *b.rt;
     t.generation = 1;
+    ClusterProperties props = ClusterProperties::defaults(HeartbeatProfile::Fast);
+    props.same_subnet_delay_ms = 1;
+    props.same_subnet_threshold = 3;
+    props.route_recovery_threshold = 3;
+    t.hb = heartbeat_settings(props, b.dp->tsc_hz);
     t.local_node = 1;
     t.udp_port = wire::kDefaultUdpPort;
     t.adapter_mtu = 1400;

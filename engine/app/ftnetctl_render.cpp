@@ -30,7 +30,11 @@ std::string render_routes(const json& routes) {
     std::string out;
     for (auto& r : routes) {
         std::string state = r["state"] == "up" ? "up" : fmt::format("down ({})", r["reason"].get<std::string>());
+        if (r.value("held_down_s", 0.0) > 0)
+            state += fmt::format(", held down for another {:.1f} s after {} downs", r["held_down_s"].get<double>(),
+                                 r.value("flaps", 0));
         if (r["in_use"].get<bool>()) state += ", in use";
+        if (r.value("last_resort", false)) state += ", in use as last resort";
         out += fmt::format("{} {}\n", r["title"].get<std::string>(), state);
         out += fmt::format("    to {} (node {}), rank {}, port {}, next hop {} {}\n", r["peer"].get<std::string>(),
                            r["peer_id"].get<int>(), r["rank"].get<int>(), r["port"].get<std::string>(),
@@ -42,11 +46,13 @@ std::string render_routes(const json& routes) {
                                     ? "never"
                                     : fmt::format("{} ({:.1f} s ago)", r["last_change"].get<std::string>(),
                                                   r["last_change_s_ago"].get<double>());
+            const uint64_t late = h.value("replies_late", uint64_t{0});
             out += fmt::format("    heartbeat every {} ms, down after {}: RTT {:.3f} ms (smoothed {:.3f}), loss {:.1f}%, "
-                               "{} sent / {} answered, last change {}\n",
+                               "{} sent / {} answered{}, last change {}\n",
                                h["delay_ms"].get<int>(), h["threshold"].get<int>(), h["rtt_last_us"].get<double>() / 1000,
                                h["rtt_smoothed_us"].get<double>() / 1000, h["loss_pct"].get<double>(),
-                               h["requests_sent"].get<uint64_t>(), h["replies_received"].get<uint64_t>(), since);
+                               h["requests_sent"].get<uint64_t>(), h["replies_received"].get<uint64_t>(),
+                               late ? fmt::format(" ({} more too late)", late) : "", since);
         }
         out += fmt::format("    tx {} pkts ({}), rx {} pkts ({})\n", r["tx_packets"].get<uint64_t>(),
                            human_bytes(r["tx_bytes"].get<uint64_t>()), r["rx_packets"].get<uint64_t>(),
@@ -138,10 +144,17 @@ std::string render_counters(const json& c) {
     if (!any) out += "  none\n";
     out += "\nworkers:\n";
     for (auto& w : c["workers"])
+    {
         out += fmt::format("  worker {} (lcore {}): {} packets, {:.0f} cycles/packet, {} loops ({} busy), {} sleeps\n",
                            w["index"].get<int>(), w["lcore"].get<int>(), w["packets"].get<uint64_t>(),
                            w["cycles_per_packet"].get<double>(), w["loops"].get<uint64_t>(),
                            w["busy_loops"].get<uint64_t>(), w["sleeps"].get<uint64_t>());
+        if (w.value("stalls", uint64_t{0}) || w.value("all_routes_silent", uint64_t{0}) || w.value("tx_last_resort", uint64_t{0}))
+            out += fmt::format("    {} stalls ({:.1f} ms in all, longest {:.1f} ms), {} all-routes-silent episodes, "
+                               "{} frames sent as last resort\n",
+                               w.value("stalls", uint64_t{0}), w.value("stalled_ms", 0.0), w.value("stall_max_ms", 0.0),
+                               w.value("all_routes_silent", uint64_t{0}), w.value("tx_last_resort", uint64_t{0}));
+    }
     return out;
 }
 
@@ -154,9 +167,11 @@ std::string render_nodes(const json& nodes) {
                                n["link_local"].get<std::string>());
             continue;
         }
-        out += fmt::format("{} (node {}): {}, {} of {} routes up{}\n", n["name"].get<std::string>(), n["id"].get<int>(),
+        const std::string resort = n.value("last_resort_route", std::string());
+        out += fmt::format("{} (node {}): {}, {} of {} routes up{}{}\n", n["name"].get<std::string>(), n["id"].get<int>(),
                            n["state"].get<std::string>(), n["routes_up"].get<int>(), n["routes"].get<int>(),
-                           n["active_route"].get<std::string>().empty() ? "" : ", using " + n["active_route"].get<std::string>());
+                           n["active_route"].get<std::string>().empty() ? "" : ", using " + n["active_route"].get<std::string>(),
+                           resort.empty() ? "" : "; no route answering; sending on " + resort + " as last resort");
         if (n["adapter_known"].get<bool>())
             out += fmt::format("    ftnet0 {} {} {}\n", n["adapter_mac"].get<std::string>(), n["apipa"].get<std::string>(),
                                n["link_local"].get<std::string>());
@@ -200,12 +215,22 @@ std::string render_event(const json& ev) {
     if (!ev.is_object()) return "(malformed event)\n";
     const std::string type = ev.value("type", std::string("?")), time = ev.value("time", std::string());
     if (type == "route")
-        return fmt::format("{} route {} to {}: {} ({})\n", time, ev.value("route", std::string()), ev.value("peer", std::string()),
-                           ev.value("state", std::string()), ev.value("cause", std::string()));
-    if (type == "node")
-        return fmt::format("{} node {} ({}): {}{}\n", time, ev.value("node", std::string()), ev.value("id", 0),
+        return fmt::format("{} route {} to {}: {} ({}){}\n", time, ev.value("route", std::string()), ev.value("peer", std::string()),
+                           ev.value("state", std::string()), ev.value("cause", std::string()),
+                           ev.contains("held_down_ms") ? fmt::format(", flapping: held down for {:.1f} s",
+                                                                     ev.value("held_down_ms", 0) / 1000.0)
+                                                       : "");
+    if (type == "node") {
+        const std::string resort = ev.value("last_resort_route", std::string());
+        return fmt::format("{} node {} ({}): {}{}{}\n", time, ev.value("node", std::string()), ev.value("id", 0),
                            ev.value("state", std::string()),
-                           ev.value("active_route", std::string()).empty() ? "" : ", using " + ev["active_route"].get<std::string>());
+                           ev.value("active_route", std::string()).empty() ? "" : ", using " + ev["active_route"].get<std::string>(),
+                           resort.empty() ? "" : "; sending on " + resort + " as last resort");
+    }
+    if (type == "stall")
+        return fmt::format("{} {}: {:.1f} ms\n", time,
+                           ev.value("kind", std::string()) == "worker" ? "worker stalled" : "every route silent at once",
+                           ev.value("duration_us", 0) / 1000.0);
     if (type == "link")
         return fmt::format("{} port {}: link {}\n", time, ev.value("port", std::string()), ev.value("state", std::string()));
     if (type == "property")

@@ -26,6 +26,16 @@ class Counter {
     std::atomic<uint64_t> v_{0};
 };
 
+// A value its one writer sets (a maximum, a level); read: any thread.
+class Gauge {
+  public:
+    void set(uint64_t v) { v_.store(v, std::memory_order_relaxed); }
+    uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+
+  private:
+    std::atomic<uint64_t> v_{0};
+};
+
 struct PortCounters {
     Counter rx_pkts, rx_bytes, tx_pkts, tx_bytes;
 };
@@ -46,6 +56,11 @@ struct alignas(64) WorkerCounters {
     Counter busy_cycles;              // TSC cycles spent in busy iterations
     Counter busy_pkts;                // packets moved in busy iterations
     Counter sleeps;                   // idle back-off sleeps
+    Counter tx_last_resort;           // frames sent on a route with link although no route answered
+    Counter hb_stalls;                // times this worker found it had not been running (heartbeats unjudged)
+    Counter hb_stall_cycles;          // TSC cycles lost in those stalls
+    Gauge hb_stall_max_cycles;        // the longest of them
+    Counter hb_all_silent;            // episodes of every route to every peer going silent at once
 
     void drop(DropReason r, uint64_t n = 1) { drops[static_cast<size_t>(r)].add(n); }
 };

@@ -32,9 +32,13 @@ struct PortInfo {
 };
 
 struct alignas(64) PortLive {
-    // written: control thread (link monitor, `ftnetctl link`); read: workers (relaxed).
+    // written: control thread (link monitor, `ftnetctl link`), release,
+    // before it bumps Dataplane::hb_kick; read: workers (acquire).
     // True when the link has carrier and the operator has not set it down.
     std::atomic<bool> usable{false};
+    // Why the port is not usable when it is the operator's doing (routes
+    // then go down as "set down by the operator", which is not a flap).
+    std::atomic<bool> admin_down{false};
 };
 
 inline constexpr size_t kRttBuckets = 12;
@@ -49,48 +53,71 @@ inline size_t rtt_bucket(uint64_t rtt_ns) {
 
 // Heartbeat state of one route, shared between the worker that owns the
 // route (sends its requests, judges it), whichever worker receives its
-// replies or the peer's requests, and the control thread (display, events).
+// replies or the peer's requests, and the control thread (display, events,
+// the peer's link notices).
 struct alignas(64) RouteLive {
-    // written: owner worker (relaxed); read: workers' route selection, control.
+    // written: owner worker (release); read: workers' route selection
+    // (relaxed: a stale value is one frame on the old route), control.
     // Whether route selection may use this route (selection also requires the
     // route to be resolved and its port usable).
     std::atomic<bool> up{false};
+    // written: owner worker. The route is known dead by link (ours or the
+    // peer's, or the operator's): never used, not even as a last resort.
+    std::atomic<bool> dead{false};
     std::atomic<uint8_t> state{0};          // HealthState; written: owner
     std::atomic<uint64_t> changed_tsc{0};   // last state change; written: owner
+    std::atomic<uint64_t> held_until_tsc{0};  // flap hold-down end, 0: not held; written: owner
+    std::atomic<uint32_t> flaps{0};           // downs in the flap window at the last down; written: owner
     std::atomic<uint32_t> sent_seq{0};      // last request sent; written: owner (release)
     std::atomic<uint32_t> acked_seq{0};     // highest request answered; written: receiver (CAS max)
-    std::atomic<uint64_t> last_reply_tsc{0};  // arrival of the last valid reply; written: receiver
+    std::atomic<uint64_t> last_reply_tsc{0};  // arrival of the last timely reply; written: receiver
+    // Arrival of the last authenticated proof that the peer hears us on this
+    // route: any valid reply (even late) or a request of the peer that says
+    // the route is up. written: receiving workers (relaxed); read: owner.
+    std::atomic<uint64_t> last_alive_tsc{0};
+    // The most recent gap between proofs longer than a heartbeat period:
+    // when it ended and how long it was (a peer that stalled and resumed).
+    std::atomic<uint64_t> gap_end_tsc{0};
+    std::atomic<uint64_t> gap_len_tsc{0};
     std::atomic<uint32_t> peer_boot{0};     // boot id of the peer's last request; written: receiver
     std::atomic<uint32_t> peer_req_seq{0};  // its highest request sequence; written: receiver
-    std::atomic<uint32_t> rtt_last_ns{0};   // written: receiver
+    std::atomic<uint32_t> rtt_last_ns{0};   // written: receiver (timely replies only)
     std::atomic<uint32_t> rtt_srtt_ns{0};   // smoothed (1/8), written: receiver
+    // written: control thread (release, then Dataplane::hb_kick); read and
+    // cleared by the owner. The peer told us (LINK_NOTICE) that its end of
+    // this route lost its link: the route is down at once.
+    std::atomic<bool> peer_link_down{false};
     std::atomic<uint64_t> req_sent{0};      // counters: fetch_add at heartbeat rate, read: control
-    std::atomic<uint64_t> rep_rcvd{0};
+    std::atomic<uint64_t> rep_rcvd{0};      // timely replies (within Threshold x Delay)
+    std::atomic<uint64_t> rep_late{0};      // replies older than Threshold x Delay: lost for the statistics
     std::atomic<uint64_t> req_rcvd{0};
     std::atomic<uint64_t> rep_sent{0};
     std::atomic<uint64_t> periods_missed{0};
+    std::atomic<uint64_t> periods_unjudged{0};  // this node stalled: no verdict
     std::atomic<uint64_t> rtt_hist[kRttBuckets] = {};
 };
 
-// Heartbeat properties in force. Written: control thread (config, `ftnetctl
-// cluster set`); read: owner workers at each heartbeat period (relaxed).
-struct HeartbeatParams {
-    std::atomic<uint32_t> same_delay_ms{1000};
-    std::atomic<uint32_t> same_threshold{5};
-    std::atomic<uint32_t> cross_delay_ms{1000};
-    std::atomic<uint32_t> cross_threshold{5};
-    std::atomic<uint32_t> recovery{3};
-};
+inline constexpr uint16_t kNoRoute = 0xffff;
 
-// A route changed state: workers -> control thread on Dataplane::route_events.
+// A route changed state, or a worker-wide observation (route_id kNoRoute):
+// workers -> control thread on Dataplane::route_events.
 struct RouteEvent {
     uint64_t tsc;       // when the owner decided it
-    uint16_t route_id;
+    uint16_t route_id;  // kNoRoute: not about one route (WorkerStall)
     uint8_t state;      // HealthState
     uint8_t cause;      // HealthCause
-    uint32_t detail;    // periods missed, or answered periods
+    uint32_t detail;    // periods missed or answered; stall or silence in microseconds
+    uint32_t hold_ms;   // a flap hold-down started with this down (0: none)
+    uint16_t flaps;     // downs within the flap window
+    uint16_t worker;    // the worker that decided it
+    // A down for missed heartbeats: how long the route had been silent, and
+    // how long ago another route to the same peer last heard it (UINT32_MAX:
+    // no other route up), so the log tells a network failure from a peer
+    // that went quiet.
+    uint32_t silent_us;
+    uint32_t others_us;
 };
-static_assert(sizeof(RouteEvent) == 16);
+static_assert(sizeof(RouteEvent) == 32);
 
 struct Dataplane {
     // --- fixed at start (read-only afterwards) ---
@@ -115,9 +142,9 @@ struct Dataplane {
     std::atomic<RouteTable*> routes{nullptr};
     PortLive port_live[kMaxPorts];
     RouteLive route_live[kMaxRoutes];
-    HeartbeatParams hb;
-    // Bumped when a port's usability changes: owner workers re-judge their
-    // routes at once instead of at their next heartbeat period.
+    // Bumped (release) after a port's usability or a route's peer_link_down
+    // changes: owner workers (acquire) re-judge their routes at once instead
+    // of at their next heartbeat period.
     std::atomic<uint32_t> hb_kick{0};
     // Written: control thread; read: workers (relaxed) each loop.
     std::atomic<bool> stop{false};

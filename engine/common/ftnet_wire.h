@@ -24,9 +24,10 @@ enum class MsgType : uint8_t {
     Hello = 2,        // payload: HelloPayload (virtual adapter endpoint exchange)
     HeartbeatReq = 3, // payload: heartbeat request (sequence, timestamp)
     HeartbeatRep = 4, // payload: heartbeat reply (echoes the request)
-    Session = 5,      // payload: reliable-session segment
+    Session = 5,      // payload: reliable-session segment (reserved)
+    LinkNotice = 6,   // payload: LinkNoticeHeader + entries (ends of routes that lost or regained link)
 };
-inline constexpr uint8_t kMaxMsgType = 5;
+inline constexpr uint8_t kMaxMsgType = 6;
 
 // flags
 inline constexpr uint16_t kFlagAuth = 0x0001;  // a kAuthTagLen tag follows the payload
@@ -89,8 +90,41 @@ struct __attribute__((packed)) HeartbeatPayload {
     uint32_t echo_seq;      // reply: the answered request's sequence; request: 0
     uint16_t interval_ms;   // sender's heartbeat interval on this route (informational)
     uint8_t threshold;      // sender's miss threshold on this route (informational)
-    uint8_t route_state;    // sender's view of the route: 0 unknown, 1 up, 2 down (informational)
+    uint8_t route_state;    // sender's view of the route: 0 unknown, 1 up, 2 down; a request
+                            // saying "up" proves the sender hears us on this route
 };
 static_assert(sizeof(HeartbeatPayload) == 24);
+
+// LINK_NOTICE payload: a node tells a peer, over a route that still works,
+// that its end of other routes to that peer lost (or regained) its link, so
+// that the peer stops sending on them within about one RTT instead of after
+// Threshold x Delay. Always sent with kFlagAuth; accepted only with the
+// sender's current boot id and a sequence above the last one accepted from
+// that boot, so a replayed notice cannot take a route down.
+//
+// Header seq: the sender's notice sequence (as in LinkNoticeHeader::seq).
+struct __attribute__((packed)) LinkNoticeHeader {
+    uint32_t boot_id;  // sender's boot id
+    uint32_t seq;      // sender's notice sequence since its start (1, 2, ...)
+    uint8_t count;     // entries that follow, 1..kMaxLinkNoticeEntries
+    uint8_t reserved[3];
+};
+static_assert(sizeof(LinkNoticeHeader) == 12);
+
+inline constexpr uint8_t kLinkNoticeDown = 0;
+inline constexpr uint8_t kLinkNoticeUp = 1;
+inline constexpr uint8_t kLinkReasonLink = 1;   // carrier lost
+inline constexpr uint8_t kLinkReasonAdmin = 2;  // set down by the operator
+
+struct __attribute__((packed)) LinkNoticeEntry {
+    uint8_t family;             // 4 or 6
+    uint8_t state;              // kLinkNoticeDown or kLinkNoticeUp
+    uint8_t reason;             // kLinkReason* for a down; 0 for an up
+    uint8_t reserved;
+    uint8_t sender_addr[16];    // the sender's end of the route (IPv4: 4 bytes, then zeros)
+    uint8_t receiver_addr[16];  // the receiver's end of the route
+};
+static_assert(sizeof(LinkNoticeEntry) == 36);
+inline constexpr size_t kMaxLinkNoticeEntries = 16;
 
 }  // namespace ftnet::wire

@@ -2,7 +2,7 @@
 // with a prebuilt outer header per route, and this node's addresses per port.
 //
 // Immutable once published. The control thread builds a new RouteTable
-// (route_table_builder.h), publishes it with one release store into
+// (control/route_publisher.cpp), publishes it with one release store into
 // Dataplane::routes, and frees the old one only after an RCU (QSBR) grace
 // period. Workers load the pointer once per poll loop (acquire) and may keep
 // using it until they report quiescence.
@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "engine/common/adapter_identity.h"
+#include "engine/common/heartbeat_settings.h"
 #include "engine/common/limits.h"
 #include "engine/common/net_addr.h"
 
@@ -32,7 +33,7 @@ struct alignas(64) RouteEntry {
     Family family;
     bool resolved;         // next-hop MAC known; an unresolved route is never used
     bool tx_csum_offload;  // the port computes outer checksums
-    bool cross_subnet;     // routed: heartbeats use the CrossSubnet properties
+    bool cross_subnet;     // routed: heartbeats use the CrossSubnet properties (HeartbeatSettings index 1)
     uint16_t route_id;     // index into Dataplane::route_live and the route counters
     uint16_t port_index;   // engine port to send on
     // IPv4: one's-complement sum of the template's IP header with total
@@ -75,6 +76,7 @@ struct RouteTable {
     uint16_t peer_by_node[kMaxNodeId + 1];  // node id -> index into peers, or kNoPeer
     PortAddrs ports[kMaxPorts];             // indexed by engine port index
     PeerEntry peers[kMaxPeers];
+    HeartbeatSettings hb;  // the heartbeat properties this table was built with
     // Heartbeat ownership: worker w sends the heartbeats of, and judges,
     // hb_refs[hb_begin[w] .. hb_begin[w + 1]). Each route has one owner.
     uint16_t hb_begin[kMaxWorkers + 1];

@@ -28,6 +28,17 @@ const Spec kSpecs[] = {
      "heartbeat periods without a reply before a routed route is down"},
     {"RouteRecoveryThreshold", "heartbeats", &ClusterProperties::route_recovery_threshold, 1, 20, 3, 1, 20, 3,
      "consecutive answered periods before a down route carries traffic again (hysteresis)"},
+    {"StallGrace", "ms", &ClusterProperties::stall_grace_ms, 0, 5000, 500, 0, 1000, 10,
+     "when every route to every peer goes silent at once (a stalled host, not a network), how long routes are "
+     "held up before they go down"},
+    {"FlapThreshold", "downs", &ClusterProperties::flap_threshold, 0, 15, 3, 0, 15, 3,
+     "downs of a route tolerated within FlapWindow; one more holds it down (0: no damping)"},
+    {"FlapWindow", "ms", &ClusterProperties::flap_window_ms, 10000, 3600000, 120000, 100, 3600000, 10000,
+     "window in which a route's downs are counted for flap damping"},
+    {"FlapHoldDown", "ms", &ClusterProperties::flap_hold_down_ms, 1000, 3600000, 30000, 10, 3600000, 1000,
+     "first hold-down of a flapping route; it doubles with each further hold"},
+    {"FlapHoldDownMax", "ms", &ClusterProperties::flap_hold_down_max_ms, 1000, 86400000, 600000, 10, 86400000, 60000,
+     "longest hold-down of a flapping route"},
 };
 
 const Spec* find(std::string_view name) {
@@ -62,7 +73,14 @@ std::vector<PropertyInfo> list_properties(const ClusterProperties& p) {
     return out;
 }
 
-std::optional<std::string> set_property(ClusterProperties& p, std::string_view name, int64_t value) {
+std::optional<PropertyConflict> properties_consistent(const ClusterProperties& p) {
+    if (p.flap_hold_down_ms > p.flap_hold_down_max_ms)
+        return PropertyConflict{"FlapHoldDown", fmt::format("value {} exceeds FlapHoldDownMax ({} ms)", p.flap_hold_down_ms,
+                                                            p.flap_hold_down_max_ms)};
+    return std::nullopt;
+}
+
+std::optional<std::string> set_property(ClusterProperties& p, std::string_view name, int64_t value, bool check_pairs) {
     const Spec* s = find(name);
     if (!s) {
         std::vector<std::string> names;
@@ -74,7 +92,14 @@ std::optional<std::string> set_property(ClusterProperties& p, std::string_view n
     if (value < lo || value > hi)
         return fmt::format("value {} is out of range for the {} profile (allowed {}..{} {})", value,
                            profile_name(p.profile), lo, hi, s->unit);
-    p.*s->field = static_cast<uint32_t>(value);
+    ClusterProperties next = p;
+    next.*s->field = static_cast<uint32_t>(value);
+    if (check_pairs)
+        if (auto c = properties_consistent(next)) {
+            if (c->name == name) return c->message;
+            return fmt::format("value {} is below FlapHoldDown ({} ms)", value, p.flap_hold_down_ms);
+        }
+    p = next;
     return std::nullopt;
 }
 

@@ -464,7 +464,8 @@ void read_cluster(Reader& r, const toml::table& root, Config& c) {
         return;
     }
     r.check_known(*t, "cluster", {"profile", "key", "key_file", "SameSubnetDelay", "SameSubnetThreshold",
-                                  "CrossSubnetDelay", "CrossSubnetThreshold", "RouteRecoveryThreshold"});
+                                  "CrossSubnetDelay", "CrossSubnetThreshold", "RouteRecoveryThreshold", "StallGrace",
+                                  "FlapThreshold", "FlapWindow", "FlapHoldDown", "FlapHoldDownMax"});
     HeartbeatProfile profile = HeartbeatProfile::Classic;
     std::string pname;
     if (r.get_string(*t, "cluster", "profile", pname)) {
@@ -485,7 +486,11 @@ void read_cluster(Reader& r, const toml::table& root, Config& c) {
             r.error(n, "cluster." + name, fmt::format("{} is not an integer", r.shown(*n)));
             continue;
         }
-        if (auto err = set_property(c.cluster.properties, name, *v)) r.error(n, "cluster." + name, *err);
+        if (auto err = set_property(c.cluster.properties, name, *v, false)) r.error(n, "cluster." + name, *err);
+    }
+    if (auto conflict = properties_consistent(c.cluster.properties)) {
+        const toml::node* n = t->get(conflict->name);
+        r.error(n ? n : t, "cluster." + conflict->name, conflict->message);
     }
     std::string key, key_file;
     bool has_key = r.get_string(*t, "cluster", "key", key, false, 64);

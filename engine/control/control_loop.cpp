@@ -51,7 +51,8 @@ void Engine::run() {
         // Tell workers we may sleep; re-check the ring afterwards so that a
         // packet enqueued just before cannot be left waiting for the tick.
         dp_->control_sleeping.store(true, std::memory_order_seq_cst);
-        if (rte_ring_count(dp_->to_control) != 0) timeout = 0;
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if (rte_ring_count(dp_->to_control) != 0 || rte_ring_count(dp_->route_events) != 0) timeout = 0;
         epoll_event evs[16];
         int n = epoll_wait(ep, evs, 16, timeout);
         dp_->control_sleeping.store(false, std::memory_order_relaxed);
@@ -123,18 +124,24 @@ void Engine::handle_control_frame(uint16_t pi, rte_mbuf* m, uint64_t now) {
     const size_t len = m->data_len;
     const RouteTable* rt = dp_->routes.load(std::memory_order_acquire);
     RxResult c = classify_frame(f, static_cast<uint32_t>(len), *rt, pi, true, true);
-    if (c.kind == RxKind::Hello) {
+    if (c.kind == RxKind::TunnelControl) {
         if (!signed_message_ok(c.hdr, c.payload_len, dp_->auth_key)) {
             // Counted; logged the first time and every 1000th after: a wrong
             // key is a configuration error an operator must see, a flood of
             // forgeries is not news.
-            if (hello_bad_auth_++ % 1000 == 0)
-                clog::warn("FTNET", "HELLO with a missing or wrong authentication tag from node {} on port {} "
+            const uint64_t n = ctl_drops_[static_cast<size_t>(DropReason::ctl_bad_auth)].get();
+            ctl_drop(DropReason::ctl_bad_auth);
+            if (n % 1000 == 0)
+                clog::warn("FTNET", "{} with a missing or wrong authentication tag from node {} on port {} "
                            "dropped ({} so far): is the cluster key the same on every node?",
-                           rte_be_to_cpu_16(c.hdr->src_node), ports_[pi].spec.name, hello_bad_auth_);
+                           c.hdr->type == static_cast<uint8_t>(wire::MsgType::Hello) ? "HELLO" : "link notice",
+                           rte_be_to_cpu_16(c.hdr->src_node), ports_[pi].spec.name, n + 1);
             return;
         }
-        handle_hello(pi, c, f, now);
+        if (c.hdr->type == static_cast<uint8_t>(wire::MsgType::LinkNotice))
+            handle_link_notice(pi, c, f);
+        else
+            handle_hello(pi, c, f, now);
         return;
     }
     if (c.kind != RxKind::Control) return;
@@ -196,56 +203,59 @@ void Engine::refresh_link(size_t i, bool up, uint64_t now) {
         if (r.port_cfg == i)
             clog::info("ROUTE", "{} is {}", route_title(cfg_, r), route_is_up(r) ? "up" : fmt::format("down ({})", route_down_reason(r)));
     if (up) neighbors_->link_up(static_cast<uint16_t>(i), now);
+    if (p.admin_up) send_link_notices(i, up, wire::kLinkReasonLink);
 }
 
 void Engine::set_port_usable(size_t i) {
-    dp_->port_live[i].usable.store(ports_[i].link_up && ports_[i].admin_up, std::memory_order_relaxed);
+    dp_->port_live[i].admin_down.store(!ports_[i].admin_up, std::memory_order_relaxed);
+    dp_->port_live[i].usable.store(ports_[i].link_up && ports_[i].admin_up, std::memory_order_release);
     kick_heartbeats();
 }
 
-void Engine::kick_heartbeats() { dp_->hb_kick.fetch_add(1, std::memory_order_relaxed); }
+void Engine::kick_heartbeats() { dp_->hb_kick.fetch_add(1, std::memory_order_release); }
 
 void Engine::send_frame(uint16_t pi, const Frame& f) {
     if (pi >= ports_.size() || pi == adapter_index_) return;
     rte_mbuf* m = rte_pktmbuf_alloc(ctrl_pool_);
     if (!m) {
-        ctrl_tx_dropped_++;
+        ctl_drop(DropReason::ctl_tx_no_mbuf);
         return;
     }
     char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(f.size()));
     if (!p) {
         rte_pktmbuf_free(m);
-        ctrl_tx_dropped_++;
+        ctl_drop(DropReason::ctl_tx_no_mbuf);
         return;
     }
     std::memcpy(p, f.data(), f.size());
     m->port = ports_[pi].handle.port_id;
     if (rte_ring_sp_enqueue(dp_->from_control[0], m) != 0) {
         rte_pktmbuf_free(m);
-        ctrl_tx_dropped_++;
+        ctl_drop(DropReason::ctl_tx_ring_full);
     }
 }
 
-bool Engine::send_tunnel(const RouteDesc& r, wire::MsgType type, const void* payload, size_t len) {
+bool Engine::send_tunnel(const RouteDesc& r, wire::MsgType type, const void* payload, size_t len, uint32_t seq) {
     alignas(64) RouteEntry e{};
     if (!fill_route_entry(e, r)) return false;
     e.tx_csum_offload = false;  // control frames carry complete checksums
     rte_mbuf* m = rte_pktmbuf_alloc(ctrl_pool_);
     if (!m) {
-        ctrl_tx_dropped_++;
+        ctl_drop(DropReason::ctl_tx_no_mbuf);
         return false;
     }
     const size_t total = signed_message_len(r.family, len);
     auto* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(total)));
     if (!out) {
         rte_pktmbuf_free(m);
+        ctl_drop(DropReason::ctl_tx_no_mbuf);
         return false;
     }
-    build_signed_message(out, e, type, ++hello_seq_, payload, len, dp_->auth_key);
+    build_signed_message(out, e, type, seq ? seq : ++hello_seq_, payload, len, dp_->auth_key);
     m->port = ports_[r.port_cfg].handle.port_id;
     if (rte_ring_sp_enqueue(dp_->from_control[0], m) != 0) {
         rte_pktmbuf_free(m);
-        ctrl_tx_dropped_++;
+        ctl_drop(DropReason::ctl_tx_ring_full);
         return false;
     }
     return true;

@@ -89,13 +89,19 @@ class Engine {
     void refresh_link(size_t port_index, bool up, uint64_t now);
     void set_port_usable(size_t port_index);
     void send_frame(uint16_t port_index, const Frame& f);
-    bool send_tunnel(const RouteDesc& r, wire::MsgType type, const void* payload, size_t len);
+    // An authenticated tunnel message on route r; seq 0: the next HELLO sequence.
+    bool send_tunnel(const RouteDesc& r, wire::MsgType type, const void* payload, size_t len, uint32_t seq = 0);
     void send_hellos(uint64_t now);
     void drain_route_events();
     void handle_route_event(const RouteEvent& ev);
+    void report_stall(const RouteEvent& ev);
     void update_reachability(uint16_t peer_node, const char* why);
-    void apply_heartbeat_params();
     void kick_heartbeats();
+    // Far-side notification (link_notice.cpp): our ends of routes on port
+    // `port_index` lost (or regained) their link; tell each peer over a
+    // route that still works.
+    void send_link_notices(size_t port_index, bool up, uint8_t reason);
+    void handle_link_notice(uint16_t port_index, const RxResult& c, const uint8_t* frame);
     std::string event_time(uint64_t tsc) const;
     void emit_event(nlohmann::json ev);
 
@@ -108,6 +114,8 @@ class Engine {
     bool route_is_up(const RouteDesc& r) const;
     const char* route_down_reason(const RouteDesc& r) const;
     const RouteDesc* active_route(uint16_t peer_node) const;
+    // The route workers send on when no route answers (nullptr: none).
+    const RouteDesc* last_resort_route(uint16_t peer_node) const;
 
     // management (mgmt_commands.cpp)
     nlohmann::json cmd_status();
@@ -155,11 +163,21 @@ class Engine {
     int signal_fd_ = -1;
     int lsc_fd_ = -1;  // eventfd the LSC callback writes
     uint64_t last_poll_ms_ = 0;
-    uint64_t ctrl_tx_dropped_ = 0;
+    // Drops on the control thread, by reason (beside the workers' counters).
+    Counter ctl_drops_[kNumDropReasons];
+    void ctl_drop(DropReason r) { ctl_drops_[static_cast<size_t>(r)].add(); }
     uint32_t hello_seq_ = 0;
-    uint64_t hello_bad_auth_ = 0;
+    uint32_t notice_seq_ = 0;
+    // Per peer node: the boot id and highest sequence of its accepted link
+    // notices (replay window of one).
+    std::map<uint16_t, std::pair<uint32_t, uint32_t>> notice_seen_;
+    uint64_t notice_rejected_ = 0;
+    // Rate limits of the stall reports in the cluster log.
+    uint64_t stall_report_ms_ = 0, silence_report_ms_ = 0;
+    uint64_t stall_reports_suppressed_ = 0, silence_reports_suppressed_ = 0;
     std::map<uint16_t, bool> peer_reachable_;
     std::map<uint16_t, int> peer_active_;  // route id each peer's traffic uses, -1: none
+    std::map<uint16_t, int> peer_last_resort_;  // route id used as a last resort, -1: none
     // Reference points to turn a worker's TSC into wall-clock time.
     uint64_t tsc0_ = 0;
     int64_t realtime0_ns_ = 0;

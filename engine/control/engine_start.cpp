@@ -216,7 +216,6 @@ void Engine::init_dataplane() {
     timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     realtime0_ns_ = static_cast<int64_t>(rt.tv_sec) * 1000000000 + rt.tv_nsec;
-    apply_heartbeat_params();
     dp_->route_events = rte_ring_create_elem("ftnet_route_events", sizeof(RouteEvent), 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
     if (!dp_->route_events) throw EngineError(fmt::format("cannot create the route event ring: {}", rte_strerror(rte_errno)));
 
@@ -369,8 +368,9 @@ void Engine::shutdown() {
         for (auto& r : retired_) rte_free(r.table);
         retired_.clear();
         for (Worker* w : workers_) {
-            for (auto& b : w->tx)
-                for (uint16_t i = 0; i < b.n; i++) rte_pktmbuf_free(b.pkts[i]);
+            for (auto* bufs : {w->tx, w->tx_ctl})
+                for (size_t p = 0; p < kMaxPorts; p++)
+                    for (uint16_t i = 0; i < bufs[p].n; i++) rte_pktmbuf_free(bufs[p].pkts[i]);
             w->~Worker();
             rte_free(w);
         }

@@ -61,6 +61,7 @@ json Engine::cmd_status() {
         }
         for (auto& d : c.drops) drops += d.get();
     }
+    for (auto& d : ctl_drops_) drops += d.get();
     return {
         {"node", {{"id", cfg_.node.id}, {"name", cfg_.node.name}, {"cluster", cfg_.node.cluster}}},
         {"version", FTNET_VERSION},
@@ -77,9 +78,10 @@ json Engine::cmd_status() {
         {"rx_packets", rx},
         {"tx_packets", tx},
         {"drops", drops},
-        {"control_tx_dropped", ctrl_tx_dropped_},
+        {"control_tx_dropped", ctl_drops_[static_cast<size_t>(DropReason::ctl_tx_no_mbuf)].get() +
+                                   ctl_drops_[static_cast<size_t>(DropReason::ctl_tx_ring_full)].get()},
         {"heartbeat_profile", profile_name(cfg_.cluster.properties.profile)},
-        {"hello_bad_auth", hello_bad_auth_},
+        {"control_bad_auth", ctl_drops_[static_cast<size_t>(DropReason::ctl_bad_auth)].get()},
         {"event_subscribers", mgmt_ ? mgmt_->subscribers() : 0},
     };
 }
@@ -97,7 +99,8 @@ json Engine::route_json(const RouteDesc& r) {
     const char* why = route_down_reason(r);
     auto mac = neighbors_->lookup(static_cast<uint16_t>(r.port_cfg), r.next_hop);
     const RouteLive& live = dp_->route_live[r.id];
-    const uint64_t sent = live.req_sent.load(), got = live.rep_rcvd.load();
+    const uint64_t sent = live.req_sent.load(), got = live.rep_rcvd.load(), late = live.rep_late.load();
+    const uint64_t held_until = live.held_until_tsc.load(), now_tsc = rte_rdtsc();
     const uint64_t changed = live.changed_tsc.load();
     json hist = json::array();
     for (size_t b = 0; b < kRttBuckets; b++)
@@ -125,6 +128,9 @@ json Engine::route_json(const RouteDesc& r) {
         {"reason", why ? why : ""},
         {"health", health_name(static_cast<HealthState>(live.state.load()))},
         {"in_use", active == &r},
+        {"last_resort", !active && last_resort_route(r.peer_node) == &r},
+        {"held_down_s", held_until > now_tsc ? static_cast<double>(held_until - now_tsc) / static_cast<double>(dp_->tsc_hz) : 0.0},
+        {"flaps", live.flaps.load()},
         {"last_change", changed ? event_time(changed) : ""},
         {"last_change_s_ago", changed ? (static_cast<double>(rte_rdtsc() - changed) / static_cast<double>(dp_->tsc_hz)) : -1.0},
         {"heartbeat",
@@ -132,6 +138,8 @@ json Engine::route_json(const RouteDesc& r) {
           {"threshold", r.cross_subnet ? p.cross_subnet_threshold : p.same_subnet_threshold},
           {"requests_sent", sent},
           {"replies_received", got},
+          {"replies_late", late},
+          {"periods_unjudged", live.periods_unjudged.load()},
           {"requests_received", live.req_rcvd.load()},
           {"replies_sent", live.rep_sent.load()},
           {"periods_missed", live.periods_missed.load()},
@@ -166,8 +174,8 @@ json Engine::cmd_cluster(const json& args) {
         for (auto& i : list_properties(p))
             if (i.name == name) old = i.value;
         p = next;
-        apply_heartbeat_params();
-        kick_heartbeats();
+        // Workers see the new properties as one snapshot in the next table.
+        routes_dirty_ = true;
         clog::info("CLUSTER", "cluster property {} changed from {} to {} by the operator", name, old, value);
         emit_event({{"time", event_time(rte_rdtsc())}, {"type", "property"}, {"name", name}, {"old", old}, {"value", value}});
     } else if (action != "get") {
@@ -259,7 +267,7 @@ json Engine::cmd_counters() {
     }
     json drops = json::object();
     for (size_t d = 0; d < kNumDropReasons; d++) {
-        uint64_t n = 0;
+        uint64_t n = ctl_drops_[d].get();
         for (uint16_t w = 0; w < dp_->n_workers; w++) n += dp_->counters[w]->drops[d].get();
         drops[drop_reason_name(static_cast<DropReason>(d))] = n;
     }
@@ -276,9 +284,16 @@ json Engine::cmd_counters() {
                            {"sleeps", c.sleeps.get()},
                            {"to_control", c.to_control.get()},
                            {"from_control", c.from_control.get()},
-                           {"flooded", c.flooded.get()}});
+                           {"flooded", c.flooded.get()},
+                           {"tx_last_resort", c.tx_last_resort.get()},
+                           {"stalls", c.hb_stalls.get()},
+                           {"stalled_ms", static_cast<double>(c.hb_stall_cycles.get()) * 1000.0 / static_cast<double>(dp_->tsc_hz)},
+                           {"stall_max_ms", static_cast<double>(c.hb_stall_max_cycles.get()) * 1000.0 / static_cast<double>(dp_->tsc_hz)},
+                           {"all_routes_silent", c.hb_all_silent.get()}});
     }
-    return {{"ports", ports}, {"drops", drops}, {"workers", workers}, {"control_tx_dropped", ctrl_tx_dropped_}};
+    return {{"ports", ports}, {"drops", drops}, {"workers", workers},
+            {"control_tx_dropped", ctl_drops_[static_cast<size_t>(DropReason::ctl_tx_no_mbuf)].get() +
+                                       ctl_drops_[static_cast<size_t>(DropReason::ctl_tx_ring_full)].get()}};
 }
 
 json Engine::cmd_nodes() {
@@ -288,6 +303,7 @@ json Engine::cmd_nodes() {
                    {"link_local", adapter_.link_local.str()}});
     for (auto& p : cfg_.peers) {
         const RouteDesc* a = active_route(p.id);
+        const RouteDesc* resort = a ? nullptr : last_resort_route(p.id);
         const auto* ps = endpoints_->peer(p.id);
         size_t n = 0, up = 0;
         for (auto& r : routes_)
@@ -300,6 +316,7 @@ json Engine::cmd_nodes() {
                        {"local", false},
                        {"state", a ? "reachable" : "unreachable"},
                        {"active_route", a ? route_title(cfg_, *a) : ""},
+                       {"last_resort_route", resort ? route_title(cfg_, *resort) : ""},
                        {"routes", n},
                        {"routes_up", up},
                        {"adapter_known", ps && ps->known},
@@ -346,6 +363,7 @@ json Engine::cmd_link(const json& args) {
             clog::info("PORT", "port {} set administratively {} by the operator", name, state);
             emit_event({{"time", event_time(rte_rdtsc())}, {"type", "link"}, {"port", name}, {"state", state}, {"admin", true}});
             if (up && ports_[i].link_up) neighbors_->link_up(static_cast<uint16_t>(i), mono_ms());
+            if (ports_[i].link_up) send_link_notices(i, up, wire::kLinkReasonAdmin);
         }
         return {{"port", name}, {"admin", state}, {"link", ports_[i].link_up ? "up" : "down"}};
     }

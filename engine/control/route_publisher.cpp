@@ -20,6 +20,7 @@ RouteTable* Engine::build_route_table() {
     t->generation = ++table_generation_;
     t->local_node = cfg_.node.id;
     t->udp_port = cfg_.tunnel.udp_port;
+    t->hb = heartbeat_settings(cfg_.cluster.properties, dp_->tsc_hz);
     t->adapter_mtu = static_cast<uint16_t>(cfg_.adapter.mtu);
     std::memcpy(t->adapter_mac, adapter_.mac.b.data(), 6);
     std::fill(std::begin(t->peer_by_node), std::end(t->peer_by_node), kNoPeer);
@@ -121,9 +122,14 @@ const char* Engine::route_down_reason(const RouteDesc& r) const {
     if (!p.admin_up) return "port administratively down";
     if (!p.link_up) return "link down";
     if (!neighbors_->lookup(static_cast<uint16_t>(r.port_cfg), r.next_hop)) return "next hop unresolved";
-    if (!dp_->route_live[r.id].up.load(std::memory_order_relaxed)) {
-        auto s = static_cast<HealthState>(dp_->route_live[r.id].state.load(std::memory_order_relaxed));
-        return s == HealthState::Unknown ? "no heartbeat reply yet" : "heartbeats missed";
+    const RouteLive& live = dp_->route_live[r.id];
+    if (!live.up.load(std::memory_order_relaxed)) {
+        auto s = static_cast<HealthState>(live.state.load(std::memory_order_relaxed));
+        if (s == HealthState::Unknown) return "no heartbeat reply yet";
+        if (live.held_until_tsc.load(std::memory_order_relaxed)) return "held down: flapping";
+        if (live.peer_link_down.load(std::memory_order_relaxed) || live.dead.load(std::memory_order_relaxed))
+            return "peer reports its link down";
+        return "heartbeats missed";
     }
     return nullptr;
 }
@@ -132,6 +138,19 @@ const RouteDesc* Engine::active_route(uint16_t peer_node) const {
     // routes_ is best-first per peer: the first usable one is what workers pick.
     for (auto& r : routes_)
         if (r.peer_node == peer_node && route_is_up(r)) return &r;
+    return nullptr;
+}
+
+const RouteDesc* Engine::last_resort_route(uint16_t peer_node) const {
+    // As the workers' last_resort_route(): the best route that still has
+    // link and is not known dead, when none answers.
+    for (auto& r : routes_) {
+        if (r.peer_node != peer_node) continue;
+        const PortRuntime& p = ports_[r.port_cfg];
+        if (p.admin_up && p.link_up && neighbors_->lookup(static_cast<uint16_t>(r.port_cfg), r.next_hop) &&
+            !dp_->route_live[r.id].dead.load(std::memory_order_relaxed))
+            return &r;
+    }
     return nullptr;
 }
 

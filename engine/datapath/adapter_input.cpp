@@ -18,6 +18,7 @@ constexpr unsigned kPrefetchAhead = 4;
 
 inline void send_on_route(Worker& w, rte_mbuf* m, const RouteEntry& r, uint32_t hash) {
     const uint32_t inner_len = m->pkt_len;
+    if (unlikely(!w.dp->route_live[r.route_id].up.load(std::memory_order_relaxed))) w.ctr->tx_last_resort.add();
     if (unlikely(!encap_frame(m, r, hash, ++w.seq[r.route_id]))) {
         drop_packet(w, m, DropReason::tx_no_headroom);
         return;

@@ -27,7 +27,7 @@ enum class RxKind : uint8_t {
     Drop,       // see RxResult::drop
     Control,    // ARP, ICMP/ICMPv6 for us: hand the frame to the control thread
     Data,       // tunnelled frame for ftnet0
-    Hello,      // endpoint exchange: control thread
+    TunnelControl,  // HELLO, LINK_NOTICE: authenticated messages for the control thread
     Heartbeat,  // heartbeat request or reply
 };
 
@@ -87,7 +87,8 @@ inline RxResult classify_tunnel(const uint8_t* f, uint16_t ftnet_off, uint32_t u
         r.kind = RxKind::Data;
         return r;
     case wire::MsgType::Hello:
-        r.kind = RxKind::Hello;
+    case wire::MsgType::LinkNotice:
+        r.kind = RxKind::TunnelControl;
         return r;
     case wire::MsgType::HeartbeatReq:
     case wire::MsgType::HeartbeatRep:

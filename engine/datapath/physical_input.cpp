@@ -4,6 +4,7 @@
 
 #include <rte_prefetch.h>
 
+#include "engine/datapath/arrival.h"
 #include "engine/datapath/classify.h"
 #include "engine/datapath/decap.h"
 #include "engine/datapath/worker.h"
@@ -13,14 +14,6 @@ namespace ftnet {
 namespace {
 
 constexpr unsigned kPrefetchAhead = 4;
-
-// The route a tunnel packet arrived on, for the per-route receive counters:
-// the peer's route on this port with this family.
-inline const RouteEntry* arrival_route(const PeerEntry& p, uint16_t port_index, Family fam) {
-    for (unsigned i = 0; i < p.n_routes; i++)
-        if (p.routes[i].port_index == port_index && p.routes[i].family == fam) return &p.routes[i];
-    return nullptr;
-}
 
 inline void physical_one(Worker& w, uint16_t port_index, rte_mbuf* m) {
     if (unlikely(m->nb_segs != 1)) {
@@ -38,12 +31,14 @@ inline void physical_one(Worker& w, uint16_t port_index, rte_mbuf* m) {
                                       port_index, l3_ok, l4_ok);
     switch (c.kind) {
     case RxKind::Data: {
+        // The route it came on, before decapsulation strips the outer header.
+        const RouteEntry* r = arrival_route(*c.peer, port_index, c.family, rte_pktmbuf_mtod(m, const uint8_t*));
         DropReason why;
         if (unlikely(!decap_frame(m, c, *w.rt, &why))) {
             drop_packet(w, m, why);
             return;
         }
-        if (const RouteEntry* r = arrival_route(*c.peer, port_index, c.family)) {
+        if (r) {
             RouteCounters& rc = w.ctr->route[r->route_id];
             rc.rx_pkts.add();
             rc.rx_bytes.add(m->pkt_len);
@@ -52,7 +47,7 @@ inline void physical_one(Worker& w, uint16_t port_index, rte_mbuf* m) {
         return;
     }
     case RxKind::Control:
-    case RxKind::Hello:
+    case RxKind::TunnelControl:
         punt_to_control(w, m);
         return;
     case RxKind::Heartbeat:

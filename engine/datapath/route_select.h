@@ -5,6 +5,12 @@
 // port has link and is administratively up, and the route itself is up;
 // routes are stored best-first, so the first usable one wins and a route
 // going down moves the very next frame to the next best route.
+//
+// Last resort: when no route of the peer answers heartbeats but some still
+// have link, the best of those carries the traffic, so that a false alarm
+// or a partial failure never loses what a path could still carry. A route
+// known dead by link loss (ours or the peer's) or by the operator is never
+// used.
 #pragma once
 
 #include <atomic>
@@ -21,10 +27,21 @@ inline bool route_usable(const Dataplane& dp, const RouteEntry& r) {
            dp.route_live[r.route_id].up.load(std::memory_order_relaxed);
 }
 
+inline bool route_has_link(const Dataplane& dp, const RouteEntry& r) {
+    return r.resolved && dp.port_live[r.port_index].usable.load(std::memory_order_relaxed) &&
+           !dp.route_live[r.route_id].dead.load(std::memory_order_relaxed);
+}
+
+inline const RouteEntry* last_resort_route(const Dataplane& dp, const PeerEntry& p) {
+    for (unsigned i = 0; i < p.n_routes; i++)
+        if (route_has_link(dp, p.routes[i])) return &p.routes[i];
+    return nullptr;
+}
+
 inline const RouteEntry* select_route(const Dataplane& dp, const PeerEntry& p) {
     for (unsigned i = 0; i < p.n_routes; i++)
         if (route_usable(dp, p.routes[i])) return &p.routes[i];
-    return nullptr;
+    return last_resort_route(dp, p);
 }
 
 // The peer whose ftnet0 has this unicast MAC, or nullptr. Frames of one flow

@@ -3,13 +3,14 @@
 // share a queue.
 
 #include <rte_ethdev.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "engine/datapath/worker.h"
 
 namespace ftnet {
 
-void tx_flush(Worker& w, uint16_t port_index) {
-    TxBuffer& b = w.tx[port_index];
+void tx_flush(Worker& w, uint16_t port_index, TxBuffer& b) {
     if (b.n == 0) return;
     const PortInfo& p = w.dp->ports[port_index];
     uint16_t sent = rte_eth_tx_burst(p.port_id, w.index, b.pkts, b.n);
@@ -34,8 +35,13 @@ void tx_flush(Worker& w, uint16_t port_index) {
 }
 
 void tx_flush_all(Worker& w) {
+    bool ctl = false;
+    for (uint16_t i = 0; i < w.dp->n_ports; i++) ctl |= w.tx_ctl[i].n != 0;
+    if (ctl && w.cfg.idle_sleep_max_us) syscall(SYS_getppid);
     for (uint16_t i = 0; i < w.dp->n_ports; i++)
-        if (w.tx[i].n) tx_flush(w, i);
+        if (w.tx_ctl[i].n) tx_flush(w, i, w.tx_ctl[i]);
+    for (uint16_t i = 0; i < w.dp->n_ports; i++)
+        if (w.tx[i].n) tx_flush(w, i, w.tx[i]);
 }
 
 }  // namespace ftnet

@@ -25,18 +25,21 @@ unsigned drain_from_control(Worker& w) {
     for (unsigned i = 0; i < n; i++) {
         uint16_t pi = pkts[i]->port < RTE_MAX_ETHPORTS ? w.dp->port_index_by_id[pkts[i]->port] : kMaxPorts;
         if (unlikely(pi >= w.dp->n_ports)) {
-            rte_pktmbuf_free(pkts[i]);
+            drop_packet(w, pkts[i], DropReason::ctl_bad_port);
             continue;
         }
-        tx_enqueue(w, pi, pkts[i]);
+        tx_enqueue_ctl(w, pi, pkts[i]);
     }
     if (n) w.ctr->from_control.add(n);
     return n;
 }
 
-// One syscall per control-thread sleep at most, never one per packet.
+// One syscall per control-thread sleep at most, never one per packet. The
+// fence pairs with the control thread's: either it sees what we enqueued
+// when it re-checks the rings before sleeping, or we see that it sleeps.
 inline void wake_control(Worker& w) {
     Dataplane& dp = *w.dp;
+    std::atomic_thread_fence(std::memory_order_seq_cst);
     if (dp.control_sleeping.load(std::memory_order_relaxed) &&
         dp.control_sleeping.exchange(false, std::memory_order_acq_rel)) {
         eventfd_write(dp.control_wakeup_fd, 1);
@@ -106,6 +109,9 @@ int worker_main(void* arg) {
         // Offline while asleep, so that the control thread's grace periods
         // do not wait for us.
         rte_rcu_qsbr_thread_offline(dp.qsbr, w.index);
+        // The heartbeat detector must not take this sleep for a stall, only
+        // what the kernel adds to it.
+        w.hb_expected_gap = (rte_rdtsc() - w.hb_check_tsc) + uint64_t{sleep_us} * (dp.tsc_hz / 1000000);
         idle_sleep(sleep_us);
         rte_rcu_qsbr_thread_online(dp.qsbr, w.index);
         w.ctr->sleeps.add();

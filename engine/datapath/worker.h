@@ -44,11 +44,58 @@ struct WorkerConfig {
 // The owner worker's private heartbeat state of one route.
 struct HbPrivate {
     RouteHealth health;
-    bool sent = false;        // a request went out in the current period
-    uint32_t seq = 0;         // last request sequence
-    uint32_t acked_seen = 0;  // RouteLive::acked_seq at the previous period
-    uint64_t next_tsc = 0;    // end of the current period (0: start now)
-    uint64_t up_since = 0;    // when the route last came up (its silence deadline starts there at the latest)
+    bool sent = false;            // a request went out in the current period
+    uint32_t seq = 0;             // last request sequence
+    uint64_t gen = 0;             // RouteTable::generation it was last scheduled in
+    uint64_t period_start = 0;    // when the current period began
+    uint64_t next_tsc = 0;        // end of the current period (0: start now)
+    uint64_t rep_seen = 0;        // RouteLive::rep_rcvd at the last period end
+    uint64_t alive_seen = 0;      // RouteLive::last_alive_tsc at the last period end
+    uint64_t data_seen = 0;       // tunnel data received on the route (all workers) at the last period end
+    uint64_t data_at = 0;         // the last period end that saw tunnel data
+    uint64_t suspect_since = 0;   // silent while every route is: waiting out a stall since then (0: not)
+    uint64_t fail_poll = 0;       // the heartbeat poll that first found it silent (0: none)
+    uint64_t resume_until = 0;    // the peer just spoke again on other routes: wait for this one until then
+};
+
+// This worker's own stalls: times it found that it had not been running
+// (its poll loop came back later than it meant to). Silence of a peer during
+// a stall never counts against a route.
+struct StallLog {
+    static constexpr unsigned kSize = 32;
+    uint64_t end[kSize] = {};    // when the stall was noticed
+    uint64_t dur[kSize] = {};
+    uint64_t cum[kSize] = {};    // total stalled time up to and including it
+    uint64_t total = 0;          // total stalled time since start
+    uint64_t count = 0;          // stalls since start
+
+    void add(uint64_t now, uint64_t d) {
+        const unsigned i = static_cast<unsigned>(count % kSize);
+        total += d;
+        end[i] = now;
+        dur[i] = d;
+        cum[i] = total;
+        count++;
+    }
+    // Time stalled after t (a stall that straddles t counts whole).
+    uint64_t since(uint64_t t) const {
+        const uint64_t oldest = count > kSize ? count - kSize : 0;
+        for (uint64_t k = count; k > oldest; k--) {
+            const unsigned i = static_cast<unsigned>((k - 1) % kSize);
+            if (end[i] <= t) return total - cum[i];
+        }
+        if (count == 0) return 0;
+        const unsigned o = static_cast<unsigned>(oldest % kSize);
+        return total - (cum[o] - dur[o]);
+    }
+};
+
+// One owned route in the worker's heartbeat schedule (a binary min-heap on
+// `due`): the earliest of its period end, its silence deadline, the end of a
+// stall grace and the end of a flap hold-down.
+struct HbTimer {
+    uint64_t due;
+    uint16_t ref;  // index into RouteTable::hb_refs
 };
 
 struct alignas(64) Worker {
@@ -71,14 +118,27 @@ struct alignas(64) Worker {
     const PeerEntry* cache_peer = nullptr;
 
     TxBuffer tx[kMaxPorts];
+    // Heartbeats, their replies and the control thread's frames: flushed
+    // before any data at the end of each loop, so that a burst of data never
+    // delays them in the port's queue (or in the kernel's backlog behind it).
+    TxBuffer tx_ctl[kMaxPorts];
     uint32_t seq[kMaxRoutes] = {};  // DATA sequence per route id (this worker's; informational)
 
     // Heartbeats of the routes this worker owns (datapath/heartbeat.cpp).
     HbPrivate hb[kMaxRoutes];
-    uint64_t hb_next_tsc = 0;     // earliest period end among owned routes
-    uint32_t hb_kick_seen = 0;    // Dataplane::hb_kick already acted on
+    HbTimer hb_heap[kMaxRoutes];
+    uint16_t hb_heap_n = 0;
+    uint64_t hb_next_tsc = 0;       // earliest due among owned routes (the idle sleep never passes it)
+    uint32_t hb_kick_seen = 0;      // Dataplane::hb_kick already acted on
     uint64_t hb_table_gen = ~0ull;
-    unsigned events = 0;          // route events queued this iteration
+    uint64_t hb_check_tsc = 0;      // when heartbeat_poll last ran
+    uint64_t hb_expected_gap = 0;   // a sleep the loop meant to take since then
+    StallLog stalls;
+    uint64_t hb_stall_event_tsc = 0;  // last WorkerStall event queued (at most one a second)
+    uint64_t hb_silence_until = 0;    // an all-routes silence episode is being waited out until then
+    uint64_t hb_visits = 0;           // route visits by the schedule (the cost is per route due)
+    uint64_t hb_polls = 0;            // heartbeat_poll calls (each follows a receive pass)
+    unsigned events = 0;              // route events queued this iteration
 };
 
 // Runs the poll loop until Dataplane::stop; an lcore_function_t.
@@ -99,15 +159,24 @@ void adapter_input(Worker& w, rte_mbuf** pkts, uint16_t n);
 unsigned heartbeat_poll(Worker& w, uint64_t now_tsc);
 void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const struct RxResult& c);
 
-// Transmit buffering (datapath/tx.cpp).
-void tx_flush(Worker& w, uint16_t port_index);
+// Transmit buffering (datapath/tx.cpp). tx_flush_all sends every port's
+// control frames first, then its data.
+void tx_flush(Worker& w, uint16_t port_index, TxBuffer& b);
 void tx_flush_all(Worker& w);
 
 inline void tx_enqueue(Worker& w, uint16_t port_index, rte_mbuf* m) {
     TxBuffer& b = w.tx[port_index];
     b.pkts[b.n++] = m;
     b.bytes += m->pkt_len;
-    if (b.n == 2 * kMaxBurst) tx_flush(w, port_index);
+    if (b.n == 2 * kMaxBurst) tx_flush(w, port_index, b);
+}
+
+// For heartbeats and control frames: ahead of the data.
+inline void tx_enqueue_ctl(Worker& w, uint16_t port_index, rte_mbuf* m) {
+    TxBuffer& b = w.tx_ctl[port_index];
+    b.pkts[b.n++] = m;
+    b.bytes += m->pkt_len;
+    if (b.n == 2 * kMaxBurst) tx_flush(w, port_index, b);
 }
 
 // Hands a frame to the control thread (ARP, ND, ICMP, HELLO). Never blocks:

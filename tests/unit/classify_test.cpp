@@ -59,7 +59,7 @@ std::vector<Case> cases() {
         v.push_back({"payload_len_too_long", f, [](Bytes& p) { set16(p, ftnet_off(p) + 10, static_cast<uint16_t>((p[ftnet_off(p) + 10] << 8 | p[ftnet_off(p) + 11]) + 1)); }, RxKind::Drop, DropReason::rx_bad_length});
         v.push_back({"payload_len_too_short", f, [](Bytes& p) { set16(p, ftnet_off(p) + 10, 20); }, RxKind::Drop, DropReason::rx_bad_length});
         v.push_back({"auth_flag_without_tag", f, [](Bytes& p) { p[ftnet_off(p) + 3] = 0x01; }, RxKind::Drop, DropReason::rx_bad_length});
-        v.push_back({"hello", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 2; }, RxKind::Hello});
+        v.push_back({"hello", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 2; }, RxKind::TunnelControl});
         v.push_back({"heartbeat_request", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 3; }, RxKind::Heartbeat});
         v.push_back({"heartbeat_reply", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 4; }, RxKind::Heartbeat});
         v.push_back({"session_not_handled_yet", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 5; }, RxKind::Drop, DropReason::rx_unsupported_msg});

@@ -1902,7 +1902,7 @@ TEST(ClusterProperties, LiveSetUsesTheProfileLimits) {
     EXPECT_FALSE(set_property(f, "SameSubnetThreshold", 2));
     EXPECT_TRUE(set_property(f, "SameSubnetThreshold", 1));
     auto list = list_properties(f);
-    ASSERT_EQ(list.size(), 5u);
+    ASSERT_EQ(list.size(), 10u);
     EXPECT_EQ(list[0].name, "SameSubnetDelay");
     EXPECT_EQ(list[0].value, 1u);
     EXPECT_EQ(list[0].min, 1u);

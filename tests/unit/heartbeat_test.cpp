@@ -14,6 +14,7 @@
 
 #include "engine/common/dataplane.h"
 #include "engine/common/encap_template.h"
+#include "engine/config/cluster_properties.h"
 #include "engine/control/neighbor_wire.h"
 #include "engine/datapath/route_select.h"
 #include "engine/datapath/worker.h"
@@ -28,8 +29,20 @@ MacAddr port_mac(uint16_t node, uint16_t port) {
     return MacAddr{{0, 0, 0x5e, 0, 0x53, static_cast<uint8_t>(node * 16 + 2 + port)}};
 }
 
+// 1 ms x 3, recovery 2, a 20 ms stall grace, no flap damping.
+ClusterProperties test_properties() {
+    ClusterProperties p = ClusterProperties::defaults(HeartbeatProfile::Fast);
+    p.same_subnet_delay_ms = 1;
+    p.same_subnet_threshold = 3;
+    p.route_recovery_threshold = 2;
+    p.stall_grace_ms = 20;
+    p.flap_threshold = 0;
+    return p;
+}
+
 struct Node {
     uint16_t id = 0;
+    ClusterProperties props = test_properties();
     RingPort ports[kPorts];
     std::unique_ptr<Dataplane> dp;
     std::unique_ptr<WorkerCounters> ctr;
@@ -57,15 +70,13 @@ struct Node {
         dp->auth_key = SipKey::from_bytes(key);
         dp->boot_id = boot;
         dp->tsc_hz = rte_get_tsc_hz();
-        dp->hb.same_delay_ms = 1;
-        dp->hb.same_threshold = 3;
-        dp->hb.recovery = 2;
         ctr = std::make_unique<WorkerCounters>();
         dp->counters[0] = ctr.get();
 
         // The table: routes to `peer` on cluster and storage, IPv6 then IPv4.
         rt = std::make_unique<RouteTable>();
         rt->generation = 1;
+        rt->hb = heartbeat_settings(props, dp->tsc_hz);
         rt->local_node = self;
         rt->udp_port = wire::kDefaultUdpPort;
         rt->adapter_mtu = 1400;
@@ -123,14 +134,30 @@ struct Node {
         rte_ring_free(dp->route_events);
     }
 
+    // New heartbeat properties: a new table generation, as the engine
+    // publishes them.
+    void set(const ClusterProperties& p) {
+        props = p;
+        rt->hb = heartbeat_settings(props, dp->tsc_hz);
+        rt->generation++;
+    }
+
     HealthState state(uint16_t route) const { return static_cast<HealthState>(dp->route_live[route].state.load()); }
     uint64_t drops(DropReason r) const { return ctr->drops[static_cast<size_t>(r)].get(); }
+    // Route state changes (the worker's stall reports aside, see stalls).
     std::vector<RouteEvent> events() {
         std::vector<RouteEvent> v;
         RouteEvent e;
-        while (rte_ring_dequeue_elem(dp->route_events, &e, sizeof e) == 0) v.push_back(e);
+        while (rte_ring_dequeue_elem(dp->route_events, &e, sizeof e) == 0) {
+            const auto c = static_cast<HealthCause>(e.cause);
+            if (c == HealthCause::WorkerStall || c == HealthCause::AllSilent || c == HealthCause::PeerSilent)
+                stalls.push_back(e);
+            else
+                v.push_back(e);
+        }
         return v;
     }
+    std::vector<RouteEvent> stalls;
 };
 
 class Heartbeat : public testing::Test {
@@ -321,7 +348,7 @@ TEST_F(Heartbeat, SequencesWrapAround) {
     // Both nodes have sent and had answered nearly 2^32 requests per route:
     // their counts wrap during the run.
     for (auto* n : {&a, &b}) {
-        for (auto& h : n->w->hb) h.seq = h.acked_seen = 0xfffffff0u;
+        for (auto& h : n->w->hb) h.seq = 0xfffffff0u;
         for (auto& l : n->dp->route_live) {
             l.sent_seq.store(0xfffffff0u);
             l.acked_seq.store(0xfffffff0u);

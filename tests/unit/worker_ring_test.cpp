@@ -146,6 +146,27 @@ TEST_F(WorkerRingTest, NextFrameTakesTheNextRouteWhenOneGoesDown) {
     EXPECT_EQ(route_taken(), std::make_pair(0, 0));
 }
 
+TEST_F(WorkerRingTest, WithNoRouteAnsweringTheBestRouteWithLinkCarriesTheTraffic) {
+    for (uint16_t r = 0; r < 4; r++) dp->route_live[r].up.store(false);  // every route down by heartbeats
+    EXPECT_EQ(route_taken(), std::make_pair(0, 0)) << "last resort: the best route whose port has link";
+    EXPECT_EQ(counters->tx_last_resort.get(), 1u);
+    EXPECT_EQ(drops(DropReason::tx_no_route), 0u);
+    dp->route_live[0].dead.store(true);  // known dead: its link (or the peer's) is down
+    EXPECT_EQ(route_taken(), std::make_pair(0, 1));
+    dp->port_live[0].usable.store(false);  // our port lost its link, or the operator set it down
+    EXPECT_EQ(route_taken(), std::make_pair(1, 2));
+    dp->port_live[1].usable.store(false);
+    EXPECT_EQ(route_taken(), std::make_pair(-1, -1)) << "a route without link is never used";
+    EXPECT_EQ(drops(DropReason::tx_no_route), 1u);
+    EXPECT_EQ(counters->tx_last_resort.get(), 3u);
+    // A route answering again is preferred to any last resort.
+    dp->port_live[0].usable.store(true);
+    dp->port_live[1].usable.store(true);
+    dp->route_live[3].up.store(true);
+    EXPECT_EQ(route_taken(), std::make_pair(1, 3));
+    EXPECT_EQ(counters->tx_last_resort.get(), 3u);
+}
+
 TEST_F(WorkerRingTest, UnresolvedRoutesAreSkipped) {
     table->peers[0].routes[0].resolved = false;
     EXPECT_EQ(route_taken(), std::make_pair(0, 1));

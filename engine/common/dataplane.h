@@ -80,6 +80,9 @@ struct alignas(64) RouteLive {
     std::atomic<uint64_t> gap_end_tsc{0};
     std::atomic<uint64_t> gap_len_tsc{0};
     std::atomic<uint32_t> peer_boot{0};     // boot id of the peer's last request; written: receiver
+    // The peer's reported send skew (HeartbeatPayload::send_skew_us) in TSC
+    // cycles; written: receiver (relaxed); read: owner.
+    std::atomic<uint64_t> peer_skew_tsc{0};
     std::atomic<uint32_t> peer_req_seq{0};  // its highest request sequence; written: receiver
     std::atomic<uint32_t> rtt_last_ns{0};   // written: receiver (timely replies only)
     std::atomic<uint32_t> rtt_srtt_ns{0};   // smoothed (1/8), written: receiver

@@ -92,8 +92,12 @@ struct __attribute__((packed)) HeartbeatPayload {
     uint8_t threshold;      // sender's miss threshold on this route (informational)
     uint8_t route_state;    // sender's view of the route: 0 unknown, 1 up, 2 down; a request
                             // saying "up" proves the sender hears us on this route
+    uint32_t send_skew_us;  // the sender's recent worst spread, in microseconds, between the
+                            // first and the last network its heartbeats of one round left on:
+                            // the receiver allows that much more silence on a route before
+                            // it calls it down (a busy sender is not a broken network)
 };
-static_assert(sizeof(HeartbeatPayload) == 24);
+static_assert(sizeof(HeartbeatPayload) == 28);
 
 // LINK_NOTICE payload: a node tells a peer, over a route that still works,
 // that its end of other routes to that peer lost (or regained) its link, so

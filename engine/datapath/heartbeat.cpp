@@ -49,6 +49,11 @@ wire::HeartbeatPayload payload_for(const RouteTable& rt, const RouteEntry& r, He
     return p;
 }
 
+// This worker's send skew for its heartbeats (tx.cpp), in microseconds.
+uint32_t send_skew_us(const Worker& w) {
+    return static_cast<uint32_t>(std::min<uint64_t>(std::max(w.skew_cur, w.skew_prev) / (w.dp->tsc_hz / 1000000), UINT32_MAX));
+}
+
 // The peer a route leads to (its template's ftnet header names it).
 const PeerEntry* peer_of(const RouteTable& rt, const RouteEntry& r) {
     const auto* h = reinterpret_cast<const wire::Header*>(r.tmpl + outer_l4_off(r.family) + sizeof(rte_udp_hdr));
@@ -138,6 +143,7 @@ void send_request(Worker& w, const RouteEntry& r, HbPrivate& h, uint64_t now) {
     }
     wire::HeartbeatPayload p = payload_for(*w.rt, r, h.health.state);
     p.boot_id = rte_cpu_to_be_32(w.dp->boot_id);
+    p.send_skew_us = rte_cpu_to_be_32(send_skew_us(w));
     p.tx_time = rte_cpu_to_be_64(now);
     const size_t len = signed_message_len(r.family, sizeof p);
     auto* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(len)));
@@ -165,7 +171,10 @@ uint64_t data_received(const Worker& w, uint16_t route_id) {
 // The silence deadline of an up route: the end of the Threshold-th period
 // after the one in which the last proof that the peer hears us arrived (the
 // classic "Threshold heartbeats missed"), in this worker's running time: a
-// stall of this worker moves it later by as long as the stall lasted.
+// stall of this worker moves it later by as long as the stall lasted, and
+// the peer's reported send skew (its messages on this network may trail
+// those on another by that much) moves it later by up to one more
+// detection time.
 // Tunnel data may carry it one more detection time past the last
 // authenticated proof, no further: data is not authenticated by the v1 wire
 // format, so it can never keep a dead route alive on its own.
@@ -178,7 +187,9 @@ uint64_t silence_deadline(const Worker& w, const RouteEntry& r, const HbPrivate&
     // The period the proof fell in: periods are regular since period_start.
     uint64_t start = h.period_start;
     if (start > alive) start -= (start - alive + delay - 1) / delay * delay;
-    const uint64_t proved = std::max(start, alive - std::min(alive, delay)) + silence + delay + w.stalls.since(alive);
+    // The peer's own send skew, up to one detection time, on top.
+    const uint64_t skew = std::min(w.dp->route_live[r.route_id].peer_skew_tsc.load(std::memory_order_relaxed), silence);
+    const uint64_t proved = std::max(start, alive - std::min(alive, delay)) + silence + delay + skew + w.stalls.since(alive);
     if (h.data_at <= alive) return proved;
     return std::max(proved, std::min(h.data_at + silence + w.stalls.since(h.data_at), proved + silence));
 }
@@ -417,6 +428,9 @@ void note_stall(Worker& w, uint64_t now) {
     const uint64_t late = now - prev - expected;
     if (late <= w.rt->hb.stall_tolerance_tsc) return;
     w.stalls.add(now, late);
+    // Replies and requests due during the stall leave late, those due just
+    // before it did not: to the peer, that is skew between networks.
+    note_send_skew(w, now - late, now);
     w.ctr->hb_stalls.add();
     w.ctr->hb_stall_cycles.add(late);
     if (late > w.ctr->hb_stall_max_cycles.get()) w.ctr->hb_stall_max_cycles.set(late);
@@ -555,6 +569,9 @@ void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const RxResult
     std::memcpy(&p, f + c.payload_off, sizeof p);
     RouteLive& live = dp.route_live[r->route_id];
     const uint32_t seq = rte_be_to_cpu_32(c.hdr->seq);
+    // Authenticated: the peer's word on how late its messages on one
+    // network may come behind another's.
+    live.peer_skew_tsc.store(uint64_t{rte_be_to_cpu_32(p.send_skew_us)} * (dp.tsc_hz / 1000000), std::memory_order_relaxed);
 
     if (static_cast<wire::MsgType>(c.hdr->type) == wire::MsgType::HeartbeatReq) {
         const uint32_t boot = rte_be_to_cpu_32(p.boot_id);
@@ -575,6 +592,7 @@ void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const RxResult
         wire::HeartbeatPayload rep =
             payload_for(*w.rt, *r, static_cast<HealthState>(live.state.load(std::memory_order_relaxed)));
         rep.boot_id = rte_cpu_to_be_32(dp.boot_id);
+        rep.send_skew_us = rte_cpu_to_be_32(send_skew_us(w));
         rep.echo_boot_id = p.boot_id;
         rep.echo_seq = rte_cpu_to_be_32(seq);
         rep.tx_time = p.tx_time;

@@ -2,13 +2,21 @@
 // own tx queue of each port (queue id = worker index), so no two lcores ever
 // share a queue.
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "engine/datapath/worker.h"
 
 namespace ftnet {
+
+void note_send_skew(Worker& w, uint64_t first, uint64_t last) {
+    if (last >= w.skew_bucket_end) {
+        w.skew_prev = last >= w.skew_bucket_end + w.dp->tsc_hz ? 0 : w.skew_cur;
+        w.skew_cur = 0;
+        w.skew_bucket_end = last + w.dp->tsc_hz;
+    }
+    if (last - first > w.skew_cur) w.skew_cur = last - first;
+}
 
 void tx_flush(Worker& w, uint16_t port_index, TxBuffer& b) {
     if (b.n == 0) return;
@@ -35,11 +43,14 @@ void tx_flush(Worker& w, uint16_t port_index, TxBuffer& b) {
 }
 
 void tx_flush_all(Worker& w) {
-    bool ctl = false;
-    for (uint16_t i = 0; i < w.dp->n_ports; i++) ctl |= w.tx_ctl[i].n != 0;
-    if (ctl && w.cfg.idle_sleep_max_us) syscall(SYS_getppid);
-    for (uint16_t i = 0; i < w.dp->n_ports; i++)
-        if (w.tx_ctl[i].n) tx_flush(w, i, w.tx_ctl[i]);
+    unsigned ctl_ports = 0;
+    uint64_t first = 0;
+    for (uint16_t i = 0; i < w.dp->n_ports; i++) {
+        if (!w.tx_ctl[i].n) continue;
+        if (ctl_ports++ == 0) first = rte_rdtsc();
+        tx_flush(w, i, w.tx_ctl[i]);
+    }
+    if (ctl_ports > 1) note_send_skew(w, first, rte_rdtsc());
     for (uint16_t i = 0; i < w.dp->n_ports; i++)
         if (w.tx[i].n) tx_flush(w, i, w.tx[i]);
 }

@@ -138,6 +138,11 @@ struct alignas(64) Worker {
     uint64_t hb_silence_until = 0;    // an all-routes silence episode is being waited out until then
     uint64_t hb_visits = 0;           // route visits by the schedule (the cost is per route due)
     uint64_t hb_polls = 0;            // heartbeat_poll calls (each follows a receive pass)
+    // How far apart this worker's control frames left on different ports in
+    // one flush (the kernel may make one port's send pay for unrelated
+    // work): the worst of the current and the previous second, reported to
+    // peers in every heartbeat (tx.cpp).
+    uint64_t skew_cur = 0, skew_prev = 0, skew_bucket_end = 0;
     unsigned events = 0;              // route events queued this iteration
 };
 
@@ -158,6 +163,13 @@ void adapter_input(Worker& w, rte_mbuf** pkts, uint16_t n);
 // (m is consumed).
 unsigned heartbeat_poll(Worker& w, uint64_t now_tsc);
 void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const struct RxResult& c);
+
+// How late this worker's messages on one network may trail those on
+// another: the spread of one flush of control frames over the ports, or a
+// stall of the worker between two of them (first..last). Kept as the worst
+// of the current and the previous second (Worker::skew_*), and reported to
+// peers in every heartbeat (HeartbeatPayload::send_skew_us).
+void note_send_skew(Worker& w, uint64_t first, uint64_t last);
 
 // Transmit buffering (datapath/tx.cpp). tx_flush_all sends every port's
 // control frames first, then its data.

@@ -5,20 +5,23 @@
 --
 --   Ethernet | IPv6 or IPv4 | UDP (dst port 3343) | ftnet header (16 bytes) |
 --   payload (DATA: an inner Ethernet frame; HELLO: 100-byte HelloPayload;
---   HEARTBEAT-REQ/REP: 24-byte HeartbeatPayload) |
+--   HEARTBEAT-REQ/REP: 28-byte HeartbeatPayload; LINK-NOTICE: 12-byte
+--   header and 36-byte entries) |
 --   [16-byte auth tag when the AUTH flag is set]
 --
 -- The dissector shows every header field (ftnet.version, ftnet.type,
 -- ftnet.flags, ftnet.flags.auth, ftnet.src_node, ftnet.dst_node,
 -- ftnet.route_id, ftnet.payload_len, ftnet.seq, ftnet.auth_tag), the HELLO
--- fields (ftnet.hello.*), the heartbeat fields (ftnet.hb.*), hands a DATA
+-- fields (ftnet.hello.*), the heartbeat fields (ftnet.hb.*), the link notice
+-- fields (ftnet.notice.*), hands a DATA
 -- payload to Wireshark's Ethernet dissector (no FCS) so the inner frame is
 -- decoded too, and raises expert info where a receiver would drop the packet
 -- (bad length, unknown version, type or flags, a HELLO or heartbeat without
--- the AUTH flag, a heartbeat payload that is not 24 bytes), naming the
+-- the AUTH flag, a heartbeat payload that is not 28 bytes, a malformed link
+-- notice), naming the
 -- ftnetd drop counter it would increment.
 --
--- HELLO and heartbeats are signed: a SipHash-2-4-128 tag over the ftnet
+-- HELLO, heartbeats and link notices are signed: a SipHash-2-4-128 tag over the ftnet
 -- header and the payload, keyed with the cluster key. The dissector shows
 -- the tag; it checks it only when given the key (Preferences > Protocols >
 -- FTNET > Cluster key, or `-o ftnet.cluster_key:<32 hex digits>`), and then
@@ -60,7 +63,10 @@ local ftnet = Proto("ftnet", "ftnet Cluster Tunnel Protocol")
 local HDR_LEN = 16
 local AUTH_TAG_LEN = 16
 local HELLO_LEN = 100
-local HB_LEN = 24
+local HB_LEN = 28
+local NOTICE_HDR_LEN = 12
+local NOTICE_ENTRY_LEN = 36
+local NOTICE_MAX_ENTRIES = 16
 local ETH_HDR_LEN = 14
 local KNOWN_VERSION = 1
 local DEFAULT_PORT = 3343
@@ -73,6 +79,7 @@ local msg_types = {
     [3] = "HEARTBEAT-REQ",
     [4] = "HEARTBEAT-REP",
     [5] = "SESSION",
+    [6] = "LINK-NOTICE",
 }
 -- Short names for the Info column.
 local info_names = {
@@ -81,13 +88,15 @@ local info_names = {
     [3] = "HB-REQ",
     [4] = "HB-REP",
     [5] = "SESSION",
+    [6] = "NOTICE",
 }
 -- Types that ftnetd always signs and whose tag receivers check, with what
 -- counts an unsigned or wrongly signed one.
 local signed_types = {
-    [2] = "hello_bad_auth in ftnetctl status",
+    [2] = "ctl-bad-auth",
     [3] = "rx-bad-auth",
     [4] = "rx-bad-auth",
+    [6] = "ctl-bad-auth",
 }
 -- HeartbeatPayload.route_state (route_health.h HealthState).
 local route_states = {
@@ -138,6 +147,23 @@ f.hb_echo_seq     = ProtoField.uint32("ftnet.hb.echo_seq", "Echoed request seq",
 f.hb_interval_ms  = ProtoField.uint16("ftnet.hb.interval_ms", "Sender's heartbeat interval (ms)", base.DEC)
 f.hb_threshold    = ProtoField.uint8("ftnet.hb.threshold", "Sender's miss threshold", base.DEC)
 f.hb_route_state  = ProtoField.uint8("ftnet.hb.route_state", "Sender's route state", base.DEC, route_states)
+f.hb_send_skew_us = ProtoField.uint32("ftnet.hb.send_skew_us", "Sender's send skew between networks (us)", base.DEC)
+
+local notice_states = { [0] = "down", [1] = "up" }
+local notice_reasons = { [0] = "none", [1] = "link lost", [2] = "set down by the operator" }
+local notice_families = { [4] = "IPv4", [6] = "IPv6" }
+f.notice          = ProtoField.none("ftnet.notice", "Link notice")
+f.notice_boot_id  = ProtoField.uint32("ftnet.notice.boot_id", "Sender's boot id", base.HEX)
+f.notice_seq      = ProtoField.uint32("ftnet.notice.seq", "Notice sequence", base.DEC)
+f.notice_count    = ProtoField.uint8("ftnet.notice.count", "Entries", base.DEC)
+f.notice_entry    = ProtoField.none("ftnet.notice.entry", "Route")
+f.notice_family   = ProtoField.uint8("ftnet.notice.family", "Family", base.DEC, notice_families)
+f.notice_state    = ProtoField.uint8("ftnet.notice.state", "State", base.DEC, notice_states)
+f.notice_reason   = ProtoField.uint8("ftnet.notice.reason", "Reason", base.DEC, notice_reasons)
+f.notice_sender4  = ProtoField.ipv4("ftnet.notice.sender_ipv4", "Sender's end")
+f.notice_receiver4 = ProtoField.ipv4("ftnet.notice.receiver_ipv4", "Receiver's end")
+f.notice_sender6  = ProtoField.ipv6("ftnet.notice.sender_ipv6", "Sender's end")
+f.notice_receiver6 = ProtoField.ipv6("ftnet.notice.receiver_ipv6", "Receiver's end")
 
 local ef_bad_length = ProtoExpert.new("ftnet.bad_length", "Length disagrees with the ftnet header",
                                       expert.group.MALFORMED, expert.severity.ERROR)
@@ -151,14 +177,16 @@ local ef_inner_runt = ProtoExpert.new("ftnet.inner_runt", "DATA payload shorter 
                                       expert.group.MALFORMED, expert.severity.ERROR)
 local ef_hello_invalid = ProtoExpert.new("ftnet.hello.invalid", "HELLO a receiver ignores",
                                          expert.group.PROTOCOL, expert.severity.WARN)
-local ef_unsigned = ProtoExpert.new("ftnet.unsigned", "HELLO or heartbeat without the AUTH flag",
+local ef_unsigned = ProtoExpert.new("ftnet.unsigned", "HELLO, heartbeat or link notice without the AUTH flag",
                                     expert.group.SECURITY, expert.severity.ERROR)
 local ef_bad_tag = ProtoExpert.new("ftnet.bad_auth_tag", "Auth tag wrong for the configured cluster key",
                                    expert.group.SECURITY, expert.severity.ERROR)
-local ef_hb_bad_length = ProtoExpert.new("ftnet.hb.bad_length", "Heartbeat payload is not 24 bytes",
+local ef_hb_bad_length = ProtoExpert.new("ftnet.hb.bad_length", "Heartbeat payload is not 28 bytes",
                                          expert.group.MALFORMED, expert.severity.ERROR)
+local ef_notice_bad = ProtoExpert.new("ftnet.notice.malformed", "Link notice a receiver drops",
+                                      expert.group.MALFORMED, expert.severity.ERROR)
 ftnet.experts = { ef_bad_length, ef_unknown_version, ef_unknown_type, ef_unknown_flags,
-                  ef_inner_runt, ef_hello_invalid, ef_unsigned, ef_bad_tag, ef_hb_bad_length }
+                  ef_inner_runt, ef_hello_invalid, ef_unsigned, ef_bad_tag, ef_hb_bad_length, ef_notice_bad }
 
 ftnet.prefs.udp_port = Pref.uint("UDP port", DEFAULT_PORT,
                                  "UDP destination port of the tunnel (ftnetd tunnel.udp_port)")
@@ -254,14 +282,58 @@ local function dissect_heartbeat(tvb, tree, off, plen, n, mtype)
     ht:add(f.hb_interval_ms, tvb(off + 20, 2))
     ht:add(f.hb_threshold, tvb(off + 22, 1))
     ht:add(f.hb_route_state, tvb(off + 23, 1))
+    ht:add(f.hb_send_skew_us, tvb(off + 24, 4))
     local state = tvb(off + 23, 1):uint()
-    ht:append_text(string.format(": boot id 0x%08x, every %d ms x %d, route %s", boot, tvb(off + 20, 2):uint(),
-                                 tvb(off + 22, 1):uint(), route_states[state] or string.format("state %d", state)))
+    ht:append_text(string.format(": boot id 0x%08x, every %d ms x %d, route %s, send skew %d us", boot,
+                                 tvb(off + 20, 2):uint(), tvb(off + 22, 1):uint(),
+                                 route_states[state] or string.format("state %d", state), tvb(off + 24, 4):uint()))
     if n > HB_LEN then
         ht:add(f.payload, tvb(off + HB_LEN, n - HB_LEN)):append_text(" (after the HeartbeatPayload)")
     end
     if mtype == 4 then return string.format(" echo %d", tvb(off + 16, 4):uint()) end
     return ""
+end
+
+-- The LINK_NOTICE payload (ftnet_wire.h LinkNoticeHeader, LinkNoticeEntry).
+-- Returns the text the Info column gets.
+local function dissect_notice(tvb, tree, off, plen, n)
+    local nt = n > 0 and tree:add(f.notice, tvb(off, n)) or tree:add(f.notice)
+    if n < NOTICE_HDR_LEN then
+        nt:add_proto_expert_info(ef_notice_bad, string.format(
+            "link notice of %d bytes is shorter than its %d-byte header: receivers drop it (ctl-malformed)", n,
+            NOTICE_HDR_LEN))
+        return ""
+    end
+    nt:add(f.notice_boot_id, tvb(off, 4))
+    nt:add(f.notice_seq, tvb(off + 4, 4))
+    local count = tvb(off + 8, 1):uint()
+    local count_i = nt:add(f.notice_count, tvb(off + 8, 1))
+    if count == 0 or count > NOTICE_MAX_ENTRIES or plen ~= NOTICE_HDR_LEN + count * NOTICE_ENTRY_LEN then
+        count_i:add_proto_expert_info(ef_notice_bad, string.format(
+            "%d entries in %d bytes (allowed 1..%d, %d bytes each): receivers drop it (ctl-malformed)", count, plen,
+            NOTICE_MAX_ENTRIES, NOTICE_ENTRY_LEN))
+    end
+    local downs, ups = 0, 0
+    for i = 0, count - 1 do
+        local e = off + NOTICE_HDR_LEN + i * NOTICE_ENTRY_LEN
+        if e + NOTICE_ENTRY_LEN > off + n then break end
+        local fam = tvb(e, 1):uint()
+        local et = nt:add(f.notice_entry, tvb(e, NOTICE_ENTRY_LEN))
+        et:add(f.notice_family, tvb(e, 1))
+        et:add(f.notice_state, tvb(e + 1, 1))
+        et:add(f.notice_reason, tvb(e + 2, 1))
+        if fam == 6 then
+            et:add(f.notice_sender6, tvb(e + 4, 16))
+            et:add(f.notice_receiver6, tvb(e + 20, 16))
+        else
+            et:add(f.notice_sender4, tvb(e + 4, 4))
+            et:add(f.notice_receiver4, tvb(e + 20, 4))
+        end
+        if tvb(e + 1, 1):uint() == 0 then downs = downs + 1 else ups = ups + 1 end
+        et:append_text(string.format(": %s %s", notice_families[fam] or string.format("family %d", fam),
+                                     notice_states[tvb(e + 1, 1):uint()] or "?"))
+    end
+    return string.format(": %d down, %d up", downs, ups)
 end
 
 -- SipHash-2-4 with 128-bit output (engine/common/siphash.h), on Wireshark's
@@ -429,6 +501,8 @@ function ftnet.dissector(tvb, pinfo, tree)
         info = info .. dissect_hello(tvb, pinfo, t, off, pwire_n)
     elseif mtype == 3 or mtype == 4 then
         info = info .. dissect_heartbeat(tvb, t, off, plen, pcap_n, mtype)
+    elseif mtype == 6 then
+        info = info .. dissect_notice(tvb, t, off, plen, pcap_n)
     elseif pcap_n > 0 then
         -- Session segments (5), reserved, and unknown types: bytes.
         t:add(f.payload, tvb(off, pcap_n))

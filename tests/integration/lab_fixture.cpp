@@ -19,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -468,6 +469,32 @@ std::optional<EventStream::Event> EventStream::wait_for(const std::function<bool
         },
         timeout);
     return found;
+}
+
+std::vector<ProbeRecord> read_probe_log(const std::string& path) {
+    std::vector<ProbeRecord> out;
+    std::ifstream f(path, std::ios::binary);
+    uint64_t rec[3];
+    while (f.read(reinterpret_cast<char*>(rec), sizeof rec)) out.push_back({rec[0], rec[1], rec[2]});
+    return out;
+}
+
+ProbeSummary summarize_probes(const std::vector<ProbeRecord>& probes) {
+    ProbeSummary s;
+    if (probes.empty()) return s;
+    std::set<uint64_t> seqs;
+    std::vector<uint64_t> arrivals;
+    for (auto& p : probes) {
+        seqs.insert(p.seq);
+        arrivals.push_back(p.recv_ns);
+        s.expected = std::max(s.expected, p.seq + 1);
+        s.max_delay_ms = std::max(s.max_delay_ms, static_cast<double>(p.recv_ns - p.sent_ns) / 1e6);
+    }
+    s.received = seqs.size();
+    std::sort(arrivals.begin(), arrivals.end());
+    for (size_t i = 1; i < arrivals.size(); i++)
+        s.max_gap_ms = std::max(s.max_gap_ms, static_cast<double>(arrivals[i] - arrivals[i - 1]) / 1e6);
+    return s;
 }
 
 }  // namespace ftnet::itest

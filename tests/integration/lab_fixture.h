@@ -153,4 +153,20 @@ uint64_t expect_transfer_intact(const std::string& send_out, const std::string& 
 // Minimal pcap reader for captures taken with tcpdump -w.
 std::vector<std::vector<uint8_t>> read_pcap(const std::string& path);
 
+// The receiver log of `ftnet-probe recv` (tests/tools/probe_stream.cpp):
+// one record per probe that arrived, send and arrival times on one clock.
+struct ProbeRecord {
+    uint64_t seq, sent_ns, recv_ns;
+};
+std::vector<ProbeRecord> read_probe_log(const std::string& path);
+
+struct ProbeSummary {
+    uint64_t expected = 0;  // highest sequence + 1
+    uint64_t received = 0;  // distinct sequences that arrived
+    uint64_t lost() const { return expected - received; }
+    double max_gap_ms = 0;  // longest interval between arrivals
+    double max_delay_ms = 0;
+};
+ProbeSummary summarize_probes(const std::vector<ProbeRecord>& probes);
+
 }  // namespace ftnet::itest

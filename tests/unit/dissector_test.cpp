@@ -281,6 +281,7 @@ struct Heartbeat {
     uint16_t interval_ms = 0;
     uint8_t threshold = 0;
     uint8_t route_state = 0;
+    uint32_t send_skew_us = 0;
 };
 
 Bytes hb_payload(const Heartbeat& h) {
@@ -292,6 +293,7 @@ Bytes hb_payload(const Heartbeat& h) {
     p.interval_ms = rte_cpu_to_be_16(h.interval_ms);
     p.threshold = h.threshold;
     p.route_state = h.route_state;
+    p.send_skew_us = rte_cpu_to_be_32(h.send_skew_us);
     const auto* b = reinterpret_cast<const uint8_t*>(&p);
     return Bytes(b, b + sizeof p);
 }
@@ -693,7 +695,8 @@ TEST_F(DissectorTest, AuthFlagShowsTheTagAfterThePayload) {
 
 const std::vector<std::string> kHeartbeatFields = {
     "ftnet.hb.boot_id",  "ftnet.hb.echo_boot_id", "ftnet.hb.tx_time",    "ftnet.hb.echo_seq",
-    "ftnet.hb.interval_ms", "ftnet.hb.threshold", "ftnet.hb.route_state", "ftnet.auth_tag.status",
+    "ftnet.hb.interval_ms", "ftnet.hb.threshold", "ftnet.hb.route_state", "ftnet.hb.send_skew_us",
+    "ftnet.auth_tag.status",
 };
 
 // Heartbeats as the workers send them (build_signed_message(), heartbeat.cpp):
@@ -707,13 +710,14 @@ TEST_F(DissectorTest, HeartbeatsDecodeEveryField) {
     v4.dscp = 0;  // the data DSCP; heartbeats carry CS6 regardless
     const TemplateSpec v6 = v6_spec();  // data DSCP 46
     const Heartbeat req4{.boot_id = 0x1234abcd, .tx_time = 0x0123456789abcdefULL, .interval_ms = 1000,
-                         .threshold = 5, .route_state = 1};
+                         .threshold = 5, .route_state = 1, .send_skew_us = 7250};
     const Heartbeat rep4{.boot_id = 0x0badf00d, .echo_boot_id = 0x1234abcd, .tx_time = 0x0123456789abcdefULL,
                          .echo_seq = 17, .interval_ms = 1000, .threshold = 5, .route_state = 2};
     const Heartbeat req6{.boot_id = 0xfeedface, .tx_time = 0xfffffffffffffffeULL, .interval_ms = 10,
                          .threshold = 3, .route_state = 0};
     const Heartbeat rep6{.boot_id = 1, .echo_boot_id = 0xfeedface, .tx_time = 0xfffffffffffffffeULL,
-                         .echo_seq = 4000000000u, .interval_ms = 65535, .threshold = 10, .route_state = 1};
+                         .echo_seq = 4000000000u, .interval_ms = 65535, .threshold = 10, .route_state = 1,
+                         .send_skew_us = 4000000000u};
     const std::vector<Bytes> frames = {
         signed_frame(v4, wire::MsgType::HeartbeatReq, 17, hb_payload(req4)),
         signed_frame(reversed(v4, 7), wire::MsgType::HeartbeatRep, 9, hb_payload(rep4)),
@@ -757,7 +761,7 @@ TEST_F(DissectorTest, HeartbeatsDecodeEveryField) {
         EXPECT_EQ(r["ftnet.src_node"], w.src);
         EXPECT_EQ(r["ftnet.dst_node"], w.dst);
         EXPECT_EQ(r["ftnet.route_id"], std::to_string(w.route));
-        EXPECT_EQ(r["ftnet.payload_len"], "24");
+        EXPECT_EQ(r["ftnet.payload_len"], "28");
         EXPECT_EQ(r["ftnet.seq"], w.seq);
         std::snprintf(buf, sizeof buf, "0x%08x", w.hb.boot_id);
         EXPECT_EQ(r["ftnet.hb.boot_id"], buf);
@@ -768,6 +772,7 @@ TEST_F(DissectorTest, HeartbeatsDecodeEveryField) {
         EXPECT_EQ(r["ftnet.hb.interval_ms"], std::to_string(w.hb.interval_ms));
         EXPECT_EQ(r["ftnet.hb.threshold"], std::to_string(w.hb.threshold));
         EXPECT_EQ(r["ftnet.hb.route_state"], std::to_string(w.hb.route_state));
+        EXPECT_EQ(r["ftnet.hb.send_skew_us"], std::to_string(w.hb.send_skew_us));
         EXPECT_EQ(r["ftnet.auth_tag"], tag_of(frames[i]));
         EXPECT_EQ(r["ftnet.auth_tag.status"], "2") << "no key given: not verified";
         EXPECT_EQ(r["ftnet.payload"], "");
@@ -847,23 +852,23 @@ TEST_F(DissectorTest, HeartbeatWithoutAuthOrOfAnotherLengthRaisesExpertInfo) {
     EXPECT_EQ(rows[2]["ftnet.hb.boot_id"], "");
     const Bytes twenty(20, 0x42);
     EXPECT_EQ(rows[2]["ftnet.payload"], hex(twenty.data(), twenty.size()));
-    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("heartbeat payload of 20 bytes, not the 24-byte"));
+    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("heartbeat payload of 20 bytes, not the 28-byte"));
     EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("rx-bad-length"));
     EXPECT_THAT(rows[2]["_ws.expert.message"], Not(HasSubstr("AUTH")));
     EXPECT_EQ(rows[2]["_ws.col.Info"], "HB-REQ node 1 -> node 2 route 3 seq 8");
 
-    // Signed but 28 bytes: the 24 decoded, the rest shown as bytes.
-    EXPECT_EQ(rows[3]["ftnet.payload_len"], "28");
+    // Signed but 32 bytes: the 28 decoded, the rest shown as bytes.
+    EXPECT_EQ(rows[3]["ftnet.payload_len"], "32");
     EXPECT_EQ(rows[3]["ftnet.hb.echo_boot_id"], "0x11111111");
     EXPECT_EQ(rows[3]["ftnet.hb.interval_ms"], "10");
     EXPECT_EQ(rows[3]["ftnet.payload"], "deadbeef");
-    EXPECT_THAT(rows[3]["_ws.expert.message"], HasSubstr("heartbeat payload of 28 bytes"));
+    EXPECT_THAT(rows[3]["_ws.expert.message"], HasSubstr("heartbeat payload of 32 bytes"));
     EXPECT_THAT(rows[3]["_ws.expert.message"], HasSubstr("rx-bad-length"));
 
     // A HELLO without AUTH: the control thread drops it.
     EXPECT_EQ(rows[4]["ftnet.hello.node_name"], "node-a");
     EXPECT_THAT(rows[4]["_ws.expert.message"], HasSubstr("HELLO without the AUTH flag"));
-    EXPECT_THAT(rows[4]["_ws.expert.message"], HasSubstr("hello_bad_auth"));
+    EXPECT_THAT(rows[4]["_ws.expert.message"], HasSubstr("ctl-bad-auth"));
     EXPECT_THAT(rows[4]["_ws.col.Info"], HasSubstr("[no auth]"));
 
     EXPECT_EQ(rows[5]["ftnet.hb.boot_id"], "0x11111111");
@@ -871,9 +876,70 @@ TEST_F(DissectorTest, HeartbeatWithoutAuthOrOfAnotherLengthRaisesExpertInfo) {
     EXPECT_EQ(rows[5]["_ws.col.Info"], "HB-REQ node 1 -> node 2 route 3 seq 10");
 }
 
+Bytes notice_payload(uint32_t boot, uint32_t seq, uint8_t count, const std::vector<wire::LinkNoticeEntry>& entries) {
+    wire::LinkNoticeHeader h{};
+    h.boot_id = rte_cpu_to_be_32(boot);
+    h.seq = rte_cpu_to_be_32(seq);
+    h.count = count;
+    Bytes out(reinterpret_cast<const uint8_t*>(&h), reinterpret_cast<const uint8_t*>(&h) + sizeof h);
+    for (auto& e : entries)
+        out.insert(out.end(), reinterpret_cast<const uint8_t*>(&e), reinterpret_cast<const uint8_t*>(&e) + sizeof e);
+    return out;
+}
+
+wire::LinkNoticeEntry notice_entry(const std::string& sender, const std::string& receiver, uint8_t state, uint8_t reason) {
+    wire::LinkNoticeEntry e{};
+    const IpAddr s = *IpAddr::parse(sender), r = *IpAddr::parse(receiver);
+    e.family = s.is_v6() ? 6 : 4;
+    e.state = state;
+    e.reason = reason;
+    std::memcpy(e.sender_addr, s.b.data(), s.is_v6() ? 16 : 4);
+    std::memcpy(e.receiver_addr, r.b.data(), r.is_v6() ? 16 : 4);
+    return e;
+}
+
+// Link notices (the far side learns of a link loss at once): header and
+// every entry decoded, both families; a count that disagrees with the
+// length is flagged as receivers drop it.
+TEST_F(DissectorTest, LinkNoticesDecodeEveryEntry) {
+    const auto down6 = notice_entry("fd00:2::1", "fd00:2::2", wire::kLinkNoticeDown, wire::kLinkReasonLink);
+    const auto up4 = notice_entry("198.18.2.1", "198.18.2.2", wire::kLinkNoticeUp, 0);
+    auto pcap = write_pcap({
+        signed_frame(v6_spec(), wire::MsgType::LinkNotice, 7, notice_payload(0xabcd0001, 7, 2, {down6, up4})),
+        signed_frame(v4_spec(), wire::MsgType::LinkNotice, 8, notice_payload(0xabcd0001, 8, 3, {down6, up4})),
+    });
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap,
+                                   {"ftnet.type", "ftnet.payload_len", "ftnet.notice.boot_id", "ftnet.notice.seq",
+                                    "ftnet.notice.count", "ftnet.notice.family", "ftnet.notice.state", "ftnet.notice.reason",
+                                    "ftnet.notice.sender_ipv6", "ftnet.notice.receiver_ipv6", "ftnet.notice.sender_ipv4",
+                                    "ftnet.notice.receiver_ipv4", "ftnet.auth_tag.status"},
+                                   &rows, {"-o", "ftnet.cluster_key:" + kKeyHex}));
+    ASSERT_EQ(rows.size(), 2u);
+    Fields& r = rows[0];
+    EXPECT_EQ(r["ftnet.type"], "6");
+    EXPECT_EQ(r["ftnet.payload_len"], "84");
+    EXPECT_EQ(r["ftnet.notice.boot_id"], "0xabcd0001");
+    EXPECT_EQ(r["ftnet.notice.seq"], "7");
+    EXPECT_EQ(r["ftnet.notice.count"], "2");
+    EXPECT_EQ(r["ftnet.notice.family"], "6,4");
+    EXPECT_EQ(r["ftnet.notice.state"], "0,1");
+    EXPECT_EQ(r["ftnet.notice.reason"], "1,0");
+    EXPECT_EQ(r["ftnet.notice.sender_ipv6"], "fd00:2::1");
+    EXPECT_EQ(r["ftnet.notice.receiver_ipv6"], "fd00:2::2");
+    EXPECT_EQ(r["ftnet.notice.sender_ipv4"], "198.18.2.1");
+    EXPECT_EQ(r["ftnet.notice.receiver_ipv4"], "198.18.2.2");
+    EXPECT_EQ(r["ftnet.auth_tag.status"], "1");
+    EXPECT_THAT(r["_ws.col.Info"], HasSubstr("NOTICE node"));
+    EXPECT_THAT(r["_ws.col.Info"], HasSubstr(": 1 down, 1 up"));
+    EXPECT_EQ(r["_ws.expert.message"], "");
+    EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("3 entries in 84 bytes"));
+    EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("ctl-malformed"));
+}
+
 // With the cluster key as a preference, the dissector checks tags with its
 // own SipHash-2-4-128, which must agree with the engine's: every length of
-// tail (HELLO 116 bytes, heartbeats 40, a short heartbeat 36), both
+// tail (HELLO 116 bytes, heartbeats 44, a short heartbeat 36), both
 // families; a tag made with another key, or a payload changed after
 // signing, is flagged as receivers would drop it.
 TEST_F(DissectorTest, AuthTagIsCheckedWithTheClusterKey) {
@@ -909,7 +975,7 @@ TEST_F(DissectorTest, AuthTagIsCheckedWithTheClusterKey) {
         EXPECT_THAT(rows[i]["_ws.col.Info"], HasSubstr("[bad auth]"));
     }
     EXPECT_EQ(rows[6]["ftnet.auth_tag.status"], "0");
-    EXPECT_THAT(rows[6]["_ws.expert.message"], HasSubstr("hello_bad_auth"));
+    EXPECT_THAT(rows[6]["_ws.expert.message"], HasSubstr("ctl-bad-auth"));
 
     // Without the key nothing is verified, and nothing is flagged.
     ASSERT_NO_FATAL_FAILURE(decode(pcap, {"ftnet.auth_tag.status"}, &rows));

@@ -98,6 +98,9 @@ struct __attribute__((packed)) HeartbeatPayload {
                             // it calls it down (a busy sender is not a broken network)
 };
 static_assert(sizeof(HeartbeatPayload) == 28);
+// The first revision of version 1 had no send_skew_us: receivers accept such
+// 24-byte heartbeats (skew 0).
+inline constexpr size_t kHeartbeatPayloadV1Len = 24;
 
 // LINK_NOTICE payload: a node tells a peer, over a route that still works,
 // that its end of other routes to that peer lost (or regained) its link, so

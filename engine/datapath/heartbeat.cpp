@@ -556,7 +556,9 @@ void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const RxResult
         drop_packet(w, m, DropReason::rx_bad_auth);
         return;
     }
-    if (unlikely(c.payload_len != sizeof(wire::HeartbeatPayload))) {
+    // 28 bytes; 24 from a sender of the first revision, which reports no
+    // send skew (docs/wire-format.md, section 8).
+    if (unlikely(c.payload_len != sizeof(wire::HeartbeatPayload) && c.payload_len != wire::kHeartbeatPayloadV1Len)) {
         drop_packet(w, m, DropReason::rx_bad_length);
         return;
     }
@@ -565,8 +567,8 @@ void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const RxResult
         drop_packet(w, m, DropReason::rx_hb_no_route);
         return;
     }
-    wire::HeartbeatPayload p;
-    std::memcpy(&p, f + c.payload_off, sizeof p);
+    wire::HeartbeatPayload p{};
+    std::memcpy(&p, f + c.payload_off, c.payload_len);
     RouteLive& live = dp.route_live[r->route_id];
     const uint32_t seq = rte_be_to_cpu_32(c.hdr->seq);
     // Authenticated: the peer's word on how late its messages on one

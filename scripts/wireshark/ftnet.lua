@@ -17,7 +17,7 @@
 -- payload to Wireshark's Ethernet dissector (no FCS) so the inner frame is
 -- decoded too, and raises expert info where a receiver would drop the packet
 -- (bad length, unknown version, type or flags, a HELLO or heartbeat without
--- the AUTH flag, a heartbeat payload that is not 28 bytes, a malformed link
+-- the AUTH flag, a heartbeat payload that is neither 28 nor 24 bytes, a malformed link
 -- notice), naming the
 -- ftnetd drop counter it would increment.
 --
@@ -64,6 +64,7 @@ local HDR_LEN = 16
 local AUTH_TAG_LEN = 16
 local HELLO_LEN = 100
 local HB_LEN = 28
+local HB_V1_LEN = 24  -- the first revision of version 1, without send_skew_us
 local NOTICE_HDR_LEN = 12
 local NOTICE_ENTRY_LEN = 36
 local NOTICE_MAX_ENTRIES = 16
@@ -181,7 +182,7 @@ local ef_unsigned = ProtoExpert.new("ftnet.unsigned", "HELLO, heartbeat or link 
                                     expert.group.SECURITY, expert.severity.ERROR)
 local ef_bad_tag = ProtoExpert.new("ftnet.bad_auth_tag", "Auth tag wrong for the configured cluster key",
                                    expert.group.SECURITY, expert.severity.ERROR)
-local ef_hb_bad_length = ProtoExpert.new("ftnet.hb.bad_length", "Heartbeat payload is not 28 bytes",
+local ef_hb_bad_length = ProtoExpert.new("ftnet.hb.bad_length", "Heartbeat payload is neither 28 nor 24 bytes",
                                          expert.group.MALFORMED, expert.severity.ERROR)
 local ef_notice_bad = ProtoExpert.new("ftnet.notice.malformed", "Link notice a receiver drops",
                                       expert.group.MALFORMED, expert.severity.ERROR)
@@ -265,12 +266,13 @@ end
 local function dissect_heartbeat(tvb, tree, off, plen, n, mtype)
     local ht = n > 0 and tree:add(f.hb, tvb(off, n)) or tree:add(f.hb)
     ht:append_text(mtype == 3 and " request" or " reply")
-    if plen ~= HB_LEN then
+    if plen ~= HB_LEN and plen ~= HB_V1_LEN then
         ht:add_proto_expert_info(ef_hb_bad_length, string.format(
             "heartbeat payload of %d bytes, not the %d-byte HeartbeatPayload: receivers drop it (rx-bad-length)",
             plen, HB_LEN))
     end
-    if n < HB_LEN then
+    local len = plen == HB_V1_LEN and HB_V1_LEN or HB_LEN
+    if n < len then
         if n > 0 then ht:add(f.payload, tvb(off, n)) end
         return ""
     end
@@ -282,13 +284,17 @@ local function dissect_heartbeat(tvb, tree, off, plen, n, mtype)
     ht:add(f.hb_interval_ms, tvb(off + 20, 2))
     ht:add(f.hb_threshold, tvb(off + 22, 1))
     ht:add(f.hb_route_state, tvb(off + 23, 1))
-    ht:add(f.hb_send_skew_us, tvb(off + 24, 4))
     local state = tvb(off + 23, 1):uint()
-    ht:append_text(string.format(": boot id 0x%08x, every %d ms x %d, route %s, send skew %d us", boot,
-                                 tvb(off + 20, 2):uint(), tvb(off + 22, 1):uint(),
-                                 route_states[state] or string.format("state %d", state), tvb(off + 24, 4):uint()))
-    if n > HB_LEN then
-        ht:add(f.payload, tvb(off + HB_LEN, n - HB_LEN)):append_text(" (after the HeartbeatPayload)")
+    ht:append_text(string.format(": boot id 0x%08x, every %d ms x %d, route %s", boot, tvb(off + 20, 2):uint(),
+                                 tvb(off + 22, 1):uint(), route_states[state] or string.format("state %d", state)))
+    if len == HB_LEN then
+        ht:add(f.hb_send_skew_us, tvb(off + 24, 4))
+        ht:append_text(string.format(", send skew %d us", tvb(off + 24, 4):uint()))
+    else
+        ht:append_text(" (first revision: no send skew)")
+    end
+    if n > len then
+        ht:add(f.payload, tvb(off + len, n - len)):append_text(" (after the HeartbeatPayload)")
     end
     if mtype == 4 then return string.format(" echo %d", tvb(off + 16, 4):uint()) end
     return ""

@@ -603,7 +603,32 @@ INSTANTIATE_TEST_SUITE_P(Cluster, ConfigRejects, ::testing::Values(
      "[cluster]\n"
      "SameSubnetDelays = 1000\n"
      "key = \"00112233445566778899aabbccddeeff\"\n",
-     "cluster.SameSubnetDelays", "unknown key", 2}));
+     "cluster.SameSubnetDelays", "unknown key", 2},
+    BadConfig{"StallGraceAboveMax",
+     "[cluster]\n"
+     "profile = \"fast\"\n"
+     "StallGrace = 1001\n"
+     "key = \"00112233445566778899aabbccddeeff\"\n",
+     "cluster.StallGrace", "value 1001 is out of range for the fast profile (allowed 0..1000 ms)", 3},
+    BadConfig{"FlapThresholdAboveMax",
+     "[cluster]\n"
+     "FlapThreshold = 16\n"
+     "key = \"00112233445566778899aabbccddeeff\"\n",
+     "cluster.FlapThreshold", "value 16 is out of range for the classic profile (allowed 0..15 downs)", 2},
+    BadConfig{"ClassicFlapWindowBelowMin",
+     "[cluster]\n"
+     "FlapWindow = 500\n"
+     "key = \"00112233445566778899aabbccddeeff\"\n",
+     "cluster.FlapWindow", "value 500 is out of range for the classic profile (allowed 10000..3600000 ms)", 2},
+    // Each value in range, but the pair contradicts itself: blamed on the
+    // key written, whatever the order.
+    BadConfig{"FlapHoldDownAboveItsMax",
+     "[cluster]\n"
+     "profile = \"fast\"\n"
+     "FlapHoldDownMax = 5000\n"
+     "FlapHoldDown = 9000\n"
+     "key = \"00112233445566778899aabbccddeeff\"\n",
+     "cluster.FlapHoldDown", "value 9000 exceeds FlapHoldDownMax (5000 ms)", 4}));
 
 INSTANTIATE_TEST_SUITE_P(Network, ConfigRejects, ::testing::Values(
     // Cascades: the standard port's network "net" no longer exists.
@@ -1864,6 +1889,26 @@ TEST(ConfigCluster, ProfileDefaultsAndLimits) {
     EXPECT_EQ(fast.config->cluster.properties.cross_subnet_delay_ms, 50u) << "fast profile default";
     // The edges of the classic limits are allowed.
     EXPECT_TRUE(load("SameSubnetDelay = 250\nCrossSubnetDelay = 4000\nSameSubnetThreshold = 10\n").config);
+    // Stall grace and flap damping: profile defaults, and a pair set in
+    // either order when consistent.
+    EXPECT_EQ(c.stall_grace_ms, 500u);
+    EXPECT_EQ(c.flap_threshold, 3u);
+    EXPECT_EQ(fast.config->cluster.properties.stall_grace_ms, 10u);
+    EXPECT_EQ(fast.config->cluster.properties.flap_hold_down_ms, 1000u);
+    ConfigResult damped = load("profile = \"fast\"\nFlapHoldDown = 90000\nFlapHoldDownMax = 120000\nStallGrace = 0\n");
+    ASSERT_TRUE(damped.config) << all_errors(damped);
+    EXPECT_EQ(damped.config->cluster.properties.flap_hold_down_ms, 90000u);
+    EXPECT_EQ(damped.config->cluster.properties.stall_grace_ms, 0u);
+}
+
+TEST(ClusterProperties, TheHoldDownPairIsCheckedLiveEitherWayRound) {
+    ClusterProperties p = ClusterProperties::defaults(HeartbeatProfile::Fast);  // 1000 / 60000 ms
+    EXPECT_EQ(set_property(p, "FlapHoldDown", 70000), "value 70000 exceeds FlapHoldDownMax (60000 ms)");
+    EXPECT_EQ(set_property(p, "FlapHoldDownMax", 500), "value 500 is below FlapHoldDown (1000 ms)");
+    EXPECT_EQ(p.flap_hold_down_ms, 1000u) << "refused values change nothing";
+    EXPECT_EQ(p.flap_hold_down_max_ms, 60000u);
+    EXPECT_FALSE(set_property(p, "FlapHoldDownMax", 80000));
+    EXPECT_FALSE(set_property(p, "FlapHoldDown", 70000));
 }
 
 TEST(ConfigCluster, KeyFileMustBePrivateAndHoldAKey) {

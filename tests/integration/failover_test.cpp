@@ -194,12 +194,16 @@ TEST_F(Failover, KillDashNineOfThePeerWithFastHeartbeats) {
     EXPECT_EQ(nodes[1]["routes_up"], 0);
 }
 
-// Heartbeat frames of node 2 towards node 1 on the cluster network (tunnel
-// frames with ftnet type `type`), from a capture in the switch.
-std::vector<std::vector<uint8_t>> capture_heartbeats(Lab& lab, uint8_t type) {
+// Tunnel frames with ftnet type `type` sent by node `from` on the cluster
+// network, from a capture in the switch while `meanwhile` runs (500 ms).
+std::vector<std::vector<uint8_t>> capture_on_cluster(Lab& lab, uint8_t type, int from = 2,
+                                                     const std::function<void()>& meanwhile = {}) {
     std::string pcap = lab.dir() + "/hb.pcap";
-    BgProcess cap(lab.ns("sw"), "tcpdump -Z root -U --immediate-mode -n -i n1-cluster -w " + pcap + " udp port 3343", lab.dir() + "/tcpdump.out");
+    BgProcess cap(lab.ns("sw"), "tcpdump -Z root -U --immediate-mode -n -i n" + std::to_string(3 - from) + "-cluster -w " + pcap +
+                                    " udp port 3343",
+                  lab.dir() + "/tcpdump.out");
     EXPECT_TRUE(eventually([&] { return cap.output().find("listening on") != std::string::npos; }, 5s));
+    if (meanwhile) meanwhile();
     std::this_thread::sleep_for(500ms);
     cap.stop(SIGINT);
     std::vector<std::vector<uint8_t>> out;
@@ -207,11 +211,12 @@ std::vector<std::vector<uint8_t>> capture_heartbeats(Lab& lab, uint8_t type) {
     for (auto& f : frames) {
         bool v6 = f.size() > 14 && f[12] == 0x86;
         size_t h = v6 ? 62 : 42;
-        // Sent by node 2 (source MAC ...:22) with the wanted type.
-        if (f.size() > h + 2 && f[11] == 0x22 && f[h + 1] == type) out.push_back(f);
+        // Sent by the node (source MAC ...:N2) with the wanted type.
+        if (f.size() > h + 2 && f[11] == 0x02 + 0x10 * from && f[h + 1] == type) out.push_back(f);
     }
     return out;
 }
+std::vector<std::vector<uint8_t>> capture_heartbeats(Lab& lab, uint8_t type) { return capture_on_cluster(lab, type); }
 
 TEST_F(Failover, ReplayedAndForgedHeartbeatsNeverKeepADeadRouteAlive) {
     start();
@@ -244,6 +249,40 @@ TEST_F(Failover, ReplayedAndForgedHeartbeatsNeverKeepADeadRouteAlive) {
             EXPECT_EQ(r["state"], "down") << r["title"];
         }
     lab->unblock("cluster");
+}
+
+// Link notices are authenticated and replay-protected: node 1's notices,
+// captured when its storage link went down and played to node 2 again once
+// the link is back, change nothing; a forged one neither.
+TEST_F(Failover, ReplayedAndForgedLinkNoticesChangeNothing) {
+    start();
+    auto notices = capture_on_cluster(*lab, 6, 1, [&] {
+        ASSERT_TRUE(run(lab->node_ns(1), "ip link set storage down").ok());
+        std::this_thread::sleep_for(300ms);
+        ASSERT_TRUE(run(lab->node_ns(1), "ip link set storage up").ok());
+    });
+    ASSERT_GE(notices.size(), 2u) << "a down and an up notice, over the cluster routes";
+    EXPECT_NE(lab->node_log(2).find("node1 reports its end lost its link"), std::string::npos) << lab->node_log(2);
+    lab->wait_ready(2);
+    std::vector<std::vector<uint8_t>> forged = notices;
+    for (auto& f : forged) f[f.size() - 20] ^= 0x40;  // a payload byte: the tag no longer matches
+    EventStream ev2(lab->socket(2));
+    const uint64_t replay0 = lab->counter(2, "ctl-replay"), auth0 = lab->counter(2, "ctl-bad-auth"),
+                   csum0 = lab->counter(2, "rx-bad-checksum");
+    for (int i = 0; i < 5; i++) {
+        send_raw_frames(lab->ns("sw"), "n2-cluster", notices);
+        send_raw_frames(lab->ns("sw"), "n2-cluster", forged);
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(eventually([&] { return lab->counter(2, "ctl-replay") >= replay0 + 5 * notices.size(); }, 2s))
+        << lab->counter(2, "ctl-replay");
+    // A forged IPv4 notice fails its tag; a forged IPv6 one already its UDP
+    // checksum (mandatory over IPv6).
+    EXPECT_GT(lab->counter(2, "ctl-bad-auth"), auth0);
+    EXPECT_GE(lab->counter(2, "ctl-bad-auth") - auth0 + lab->counter(2, "rx-bad-checksum") - csum0, 5 * forged.size());
+    std::this_thread::sleep_for(200ms);
+    for (auto& e : ev2.events()) EXPECT_NE(e.ev.value("state", ""), "down") << "no route went down: " << e.ev.dump();
+    for (auto& r : lab->ctl(2, "routes")) EXPECT_EQ(r["state"], "up") << r["title"];
 }
 
 TEST_F(Failover, PropertiesChangeLiveWithinTheProfileLimits) {

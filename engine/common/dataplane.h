@@ -97,6 +97,7 @@ struct alignas(64) RouteLive {
     std::atomic<uint64_t> rep_sent{0};
     std::atomic<uint64_t> periods_missed{0};
     std::atomic<uint64_t> periods_unjudged{0};  // this node stalled: no verdict
+    std::atomic<uint64_t> periods_alive{0};     // no timely reply, but another sign of the peer
     std::atomic<uint64_t> rtt_hist[kRttBuckets] = {};
 };
 

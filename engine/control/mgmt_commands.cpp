@@ -140,6 +140,7 @@ json Engine::route_json(const RouteDesc& r) {
           {"replies_received", got},
           {"replies_late", late},
           {"periods_unjudged", live.periods_unjudged.load()},
+          {"periods_alive", live.periods_alive.load()},
           {"requests_received", live.req_rcvd.load()},
           {"replies_sent", live.rep_sent.load()},
           {"periods_missed", live.periods_missed.load()},

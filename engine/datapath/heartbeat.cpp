@@ -421,12 +421,30 @@ void reschedule(Worker& w, uint64_t now, bool kicked) {
 // Notes how long the worker was away since the previous poll, beyond a sleep
 // it meant to take.
 void note_stall(Worker& w, uint64_t now) {
+    const uint64_t tol = w.rt->hb.stall_tolerance_tsc;
     const uint64_t prev = w.hb_check_tsc;
     const uint64_t expected = w.hb_expected_gap;
     w.hb_expected_gap = 0;
-    if (prev == 0 || now <= prev + expected) return;
-    const uint64_t late = now - prev - expected;
-    if (late <= w.rt->hb.stall_tolerance_tsc) return;
+    const bool late_poll = prev != 0 && now > prev + expected + tol;
+    if (w.cpu_sample_tsc == 0) {
+        w.cpu_sample_tsc = now;
+        w.cpu_sample_ns = w.cpu_ns(w.cpu_ctx);
+        w.slept_tsc = 0;
+        return;
+    }
+    if (!late_poll && now - w.cpu_sample_tsc < tol) return;
+    // Away = wall time - CPU time - meant sleep since the last sample: a
+    // loop that was busy (receiving, writing to the kernel) ran all along; a
+    // preempted one, or one that overslept, was away.
+    const uint64_t cpu = w.cpu_ns(w.cpu_ctx);
+    const uint64_t per_us = w.dp->tsc_hz / 1000000;
+    const uint64_t ran = (cpu - w.cpu_sample_ns) / 1000 * per_us + w.slept_tsc;
+    const uint64_t wall = now - w.cpu_sample_tsc;
+    w.cpu_sample_tsc = now;
+    w.cpu_sample_ns = cpu;
+    w.slept_tsc = 0;
+    if (wall <= ran + tol) return;
+    const uint64_t late = wall - ran;
     w.stalls.add(now, late);
     // Replies and requests due during the stall leave late, those due just
     // before it did not: to the peer, that is skew between networks.
@@ -492,6 +510,7 @@ void visit(Worker& w, const RouteEntry& r, HbPrivate& h, uint64_t now) {
             o = PeriodOutcome::Missed;
         if (o == PeriodOutcome::Missed) live.periods_missed.fetch_add(1, std::memory_order_relaxed);
         if (o == PeriodOutcome::Unjudged) live.periods_unjudged.fetch_add(1, std::memory_order_relaxed);
+        if (o == PeriodOutcome::Alive) live.periods_alive.fetch_add(1, std::memory_order_relaxed);
         bool allow = true;
         if (h.health.state == HealthState::Up && health_would_fail(h.health, hc, o)) allow = may_fail(w, r, h, now);
         transition(w, r, h, now, [&] { return health_period(h.health, hc, o, now, allow); });

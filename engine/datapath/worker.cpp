@@ -53,6 +53,12 @@ void idle_sleep(unsigned us) {
 
 }  // namespace
 
+uint64_t thread_cpu_ns(void*) {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 unsigned worker_poll_once(Worker& w) {
     Dataplane& dp = *w.dp;
     w.rt = dp.routes.load(std::memory_order_acquire);
@@ -112,6 +118,7 @@ int worker_main(void* arg) {
         // The heartbeat detector must not take this sleep for a stall, only
         // what the kernel adds to it.
         w.hb_expected_gap = (rte_rdtsc() - w.hb_check_tsc) + uint64_t{sleep_us} * (dp.tsc_hz / 1000000);
+        w.slept_tsc += uint64_t{sleep_us} * (dp.tsc_hz / 1000000);
         idle_sleep(sleep_us);
         rte_rcu_qsbr_thread_online(dp.qsbr, w.index);
         w.ctr->sleeps.add();

@@ -58,6 +58,10 @@ struct HbPrivate {
     uint64_t resume_until = 0;    // the peer just spoke again on other routes: wait for this one until then
 };
 
+// The calling thread's CPU time in nanoseconds (CLOCK_THREAD_CPUTIME_ID: a
+// system call, so sampled, never per packet).
+uint64_t thread_cpu_ns(void* unused);
+
 // This worker's own stalls: times it found that it had not been running
 // (its poll loop came back later than it meant to). Silence of a peer during
 // a stall never counts against a route.
@@ -133,6 +137,15 @@ struct alignas(64) Worker {
     uint64_t hb_table_gen = ~0ull;
     uint64_t hb_check_tsc = 0;      // when heartbeat_poll last ran
     uint64_t hb_expected_gap = 0;   // a sleep the loop meant to take since then
+    // Stalls are wall time in which this thread neither ran nor meant to
+    // sleep: sampled against its own CPU time (a busy loop is not a stall,
+    // a preempted one is), at most every stall tolerance, and at once after
+    // a late poll.
+    uint64_t (*cpu_ns)(void* ctx) = thread_cpu_ns;  // the thread's CPU time; tests inject their own
+    void* cpu_ctx = nullptr;
+    uint64_t cpu_sample_tsc = 0;    // when the CPU time was last sampled
+    uint64_t cpu_sample_ns = 0;     // the CPU time then
+    uint64_t slept_tsc = 0;         // sleep the loop meant to take since then
     StallLog stalls;
     uint64_t hb_stall_event_tsc = 0;  // last WorkerStall event queued (at most one a second)
     uint64_t hb_silence_until = 0;    // an all-routes silence episode is being waited out until then

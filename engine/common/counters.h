@@ -60,6 +60,7 @@ struct alignas(64) WorkerCounters {
     Counter hb_stalls;                // times this worker found it had not been running (heartbeats unjudged)
     Counter hb_stall_cycles;          // TSC cycles lost in those stalls
     Gauge hb_stall_max_cycles;        // the longest of them
+    Counter link_notices;             // link notices accepted from peers
     Counter hb_all_silent;            // episodes of every route to every peer going silent at once
 
     void drop(DropReason r, uint64_t n = 1) { drops[static_cast<size_t>(r)].add(n); }

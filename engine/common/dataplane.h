@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "engine/common/adapter_identity.h"
 #include "engine/common/counters.h"
 #include "engine/common/limits.h"
 #include "engine/common/net_addr.h"
@@ -150,6 +151,10 @@ struct Dataplane {
     // changes: owner workers (acquire) re-judge their routes at once instead
     // of at their next heartbeat period.
     std::atomic<uint32_t> hb_kick{0};
+    // The newest link notice accepted from each peer (by node id): its boot
+    // id << 32 | its notice sequence. Written by whichever worker receives a
+    // notice (CAS); a notice not newer is a replay.
+    std::atomic<uint64_t> notice_seen[kMaxNodeId + 1] = {};
     // Written: control thread; read: workers (relaxed) each loop.
     std::atomic<bool> stop{false};
 

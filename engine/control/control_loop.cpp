@@ -132,16 +132,12 @@ void Engine::handle_control_frame(uint16_t pi, rte_mbuf* m, uint64_t now) {
             const uint64_t n = ctl_drops_[static_cast<size_t>(DropReason::ctl_bad_auth)].get();
             ctl_drop(DropReason::ctl_bad_auth);
             if (n % 1000 == 0)
-                clog::warn("FTNET", "{} with a missing or wrong authentication tag from node {} on port {} "
+                clog::warn("FTNET", "HELLO with a missing or wrong authentication tag from node {} on port {} "
                            "dropped ({} so far): is the cluster key the same on every node?",
-                           c.hdr->type == static_cast<uint8_t>(wire::MsgType::Hello) ? "HELLO" : "link notice",
                            rte_be_to_cpu_16(c.hdr->src_node), ports_[pi].spec.name, n + 1);
             return;
         }
-        if (c.hdr->type == static_cast<uint8_t>(wire::MsgType::LinkNotice))
-            handle_link_notice(pi, c, f);
-        else
-            handle_hello(pi, c, f, now);
+        handle_hello(pi, c, f, now);
         return;
     }
     if (c.kind != RxKind::Control) return;

@@ -101,7 +101,6 @@ class Engine {
     // `port_index` lost (or regained) their link; tell each peer over a
     // route that still works.
     void send_link_notices(size_t port_index, bool up, uint8_t reason);
-    void handle_link_notice(uint16_t port_index, const RxResult& c, const uint8_t* frame);
     std::string event_time(uint64_t tsc) const;
     void emit_event(nlohmann::json ev);
 
@@ -168,10 +167,6 @@ class Engine {
     void ctl_drop(DropReason r) { ctl_drops_[static_cast<size_t>(r)].add(); }
     uint32_t hello_seq_ = 0;
     uint32_t notice_seq_ = 0;
-    // Per peer node: the boot id and highest sequence of its accepted link
-    // notices (replay window of one).
-    std::map<uint16_t, std::pair<uint32_t, uint32_t>> notice_seen_;
-    uint64_t notice_rejected_ = 0;
     // Rate limits of the stall reports in the cluster log.
     uint64_t stall_report_ms_ = 0, silence_report_ms_ = 0;
     uint64_t stall_reports_suppressed_ = 0, silence_reports_suppressed_ = 0;

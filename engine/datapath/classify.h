@@ -27,7 +27,8 @@ enum class RxKind : uint8_t {
     Drop,       // see RxResult::drop
     Control,    // ARP, ICMP/ICMPv6 for us: hand the frame to the control thread
     Data,       // tunnelled frame for ftnet0
-    TunnelControl,  // HELLO, LINK_NOTICE: authenticated messages for the control thread
+    TunnelControl,  // HELLO: authenticated, for the control thread
+    LinkNotice,     // a peer's link notice: handled on the worker
     Heartbeat,  // heartbeat request or reply
 };
 
@@ -87,8 +88,10 @@ inline RxResult classify_tunnel(const uint8_t* f, uint16_t ftnet_off, uint32_t u
         r.kind = RxKind::Data;
         return r;
     case wire::MsgType::Hello:
-    case wire::MsgType::LinkNotice:
         r.kind = RxKind::TunnelControl;
+        return r;
+    case wire::MsgType::LinkNotice:
+        r.kind = RxKind::LinkNotice;
         return r;
     case wire::MsgType::HeartbeatReq:
     case wire::MsgType::HeartbeatRep:

@@ -53,6 +53,9 @@ inline void physical_one(Worker& w, uint16_t port_index, rte_mbuf* m) {
     case RxKind::Heartbeat:
         heartbeat_input(w, port_index, m, c);
         return;
+    case RxKind::LinkNotice:
+        link_notice_input(w, m, c);
+        return;
     case RxKind::Drop:
         drop_packet(w, m, c.drop);
         return;

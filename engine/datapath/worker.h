@@ -177,6 +177,10 @@ void adapter_input(Worker& w, rte_mbuf** pkts, uint16_t n);
 unsigned heartbeat_poll(Worker& w, uint64_t now_tsc);
 void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const struct RxResult& c);
 
+// A peer's LINK_NOTICE (datapath/link_notice_input.cpp): checked, and the
+// routes it names marked down (or up) for their owners; m is consumed.
+void link_notice_input(Worker& w, rte_mbuf* m, const struct RxResult& c);
+
 // How late this worker's messages on one network may trail those on
 // another: the spread of one flush of control frames over the ports, or a
 // stall of the worker between two of them (first..last). Kept as the worst

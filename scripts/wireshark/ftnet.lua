@@ -97,7 +97,7 @@ local signed_types = {
     [2] = "ctl-bad-auth",
     [3] = "rx-bad-auth",
     [4] = "rx-bad-auth",
-    [6] = "ctl-bad-auth",
+    [6] = "rx-bad-auth",
 }
 -- HeartbeatPayload.route_state (route_health.h HealthState).
 local route_states = {
@@ -306,7 +306,7 @@ local function dissect_notice(tvb, tree, off, plen, n)
     local nt = n > 0 and tree:add(f.notice, tvb(off, n)) or tree:add(f.notice)
     if n < NOTICE_HDR_LEN then
         nt:add_proto_expert_info(ef_notice_bad, string.format(
-            "link notice of %d bytes is shorter than its %d-byte header: receivers drop it (ctl-malformed)", n,
+            "link notice of %d bytes is shorter than its %d-byte header: receivers drop it (rx-notice-malformed)", n,
             NOTICE_HDR_LEN))
         return ""
     end
@@ -316,7 +316,7 @@ local function dissect_notice(tvb, tree, off, plen, n)
     local count_i = nt:add(f.notice_count, tvb(off + 8, 1))
     if count == 0 or count > NOTICE_MAX_ENTRIES or plen ~= NOTICE_HDR_LEN + count * NOTICE_ENTRY_LEN then
         count_i:add_proto_expert_info(ef_notice_bad, string.format(
-            "%d entries in %d bytes (allowed 1..%d, %d bytes each): receivers drop it (ctl-malformed)", count, plen,
+            "%d entries in %d bytes (allowed 1..%d, %d bytes each): receivers drop it (rx-notice-malformed)", count, plen,
             NOTICE_MAX_ENTRIES, NOTICE_ENTRY_LEN))
     end
     local downs, ups = 0, 0

@@ -78,7 +78,8 @@ TEST_F(Failover, TcpTransferSurvivesALinkCutAndFailsBack) {
     ASSERT_TRUE(d2);
     EXPECT_EQ(d2->ev["cause"], "peer reports its link down");
     EXPECT_LT(d2->received - cut, 2s) << "switched within 2 s";
-    EXPECT_NE(lab->node_log(2).find("node1 reports its end lost its link"), std::string::npos) << lab->node_log(2);
+    EXPECT_NE(lab->node_log(2).find("(cluster, IPv6) to node1 is down (peer reports its link down)"), std::string::npos)
+        << lab->node_log(2);
     // Traffic moved to the next best route (storage, IPv6) meanwhile...
     auto n1 = ev1.wait_for([](const json& e) { return e.value("type", "") == "node" && e.value("active_route", "").find("storage, IPv6") != std::string::npos; }, 1s);
     EXPECT_TRUE(n1);
@@ -262,24 +263,25 @@ TEST_F(Failover, ReplayedAndForgedLinkNoticesChangeNothing) {
         ASSERT_TRUE(run(lab->node_ns(1), "ip link set storage up").ok());
     });
     ASSERT_GE(notices.size(), 2u) << "a down and an up notice, over the cluster routes";
-    EXPECT_NE(lab->node_log(2).find("node1 reports its end lost its link"), std::string::npos) << lab->node_log(2);
+    EXPECT_NE(lab->node_log(2).find("(storage, IPv6) to node1 is down (peer reports its link down)"), std::string::npos)
+        << lab->node_log(2);
     lab->wait_ready(2);
     std::vector<std::vector<uint8_t>> forged = notices;
     for (auto& f : forged) f[f.size() - 20] ^= 0x40;  // a payload byte: the tag no longer matches
     EventStream ev2(lab->socket(2));
-    const uint64_t replay0 = lab->counter(2, "ctl-replay"), auth0 = lab->counter(2, "ctl-bad-auth"),
+    const uint64_t replay0 = lab->counter(2, "rx-replay"), auth0 = lab->counter(2, "rx-bad-auth"),
                    csum0 = lab->counter(2, "rx-bad-checksum");
     for (int i = 0; i < 5; i++) {
         send_raw_frames(lab->ns("sw"), "n2-cluster", notices);
         send_raw_frames(lab->ns("sw"), "n2-cluster", forged);
         std::this_thread::sleep_for(50ms);
     }
-    EXPECT_TRUE(eventually([&] { return lab->counter(2, "ctl-replay") >= replay0 + 5 * notices.size(); }, 2s))
-        << lab->counter(2, "ctl-replay");
+    EXPECT_TRUE(eventually([&] { return lab->counter(2, "rx-replay") >= replay0 + 5 * notices.size(); }, 2s))
+        << lab->counter(2, "rx-replay");
     // A forged IPv4 notice fails its tag; a forged IPv6 one already its UDP
     // checksum (mandatory over IPv6).
-    EXPECT_GT(lab->counter(2, "ctl-bad-auth"), auth0);
-    EXPECT_GE(lab->counter(2, "ctl-bad-auth") - auth0 + lab->counter(2, "rx-bad-checksum") - csum0, 5 * forged.size());
+    EXPECT_GT(lab->counter(2, "rx-bad-auth"), auth0);
+    EXPECT_GE(lab->counter(2, "rx-bad-auth") - auth0 + lab->counter(2, "rx-bad-checksum") - csum0, 5 * forged.size());
     std::this_thread::sleep_for(200ms);
     for (auto& e : ev2.events()) EXPECT_NE(e.ev.value("state", ""), "down") << "no route went down: " << e.ev.dump();
     for (auto& r : lab->ctl(2, "routes")) EXPECT_EQ(r["state"], "up") << r["title"];

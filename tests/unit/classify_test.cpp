@@ -63,7 +63,7 @@ std::vector<Case> cases() {
         v.push_back({"heartbeat_request", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 3; }, RxKind::Heartbeat});
         v.push_back({"heartbeat_reply", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 4; }, RxKind::Heartbeat});
         v.push_back({"session_not_handled_yet", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 5; }, RxKind::Drop, DropReason::rx_unsupported_msg});
-        v.push_back({"link_notice", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 6; }, RxKind::TunnelControl});
+        v.push_back({"link_notice", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 6; }, RxKind::LinkNotice});
         v.push_back({"type_beyond_link_notice", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 7; }, RxKind::Drop, DropReason::rx_bad_type});
         v.push_back({"tcp_to_us", f, [v6](Bytes& p) { p[v6 ? 14 + 6 : 14 + 9] = IPPROTO_TCP; }, RxKind::Drop, DropReason::rx_unhandled_proto});
     }

@@ -934,7 +934,7 @@ TEST_F(DissectorTest, LinkNoticesDecodeEveryEntry) {
     EXPECT_THAT(r["_ws.col.Info"], HasSubstr(": 1 down, 1 up"));
     EXPECT_EQ(r["_ws.expert.message"], "");
     EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("3 entries in 84 bytes"));
-    EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("ctl-malformed"));
+    EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("rx-notice-malformed"));
 }
 
 // With the cluster key as a preference, the dissector checks tags with its

@@ -222,9 +222,9 @@ enum class Silence : uint8_t {
 // at least half as long), or whose own gap covering much of x's silence has
 // just ended, shows a stall of the peer (or of this host): x's messages,
 // sent by the same peer after the same stall, are then given two periods
-// (or half the silence) after another route heard it again (each network's
-// frames leave the peer in a call of their own, so they do not arrive
-// together).
+// (or the peer's reported send skew) after another route first heard it
+// again (each network's frames leave the peer in a call of their own, so
+// they do not arrive together), once per silence.
 Silence classify_silence(const Worker& w, const RouteEntry& x, const HbPrivate& h, uint64_t now, uint64_t* resume_until) {
     const RouteTable& rt = *w.rt;
     const Dataplane& dp = *w.dp;
@@ -252,9 +252,11 @@ Silence classify_silence(const Worker& w, const RouteEntry& x, const HbPrivate& 
     }
     if (others == 0) return Silence::Own;  // no other route to compare with
     if (resumed) {
-        // The longer the stall, the further apart its end may land on each
-        // network: two periods, or half the silence.
-        *resume_until = resumed + std::max(2 * period_of(rt, x), x_silent / 2);
+        // After a stall the peer's frames on each network leave one after
+        // the other: two periods, or the peer's own reported send skew.
+        const uint64_t skew = std::min(dp.route_live[x.route_id].peer_skew_tsc.load(std::memory_order_relaxed),
+                                       rt.hb.delay_tsc[hb_class(x)] * rt.hb.health[hb_class(x)].threshold);
+        *resume_until = resumed + std::max(2 * period_of(rt, x), skew);
         return Silence::PeerResumed;
     }
     return Silence::PeerWide;
@@ -301,7 +303,9 @@ bool may_fail(Worker& w, const RouteEntry& r, HbPrivate& h, uint64_t now) {
     case Silence::Own:
         return true;
     case Silence::PeerResumed:
-        if (resume <= now) return true;  // the peer had its period since: no message came on this route
+        // Once: a peer that keeps stuttering while its other routes are
+        // heard does not keep this one up.
+        if (h.resume_until || resume <= now) return true;
         h.resume_until = resume;
         return false;
     case Silence::PeerWide:
@@ -446,9 +450,6 @@ void note_stall(Worker& w, uint64_t now) {
     if (wall <= ran + tol) return;
     const uint64_t late = wall - ran;
     w.stalls.add(now, late);
-    // Replies and requests due during the stall leave late, those due just
-    // before it did not: to the peer, that is skew between networks.
-    note_send_skew(w, now - late, now);
     w.ctr->hb_stalls.add();
     w.ctr->hb_stall_cycles.add(late);
     if (late > w.ctr->hb_stall_max_cycles.get()) w.ctr->hb_stall_max_cycles.set(late);

@@ -182,10 +182,12 @@ void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const struct R
 void link_notice_input(Worker& w, rte_mbuf* m, const struct RxResult& c);
 
 // How late this worker's messages on one network may trail those on
-// another: the spread of one flush of control frames over the ports, or a
-// stall of the worker between two of them (first..last). Kept as the worst
-// of the current and the previous second (Worker::skew_*), and reported to
-// peers in every heartbeat (HeartbeatPayload::send_skew_us).
+// another: the spread of one flush of control frames over the ports
+// (first..last; the kernel can make one port's send pay for unrelated work).
+// A stall of the worker itself delays its messages on every network alike,
+// which needs no allowance. Kept as the worst of the current and the
+// previous second (Worker::skew_*), and reported to peers in every
+// heartbeat (HeartbeatPayload::send_skew_us).
 void note_send_skew(Worker& w, uint64_t first, uint64_t last);
 
 // Transmit buffering (datapath/tx.cpp). tx_flush_all sends every port's

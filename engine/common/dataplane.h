@@ -70,6 +70,13 @@ struct alignas(64) RouteLive {
     std::atomic<uint64_t> held_until_tsc{0};  // flap hold-down end, 0: not held; written: owner
     std::atomic<uint32_t> flaps{0};           // downs in the flap window at the last down; written: owner
     std::atomic<uint32_t> sent_seq{0};      // last request sent; written: owner (release)
+    // When the last kSentTimes requests were sent (slot seq % kSentTimes,
+    // with the seq it holds): written by the owner (time, then seq with
+    // release); read by receivers of the peer's requests, which echo the
+    // newest of our requests the peer received.
+    static constexpr unsigned kSentTimes = 8;
+    std::atomic<uint64_t> sent_time[kSentTimes] = {};
+    std::atomic<uint32_t> sent_time_seq[kSentTimes] = {};
     std::atomic<uint32_t> acked_seq{0};     // highest request answered; written: receiver (CAS max)
     std::atomic<uint64_t> last_reply_tsc{0};  // arrival of the last timely reply; written: receiver
     // Arrival of the last authenticated proof that the peer hears us on this

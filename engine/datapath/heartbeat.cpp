@@ -39,6 +39,8 @@ namespace {
 
 inline unsigned hb_class(const RouteEntry& r) { return r.cross_subnet ? 1 : 0; }
 
+inline RouteLive& live_of(Worker& w, const RouteEntry& r) { return w.dp->route_live[r.route_id]; }
+
 wire::HeartbeatPayload payload_for(const RouteTable& rt, const RouteEntry& r, HealthState s) {
     wire::HeartbeatPayload p{};
     const unsigned k = hb_class(r);
@@ -144,6 +146,10 @@ void send_request(Worker& w, const RouteEntry& r, HbPrivate& h, uint64_t now) {
     wire::HeartbeatPayload p = payload_for(*w.rt, r, h.health.state);
     p.boot_id = rte_cpu_to_be_32(w.dp->boot_id);
     p.send_skew_us = rte_cpu_to_be_32(send_skew_us(w));
+    // The newest request of the peer's that we received on this route: it
+    // tells the peer when we last heard it (section 3.3 of the wire format).
+    p.echo_boot_id = rte_cpu_to_be_32(live_of(w, r).peer_boot.load(std::memory_order_relaxed));
+    p.echo_seq = rte_cpu_to_be_32(live_of(w, r).peer_req_seq.load(std::memory_order_relaxed));
     p.tx_time = rte_cpu_to_be_64(now);
     const size_t len = signed_message_len(r.family, sizeof p);
     auto* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(len)));
@@ -151,6 +157,9 @@ void send_request(Worker& w, const RouteEntry& r, HbPrivate& h, uint64_t now) {
     build_signed_message(out, r, wire::MsgType::HeartbeatReq, h.seq, &p, sizeof p, w.dp->auth_key);
     request_csum_offload(m, r);
     RouteLive& live = w.dp->route_live[r.route_id];
+    const unsigned slot = h.seq % RouteLive::kSentTimes;
+    live.sent_time[slot].store(now, std::memory_order_relaxed);
+    live.sent_time_seq[slot].store(h.seq, std::memory_order_release);
     live.sent_seq.store(h.seq, std::memory_order_release);
     live.req_sent.fetch_add(1, std::memory_order_relaxed);
     h.sent = true;
@@ -194,15 +203,25 @@ uint64_t silence_deadline(const Worker& w, const RouteEntry& r, const HbPrivate&
     return std::max(proved, std::min(h.data_at + silence + w.stalls.since(h.data_at), proved + silence));
 }
 
-// Records a proof that the peer hears us on a route (any worker), and the
-// gap before it when that was longer than a period.
-inline void note_alive(RouteLive& live, uint64_t now, uint64_t period) {
+// Records a proof that the peer heard us on a route at time `at` (any
+// worker), and the gap before it when that was longer than a period.
+inline void note_alive(RouteLive& live, uint64_t at, uint64_t period) {
     const uint64_t last = live.last_alive_tsc.load(std::memory_order_relaxed);
-    if (last && now - last > period) {
-        live.gap_len_tsc.store(now - last, std::memory_order_relaxed);
-        live.gap_end_tsc.store(now, std::memory_order_relaxed);
+    if (at <= last) return;
+    if (last && at - last > period) {
+        live.gap_len_tsc.store(at - last, std::memory_order_relaxed);
+        live.gap_end_tsc.store(at, std::memory_order_relaxed);
     }
-    live.last_alive_tsc.store(now, std::memory_order_relaxed);
+    live.last_alive_tsc.store(at, std::memory_order_relaxed);
+}
+
+// When we sent our request `seq` on this route, or 0 when it is no longer
+// remembered (older than the last RouteLive::kSentTimes).
+inline uint64_t request_sent_at(const RouteLive& live, uint32_t seq) {
+    const unsigned slot = seq % RouteLive::kSentTimes;
+    if (live.sent_time_seq[slot].load(std::memory_order_acquire) != seq) return 0;
+    const uint64_t t = live.sent_time[slot].load(std::memory_order_relaxed);
+    return live.sent_time_seq[slot].load(std::memory_order_acquire) == seq ? t : 0;
 }
 
 inline uint64_t period_of(const RouteTable& rt, const RouteEntry& r) {
@@ -609,7 +628,14 @@ void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const RxResult
         live.peer_req_seq.store(seq, std::memory_order_relaxed);
         live.req_rcvd.fetch_add(1, std::memory_order_relaxed);
         // The peer hears us on this route (it says so): proof of life.
-        if (static_cast<HealthState>(p.route_state) == HealthState::Up) note_alive(live, rte_rdtsc(), period_of(*w.rt, *r));
+        // It echoes the newest of our requests the peer received: the peer
+        // heard us (and we hear it) as of when we sent that one. An echo of
+        // an old request, after a one-way failure towards the peer, proves
+        // nothing new.
+        if (rte_be_to_cpu_32(p.echo_boot_id) == dp.boot_id && p.echo_seq != 0 &&
+            !seq_after(rte_be_to_cpu_32(p.echo_seq), live.sent_seq.load(std::memory_order_acquire)))
+            if (const uint64_t at = request_sent_at(live, rte_be_to_cpu_32(p.echo_seq)))
+                note_alive(live, at, period_of(*w.rt, *r));
         // Answer in place, on our side of the same route.
         wire::HeartbeatPayload rep =
             payload_for(*w.rt, *r, static_cast<HealthState>(live.state.load(std::memory_order_relaxed)));

@@ -389,19 +389,22 @@ std::vector<std::vector<uint8_t>> read_pcap(const std::string& path) {
 namespace ftnet::itest {
 
 void Lab::block(const std::string& net, int percent, const std::string& from) {
-    const std::string sw = ns("sw");
+    // One nft transaction: both directions start dropping at the same
+    // instant (two commands would cut one direction milliseconds before the
+    // other, a one-way failure for a while).
     std::string table = "ftblock_" + net;
-    run(sw, "nft add table netdev " + table);
+    std::string script = "add table netdev " + table + "\n";
     for (const char* node : {"n1", "n2"}) {
         if (from != "both" && from != node) continue;
         std::string port = std::string(node) + "-" + net;
-        CmdResult r = run(sw, "nft 'add chain netdev " + table + " " + port + " { type filter hook ingress device " + port +
-                                  " priority 0; }'");
-        ASSERT_TRUE(r.ok()) << r.out;
         std::string rule = percent >= 100 ? "drop" : "numgen random mod 100 < " + std::to_string(percent) + " drop";
-        r = run(sw, "nft 'add rule netdev " + table + " " + port + " " + rule + "'");
-        ASSERT_TRUE(r.ok()) << r.out;
+        script += "add chain netdev " + table + " " + port + " { type filter hook ingress device " + port + " priority 0; }\n";
+        script += "add rule netdev " + table + " " + port + " " + rule + "\n";
     }
+    const std::string file = dir_ + "/block-" + net + ".nft";
+    std::ofstream(file) << script;
+    CmdResult r = run(ns("sw"), "nft -f " + file);
+    ASSERT_TRUE(r.ok()) << r.out;
 }
 
 void Lab::unblock(const std::string& net) {

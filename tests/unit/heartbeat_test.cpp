@@ -514,6 +514,22 @@ TEST_F(Heartbeat, ThePeersRequestsKeepARouteUpWhoseRepliesAreLost) {
     EXPECT_TRUE(a.events().empty());
 }
 
+// A one-way failure: node 1's frames no longer reach node 2 on the cluster
+// network, node 2's still reach node 1. Node 2's requests keep arriving, but
+// they echo ever older requests of node 1: they prove nothing, and node 1
+// takes the route down on time, not only once node 2 has.
+TEST_F(Heartbeat, AOneWayFailureIsNotHiddenByThePeersRequests) {
+    run_for(10);
+    a.events();
+    lose = [&](const Node& from, int port, const rte_mbuf*) { return &from == &a && port == 0; };
+    const uint64_t t0 = rte_rdtsc();
+    ASSERT_TRUE(run_until([&] { return a.state(0) == HealthState::Down && a.state(1) == HealthState::Down; }, 300));
+    const double took = running_ms(*a.w, t0, rte_rdtsc());
+    EXPECT_LE(took, 12.0) << "as fast as a silence both ways";
+    EXPECT_GT(a.dp->route_live[0].req_rcvd.load(), 0u);
+    EXPECT_EQ(a.state(2), HealthState::Up);
+}
+
 // Tunnel DATA is not authenticated in wire format v1: it may carry a route
 // through a burst that crowds out its heartbeats for one more detection
 // time, but it never keeps a route alive whose heartbeats are gone.
@@ -536,7 +552,7 @@ TEST_F(Heartbeat, DataNeverKeepsARouteAliveOnItsOwn) {
         if (!v6_down && a.state(0) == HealthState::Down) v6_down = rte_rdtsc();
         return v4_down && v6_down;
     }, 300);
-    EXPECT_GT(a.ctr->route[0].rx_pkts.get(), 100u) << "data kept arriving on cluster IPv6";
+    EXPECT_GT(a.ctr->route[0].rx_pkts.get(), 20u) << "data kept arriving on cluster IPv6";
     ASSERT_NE(v4_down, 0u);
     ASSERT_NE(v6_down, 0u) << "data alone did not keep it up";
     EXPECT_GT(a.dp->route_live[0].periods_alive.load(), a.dp->route_live[1].periods_alive.load())

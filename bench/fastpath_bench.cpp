@@ -37,9 +37,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/dataplane.h"
-#include "engine/common/encap_template.h"
-#include "engine/datapath/worker.h"
+#include "engine/core/dataplane.h"
+#include "engine/tunnel/encap_template.h"
+#include "engine/core/worker.h"
 #include "tests/unit/packet_fixtures.h"
 #include "tests/unit/test_eal.h"
 

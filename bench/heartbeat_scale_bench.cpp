@@ -31,11 +31,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/dataplane.h"
-#include "engine/common/encap_template.h"
-#include "engine/common/signed_message.h"
-#include "engine/config/cluster_properties.h"
-#include "engine/datapath/worker.h"
+#include "engine/core/dataplane.h"
+#include "engine/tunnel/encap_template.h"
+#include "engine/tunnel/signed_message.h"
+#include "engine/heartbeat/cluster_properties.h"
+#include "engine/core/worker.h"
 #include "tests/unit/packet_fixtures.h"
 #include "tests/unit/test_eal.h"
 

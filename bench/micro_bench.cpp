@@ -20,14 +20,14 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/dataplane.h"
-#include "engine/common/siphash.h"
-#include "engine/common/encap_template.h"
-#include "engine/datapath/classify.h"
-#include "engine/datapath/decap.h"
-#include "engine/datapath/encap.h"
-#include "engine/datapath/flow_hash.h"
-#include "engine/datapath/route_select.h"
+#include "engine/core/dataplane.h"
+#include "engine/core/siphash.h"
+#include "engine/tunnel/encap_template.h"
+#include "engine/tunnel/datapath/classify.h"
+#include "engine/tunnel/datapath/decap.h"
+#include "engine/tunnel/datapath/encap.h"
+#include "engine/tunnel/datapath/flow_hash.h"
+#include "engine/tunnel/datapath/route_select.h"
 #include "tests/unit/packet_fixtures.h"
 #include "tests/unit/test_eal.h"
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/net_addr.h"
+#include "engine/core/net_addr.h"
 #include "engine/config/config.h"
 
 namespace ftnet {
@@ -53,6 +53,9 @@ struct PortHandle {
     uint16_t nb_rxq = 0;
     uint16_t nb_txq = 0;
     bool tx_csum_offload = false;  // IPv4 header and UDP checksums by the NIC
+    // Sends a frame made of several segments (a header mbuf chained to the
+    // shared payload of a flooded frame); af_xdp sends only the first.
+    bool tx_chains = false;
     LinkSource link_source = LinkSource::Poll;
     std::string kernel_iface;  // for LinkSource::KernelNetlink
     bool started = false;

@@ -8,8 +8,8 @@
 #include <fmt/format.h>
 
 #include "engine/config/config_loader.h"
-#include "engine/control/cluster_log.h"
-#include "engine/control/engine.h"
+#include "engine/cluster_log/control/cluster_log.h"
+#include "engine/core/engine.h"
 
 namespace {
 

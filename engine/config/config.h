@@ -6,14 +6,16 @@
 // control thread builds from it.
 #pragma once
 
+#include <any>
 #include <array>
+#include <map>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "engine/common/net_addr.h"
-#include "engine/config/cluster_properties.h"
+#include "engine/core/net_addr.h"
+#include "engine/heartbeat/cluster_properties.h"
 
 namespace ftnet {
 
@@ -130,6 +132,22 @@ struct Config {
     std::vector<PortConfig> ports;
     std::vector<NetworkConfig> networks;
     std::vector<PeerConfig> peers;
+
+    // Sections of modules that keep their settings to themselves: a
+    // module's reader stores its own struct under its key, and the module
+    // reads it back with section<T>(key). A new module adds nothing here.
+    std::map<std::string, std::any> module_sections;
+    template <class T>
+    T& section(const std::string& key) {
+        std::any& a = module_sections[key];
+        if (!a.has_value()) a = T{};
+        return std::any_cast<T&>(a);
+    }
+    template <class T>
+    const T* find_section(const std::string& key) const {
+        auto it = module_sections.find(key);
+        return it == module_sections.end() ? nullptr : std::any_cast<T>(&it->second);
+    }
 
     const NetworkConfig* find_network(const std::string& name) const;
 };

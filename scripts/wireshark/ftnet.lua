@@ -1,6 +1,6 @@
 -- ftnet.lua: Wireshark dissector for the ftnet tunnel, wire format version 1.
 --
--- The format is defined by engine/common/ftnet_wire.h and documented in
+-- The format is defined by engine/tunnel/ftnet_wire.h and documented in
 -- docs/wire-format.md:
 --
 --   Ethernet | IPv6 or IPv4 | UDP (dst port 3343) | ftnet header (16 bytes) |
@@ -342,7 +342,7 @@ local function dissect_notice(tvb, tree, off, plen, n)
     return string.format(": %d down, %d up", downs, ups)
 end
 
--- SipHash-2-4 with 128-bit output (engine/common/siphash.h), on Wireshark's
+-- SipHash-2-4 with 128-bit output (engine/core/siphash.h), on Wireshark's
 -- UInt64, whose + wraps modulo 2^64 as the algorithm wants.
 local function rotl(x, b) return x:lshift(b):bor(x:rshift(64 - b)) end
 

@@ -1,6 +1,6 @@
 // The virtual adapter's MAC, APIPA and link-local derivation
-// (engine/common/adapter_identity.h).
-#include "engine/common/adapter_identity.h"
+// (engine/core/adapter_identity.h).
+#include "engine/core/adapter_identity.h"
 
 #include <gtest/gtest.h>
 

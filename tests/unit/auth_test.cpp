@@ -6,8 +6,8 @@
 
 #include <random>
 
-#include "engine/common/signed_message.h"
-#include "engine/common/siphash.h"
+#include "engine/tunnel/signed_message.h"
+#include "engine/core/siphash.h"
 
 namespace ftnet {
 namespace {

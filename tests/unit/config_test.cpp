@@ -20,8 +20,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/common/limits.h"
-#include "engine/control/route_plan.h"
+#include "engine/core/limits.h"
+#include "engine/tunnel/control/route_plan.h"
 
 namespace ftnet {
 namespace {
@@ -154,7 +154,7 @@ std::string n_workers(size_t n) {
 INSTANTIATE_TEST_SUITE_P(TopLevel, ConfigRejects, ::testing::Values(
     BadConfig{"UnknownKey",
      "nodes = 1\n",
-     "nodes", "unknown key (allowed here: node, eal, dataplane, tunnel, adapter, management, "
+     "nodes", "unknown key (allowed here: node, eal, dataplane, adapter, management, tunnel, "
               "cluster, "
               "network, port, peer)", 1},
     BadConfig{"UnknownTable",

@@ -1,7 +1,7 @@
 // The Wireshark dissector (scripts/wireshark/ftnet.lua) against frames built
 // by the engine's own code: build_encap_template() for the outer headers,
-// patched the way encap_frame() patches them (engine/datapath/encap.h) for
-// DATA, build_signed_message() (engine/common/signed_message.h) for HELLOs
+// patched the way encap_frame() patches them (engine/tunnel/datapath/encap.h) for
+// DATA, build_signed_message() (engine/tunnel/signed_message.h) for HELLOs
 // and heartbeats exactly as the control thread and the workers send them,
 // and encode_hello() for a HELLO payload. Each test writes a classic pcap
 // file into its own temporary directory, decodes it with tshark and the
@@ -31,13 +31,13 @@
 #include <utility>
 #include <vector>
 
-#include "engine/common/checksum.h"
-#include "engine/common/encap_template.h"
-#include "engine/common/ftnet_wire.h"
-#include "engine/common/route_table.h"
-#include "engine/common/signed_message.h"
-#include "engine/common/siphash.h"
-#include "engine/control/endpoint_exchange.h"
+#include "engine/core/checksum.h"
+#include "engine/tunnel/encap_template.h"
+#include "engine/tunnel/ftnet_wire.h"
+#include "engine/tunnel/route_table.h"
+#include "engine/tunnel/signed_message.h"
+#include "engine/core/siphash.h"
+#include "engine/hello/control/endpoint_exchange.h"
 
 namespace ftnet {
 namespace {

@@ -1,5 +1,5 @@
-// Encapsulation (engine/datapath/encap.h) and decapsulation
-// (engine/datapath/decap.h): every header field node 1 writes, checked
+// Encapsulation (engine/tunnel/datapath/encap.h) and decapsulation
+// (engine/tunnel/datapath/decap.h): every header field node 1 writes, checked
 // independently of the code that wrote it, and the round trip through a
 // receiver giving back the identical inner frame.
 
@@ -8,10 +8,10 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
-#include "engine/common/checksum.h"
-#include "engine/datapath/classify.h"
-#include "engine/datapath/decap.h"
-#include "engine/datapath/encap.h"
+#include "engine/core/checksum.h"
+#include "engine/tunnel/datapath/classify.h"
+#include "engine/tunnel/datapath/decap.h"
+#include "engine/tunnel/datapath/encap.h"
 #include "tests/unit/packet_fixtures.h"
 
 namespace ftnet::test {

@@ -1,12 +1,12 @@
 // HELLO codec and the endpoint exchange's schedule and decisions
-// (engine/control/endpoint_exchange.h).
-#include "engine/control/endpoint_exchange.h"
+// (engine/hello/control/endpoint_exchange.h).
+#include "engine/hello/control/endpoint_exchange.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 
-#include "engine/common/adapter_identity.h"
+#include "engine/core/adapter_identity.h"
 
 namespace ftnet {
 namespace {

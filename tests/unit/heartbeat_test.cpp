@@ -12,12 +12,12 @@
 #include <memory>
 #include <vector>
 
-#include "engine/common/dataplane.h"
-#include "engine/common/encap_template.h"
-#include "engine/config/cluster_properties.h"
-#include "engine/control/neighbor_wire.h"
-#include "engine/datapath/route_select.h"
-#include "engine/datapath/worker.h"
+#include "engine/core/dataplane.h"
+#include "engine/tunnel/encap_template.h"
+#include "engine/heartbeat/cluster_properties.h"
+#include "engine/neighbor/control/neighbor_wire.h"
+#include "engine/tunnel/datapath/route_select.h"
+#include "engine/core/worker.h"
 #include "tests/unit/packet_fixtures.h"
 
 namespace ftnet::test {

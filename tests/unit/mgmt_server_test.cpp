@@ -1,7 +1,7 @@
-// The management socket (engine/control/mgmt_server.h) over a real UNIX
+// The management socket (engine/management/control/mgmt_server.h) over a real UNIX
 // socket: replies, errors for bad requests, limits, and that the server
 // keeps serving after each.
-#include "engine/control/mgmt_server.h"
+#include "engine/management/control/mgmt_server.h"
 
 #include <gtest/gtest.h>
 #include <sys/epoll.h>

@@ -1,12 +1,12 @@
-// ARP, neighbour discovery and echo frames (engine/control/neighbor_wire.h)
+// ARP, neighbour discovery and echo frames (engine/neighbor/control/neighbor_wire.h)
 // and the neighbour table's answers and resolution (neighbor_table.h).
 #include <gtest/gtest.h>
 #include <rte_ip.h>
 
 #include <cstring>
 
-#include "engine/control/neighbor_table.h"
-#include "engine/control/neighbor_wire.h"
+#include "engine/neighbor/control/neighbor_table.h"
+#include "engine/neighbor/control/neighbor_wire.h"
 
 namespace ftnet {
 namespace {

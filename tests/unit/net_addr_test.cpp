@@ -1,4 +1,4 @@
-#include "engine/common/net_addr.h"
+#include "engine/core/net_addr.h"
 
 #include <gtest/gtest.h>
 

@@ -9,9 +9,9 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "engine/common/encap_template.h"
-#include "engine/control/neighbor_wire.h"
-#include "engine/datapath/encap.h"
+#include "engine/tunnel/encap_template.h"
+#include "engine/neighbor/control/neighbor_wire.h"
+#include "engine/tunnel/datapath/encap.h"
 
 namespace ftnet::test {
 
@@ -39,6 +39,7 @@ static void fill_route(RouteEntry& e, uint16_t id, Family f, uint16_t port, uint
     s.dscp = 48;
     build_encap_template(e, s);
     e.resolved = true;
+    e.tx_chains = true;  // ring ports pass chained mbufs through
     e.route_id = id;
     e.port_index = port;
 }

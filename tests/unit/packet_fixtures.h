@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/ftnet_wire.h"
-#include "engine/common/net_addr.h"
-#include "engine/common/route_table.h"
+#include "engine/tunnel/ftnet_wire.h"
+#include "engine/core/net_addr.h"
+#include "engine/tunnel/route_table.h"
 
 namespace ftnet::test {
 

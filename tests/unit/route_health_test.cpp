@@ -1,7 +1,7 @@
-// The route health state machine (engine/datapath/route_health.h), as
+// The route health state machine (engine/heartbeat/datapath/route_health.h), as
 // sequences of heartbeat periods and the state after each, and as timelines
 // for silence deadlines, flap damping and hold-downs.
-#include "engine/datapath/route_health.h"
+#include "engine/heartbeat/datapath/route_health.h"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,10 @@
-// Route planning and ranking (engine/control/route_plan.h).
-#include "engine/control/route_plan.h"
+// Route planning and ranking (engine/tunnel/control/route_plan.h).
+#include "engine/tunnel/control/route_plan.h"
 
 #include <gtest/gtest.h>
 
 #include "engine/config/config_loader.h"
+#include "engine/hello/control/hello_module.h"
 
 namespace ftnet {
 namespace {
@@ -164,6 +165,57 @@ TEST(RoutePlan, NoCommonNetworkMeansNoRoute) {
     c.ports[2].network = "public";  // nobody local on backup any more
     RouteIdMap ids;
     EXPECT_TRUE(titles(c, plan_routes(c, ids).routes, 3).empty());
+}
+
+}  // namespace
+}  // namespace ftnet
+
+namespace ftnet {
+namespace {
+
+// A peer with two endpoints on one network has two routes on the same port
+// and family; a HELLO belongs to the one whose remote end sent it (before
+// the fix, port and family alone picked the last of them for both).
+TEST(HelloArrival, TwoEndpointsOfAPeerOnOneNetworkAreTwoRoutes) {
+    std::string cfg = R"(
+[node]
+id = 1
+name = "n1"
+[cluster]
+key = "00112233445566778899aabbccddeeff"
+[[network]]
+name = "cluster"
+subnets = ["fd00:2::/64"]
+[[port]]
+name = "p0"
+driver = "null"
+network = "cluster"
+ipv6 = "fd00:2::1/64"
+[[peer]]
+id = 2
+name = "n2"
+  [[peer.endpoint]]
+  network = "cluster"
+  ipv6 = "fd00:2::2"
+  [[peer.endpoint]]
+  network = "cluster"
+  ipv6 = "fd00:2::22"
+)";
+    auto loaded = load_config_string(cfg, "t.toml");
+    ASSERT_TRUE(loaded.config) << (loaded.errors.empty() ? "" : loaded.errors[0].str());
+    RouteIdMap ids;
+    auto plan = plan_routes(*loaded.config, ids);
+    ASSERT_EQ(plan.routes.size(), 2u);
+    const IpAddr a = *IpAddr::parse("fd00:2::2"), b = *IpAddr::parse("fd00:2::22");
+    const RouteDesc* ra = hello_arrival_route(plan.routes, 2, 0, Family::V6, a);
+    const RouteDesc* rb = hello_arrival_route(plan.routes, 2, 0, Family::V6, b);
+    ASSERT_NE(ra, nullptr);
+    ASSERT_NE(rb, nullptr);
+    EXPECT_EQ(ra->remote, a);
+    EXPECT_EQ(rb->remote, b);
+    EXPECT_EQ(hello_arrival_route(plan.routes, 2, 0, Family::V6, *IpAddr::parse("fd00:2::99")), nullptr)
+        << "a HELLO from an address that is no route's remote end belongs to no route";
+    EXPECT_EQ(hello_arrival_route(plan.routes, 3, 0, Family::V6, a), nullptr) << "another node's HELLO";
 }
 
 }  // namespace

@@ -13,9 +13,11 @@
 #include <memory>
 #include <set>
 
-#include "engine/common/dataplane.h"
-#include "engine/control/neighbor_wire.h"
-#include "engine/datapath/worker.h"
+#include "engine/core/dataplane.h"
+#include "engine/core/datapath_registry.h"
+#include "engine/tunnel/datapath/classify.h"
+#include "engine/neighbor/control/neighbor_wire.h"
+#include "engine/core/worker.h"
 #include "tests/unit/packet_fixtures.h"
 
 namespace ftnet::test {
@@ -196,6 +198,47 @@ TEST_F(WorkerRingTest, BroadcastAndUnknownUnicastReachEveryPeer) {
     EXPECT_EQ(drops(DropReason::tx_no_peer), 1u);
 }
 
+// Flooding shares the payload: every extra peer's frame is a header mbuf
+// chained to a reference-counted clone of the original, not a copy; the
+// bytes on the wire are those a flat copy gives (as it still does on a port
+// that cannot send chains).
+TEST_F(WorkerRingTest, FloodedCopiesShareThePayloadInsteadOfCopyingIt) {
+    const MacAddr bcast{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+    auto flood_once = [&](bool chains) {
+        for (uint16_t p = 0; p < table->n_peers; p++)
+            for (uint16_t i = 0; i < table->peers[p].n_routes; i++) table->peers[p].routes[i].tx_chains = chains;
+        inject(kAdapterIndex, inner_frame(bcast, kLocalAdapterMac, 1000));
+        worker_poll_once(*w);
+        std::vector<rte_mbuf*> out;
+        void* m;
+        while (rte_ring_dequeue(ports[0].tx, &m) == 0) out.push_back(static_cast<rte_mbuf*>(m));
+        return out;
+    };
+    auto chained = flood_once(true);
+    ASSERT_EQ(chained.size(), 2u);
+    // The first peer's frame is the chain; the last peer got the original.
+    EXPECT_EQ(chained[0]->nb_segs, 2);
+    ASSERT_NE(chained[0]->next, nullptr);
+    EXPECT_TRUE(RTE_MBUF_CLONED(chained[0]->next)) << "the payload segment is a clone, not a copy";
+    EXPECT_EQ(rte_mbuf_from_indirect(chained[0]->next), chained[1]) << "sharing the original's buffer";
+    EXPECT_EQ(chained[1]->nb_segs, 1);
+    const Bytes chained_bytes = to_bytes(chained[0]);
+    for (rte_mbuf* m : chained) rte_pktmbuf_free(m);
+
+    auto flat = flood_once(false);
+    ASSERT_EQ(flat.size(), 2u);
+    EXPECT_EQ(flat[0]->nb_segs, 1) << "a port that cannot send chains gets a flat copy";
+    Bytes flat_bytes = to_bytes(flat[0]);
+    for (rte_mbuf* m : flat) rte_pktmbuf_free(m);
+    // Same frame but for the per-route sequence number (ftnet header bytes
+    // 12..15), which advanced by one, and so the UDP checksum (IPv6 route).
+    ASSERT_EQ(flat_bytes.size(), chained_bytes.size());
+    const size_t seq_off = 54 + 8 + 12, udp_csum_off = 54 + 6;
+    for (size_t i : {seq_off, seq_off + 1, seq_off + 2, seq_off + 3, udp_csum_off, udp_csum_off + 1}) flat_bytes[i] = chained_bytes[i];
+    EXPECT_EQ(flat_bytes, chained_bytes);
+    EXPECT_EQ(counters->flooded.get(), 2u);
+}
+
 TEST_F(WorkerRingTest, BadFramesFromTheAdapterAreCountedDrops) {
     inject(kAdapterIndex, Bytes(10, 0));
     inject(kAdapterIndex, inner_frame(kPeer2AdapterMac, kLocalAdapterMac, 1400 + 14 + 1));
@@ -263,6 +306,36 @@ TEST_F(WorkerRingTest, MalformedPacketsAreDroppedAndCountedByReason) {
     EXPECT_EQ(drops(DropReason::rx_bad_checksum), 1u);
     EXPECT_EQ(drops(DropReason::rx_runt), 1u);
     EXPECT_EQ(sent(kAdapterIndex).size(), 1u) << "the good packet behind them still goes through";
+}
+
+// Message types go to the module that registered them; a valid type that no
+// module handles (the reserved session type) is a counted drop, and the
+// registry a test Dataplane points at is the engine's own.
+TEST_F(WorkerRingTest, AMessageTypeNoModuleHandlesIsACountedDrop) {
+    EXPECT_EQ(dp->handlers, &datapath_registry());
+    inject(0, tunnel_packet(test_pool(), Family::V6, 0, inner_frame(kLocalAdapterMac, kPeer2AdapterMac, 100), wire::MsgType::Session));
+    inject(0, tunnel_packet(test_pool(), Family::V6, 0, inner_frame(kLocalAdapterMac, kPeer2AdapterMac, 100), wire::MsgType::Hello));
+    worker_poll_once(*w);
+    EXPECT_EQ(drops(DropReason::rx_unsupported_msg), 1u);
+    EXPECT_EQ(take(dp->to_control).size(), 1u) << "the HELLO behind it still reaches the control thread";
+}
+
+// A module's handler replaces nothing else: a test registry with a handler
+// for the session type sees exactly that frame.
+TEST_F(WorkerRingTest, ARegisteredHandlerReceivesItsMessageType) {
+    static unsigned seen = 0;
+    seen = 0;
+    DatapathRegistry reg = datapath_registry();
+    reg.on_message(static_cast<uint8_t>(wire::MsgType::Session), [](Worker& wk, uint16_t, rte_mbuf* m, const RxResult& c) {
+        EXPECT_EQ(c.hdr->type, static_cast<uint8_t>(wire::MsgType::Session));
+        seen++;
+        drop_packet(wk, m, DropReason::rx_unsupported_msg);
+    }, "test");
+    dp->handlers = &reg;
+    inject(0, tunnel_packet(test_pool(), Family::V6, 0, inner_frame(kLocalAdapterMac, kPeer2AdapterMac, 100), wire::MsgType::Session));
+    worker_poll_once(*w);
+    dp->handlers = &datapath_registry();
+    EXPECT_EQ(seen, 1u);
 }
 
 TEST_F(WorkerRingTest, ANewTableTakesEffectAtTheNextPoll) {

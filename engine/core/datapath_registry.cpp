@@ -1,0 +1,37 @@
+#include "engine/core/datapath_registry.h"
+
+#include <fmt/format.h>
+
+#include "engine/core/module.h"
+#include "engine/core/registry_error.h"
+
+namespace ftnet {
+
+void DatapathRegistry::on_message(uint8_t type, MessageHandler h, const char* module) {
+    if (!h) throw RegistryError(fmt::format("module {}: a null handler for message type {}", module, type));
+    if (message[type])
+        throw RegistryError(fmt::format("module {}: message type {} is already handled by module {}", module, type,
+                                        message_owner[type]));
+    message[type] = h;
+    message_owner[type] = module;
+}
+
+void DatapathRegistry::add_poller(WorkerPoller p, const char* module) {
+    if (!p) throw RegistryError(fmt::format("module {}: a null worker poller", module));
+    if (n_pollers == kMaxPollers)
+        throw RegistryError(fmt::format("module {}: more than {} worker pollers", module, kMaxPollers));
+    poller_owner[n_pollers] = module;
+    pollers[n_pollers++] = p;
+}
+
+const DatapathRegistry& datapath_registry() {
+    static const DatapathRegistry all = [] {
+        DatapathRegistry r;
+        for (const ModuleSpec& m : module_specs())
+            if (m.datapath) m.datapath(r);
+        return r;
+    }();
+    return all;
+}
+
+}  // namespace ftnet

@@ -1,0 +1,45 @@
+// Small rtnetlink client for the kernel side of the engine: configuring
+// ftnet0's addresses, and watching the carrier of the kernel interfaces that
+// af_packet/af_xdp ports sit on (those PMDs do not track link state).
+//
+// Control/main thread only. Configuration calls throw std::runtime_error
+// with the interface and the kernel's reason.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "engine/core/net_addr.h"
+
+namespace ftnet::netlink {
+
+int ifindex(const std::string& name);  // 0 when there is no such interface
+
+// Stop the kernel from inventing an EUI-64 link-local address: ftnet0's
+// link-local address is derived from the node id instead.
+void set_ipv6_addr_gen_none(int ifindex);
+void add_address(int ifindex, const IpAddr& addr, uint8_t prefix_len);
+void set_mtu(int ifindex, unsigned mtu);
+
+// IFF_UP and IFF_RUNNING (carrier) of an interface; nullopt if it is gone.
+std::optional<bool> link_is_up(const std::string& name);
+
+// A netlink socket subscribed to link changes.
+class LinkWatcher {
+  public:
+    LinkWatcher();  // throws std::runtime_error
+    ~LinkWatcher();
+    LinkWatcher(const LinkWatcher&) = delete;
+    LinkWatcher& operator=(const LinkWatcher&) = delete;
+
+    int fd() const { return fd_; }
+    // Reads every pending message; calls cb(ifname, up) for each link change
+    // (up = administratively up and with carrier).
+    void drain(const std::function<void(const std::string&, bool)>& cb);
+
+  private:
+    int fd_ = -1;
+};
+
+}  // namespace ftnet::netlink

@@ -1,0 +1,134 @@
+// The worker poll loop: receive bursts, run the packet stages, transmit,
+// report RCU quiescence, and back off when there is nothing to do.
+
+#include "engine/core/datapath_registry.h"
+#include "engine/core/worker.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include <algorithm>
+
+namespace ftnet {
+
+namespace {
+
+// Frames the control thread built (ARP/ND replies, HELLOs) go out through
+// the worker's own tx queues.
+unsigned drain_from_control(Worker& w) {
+    rte_mbuf* pkts[kMaxBurst];
+    unsigned n = rte_ring_sc_dequeue_burst(w.dp->from_control[w.index], reinterpret_cast<void**>(pkts),
+                                           kMaxBurst, nullptr);
+    for (unsigned i = 0; i < n; i++) {
+        uint16_t pi = pkts[i]->port < RTE_MAX_ETHPORTS ? w.dp->port_index_by_id[pkts[i]->port] : kMaxPorts;
+        if (unlikely(pi >= w.dp->n_ports)) {
+            drop_packet(w, pkts[i], DropReason::ctl_bad_port);
+            continue;
+        }
+        tx_enqueue_ctl(w, pi, pkts[i]);
+    }
+    if (n) w.ctr->from_control.add(n);
+    return n;
+}
+
+// One syscall per control-thread sleep at most, never one per packet. The
+// fence pairs with the control thread's: either it sees what we enqueued
+// when it re-checks the rings before sleeping, or we see that it sleeps.
+inline void wake_control(Worker& w) {
+    Dataplane& dp = *w.dp;
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (dp.control_sleeping.load(std::memory_order_relaxed) &&
+        dp.control_sleeping.exchange(false, std::memory_order_acq_rel)) {
+        eventfd_write(dp.control_wakeup_fd, 1);
+    }
+}
+
+void idle_sleep(unsigned us) {
+    timespec ts{0, static_cast<long>(us) * 1000};
+    nanosleep(&ts, nullptr);
+}
+
+}  // namespace
+
+uint64_t thread_cpu_ns(void*) {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+unsigned worker_poll_once(Worker& w) {
+    Dataplane& dp = *w.dp;
+    w.rt = dp.routes.load(std::memory_order_acquire);
+    w.punted = 0;
+    unsigned moved = 0;
+    rte_mbuf* pkts[kMaxBurst];
+    for (unsigned q = 0; q < w.n_rxq; q++) {
+        const RxQueueRef& rq = w.rxq[q];
+        uint16_t n = rte_eth_rx_burst(rq.port_id, rq.queue, pkts, w.cfg.burst);
+        if (n == 0) continue;
+        moved += n;
+        if (rq.role == PortRole::Adapter)
+            adapter_input(w, pkts, n);
+        else
+            physical_input(w, rq.port_index, pkts, n);
+    }
+    moved += drain_from_control(w);
+    w.events = 0;
+    const DatapathRegistry& reg = *dp.handlers;
+    for (unsigned i = 0; i < reg.n_pollers; i++) moved += reg.pollers[i](w, rte_rdtsc());
+    tx_flush_all(w);
+    if (w.punted || w.events) wake_control(w);
+    return moved;
+}
+
+int worker_main(void* arg) {
+    Worker& w = *static_cast<Worker*>(arg);
+    Dataplane& dp = *w.dp;
+    // Let short back-off sleeps be short: the default 50 us timer slack
+    // would add that much to every wake-up.
+    prctl(PR_SET_TIMERSLACK, 1000UL);
+    rte_rcu_qsbr_thread_register(dp.qsbr, w.index);
+    rte_rcu_qsbr_thread_online(dp.qsbr, w.index);
+
+    unsigned idle = 0, sleep_us = 0;
+    while (!dp.stop.load(std::memory_order_relaxed)) {
+        const uint64_t t0 = rte_rdtsc();
+        const unsigned moved = worker_poll_once(w);
+        rte_rcu_qsbr_quiescent(dp.qsbr, w.index);
+        w.ctr->loops.add();
+        if (moved) {
+            w.ctr->busy_loops.add();
+            w.ctr->busy_pkts.add(moved);
+            w.ctr->busy_cycles.add(rte_rdtsc() - t0);
+            idle = 0;
+            sleep_us = 0;
+            continue;
+        }
+        if (w.cfg.idle_sleep_max_us == 0 || ++idle < w.cfg.idle_polls) continue;
+        sleep_us = std::min(sleep_us ? sleep_us * 2 : 1u, w.cfg.idle_sleep_max_us);
+        // Never sleep through a heartbeat that is due.
+        const uint64_t now = rte_rdtsc();
+        if (w.hb_next_tsc <= now) continue;
+        sleep_us = static_cast<unsigned>(std::min<uint64_t>(sleep_us, (w.hb_next_tsc - now) / (w.dp->tsc_hz / 1000000) + 1));
+        // Offline while asleep, so that the control thread's grace periods
+        // do not wait for us.
+        rte_rcu_qsbr_thread_offline(dp.qsbr, w.index);
+        // The heartbeat detector must not take this sleep for a stall, only
+        // what the kernel adds to it.
+        w.hb_expected_gap = (rte_rdtsc() - w.hb_check_tsc) + uint64_t{sleep_us} * (dp.tsc_hz / 1000000);
+        w.slept_tsc += uint64_t{sleep_us} * (dp.tsc_hz / 1000000);
+        idle_sleep(sleep_us);
+        rte_rcu_qsbr_thread_online(dp.qsbr, w.index);
+        w.ctr->sleeps.add();
+    }
+    tx_flush_all(w);
+    rte_rcu_qsbr_thread_offline(dp.qsbr, w.index);
+    rte_rcu_qsbr_thread_unregister(dp.qsbr, w.index);
+    return 0;
+}
+
+}  // namespace ftnet

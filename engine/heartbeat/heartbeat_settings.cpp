@@ -1,0 +1,31 @@
+#include "engine/heartbeat/heartbeat_settings.h"
+
+#include <algorithm>
+
+#include "engine/heartbeat/cluster_properties.h"
+
+namespace ftnet {
+
+HeartbeatSettings heartbeat_settings(const ClusterProperties& p, uint64_t tsc_hz) {
+    const uint64_t per_ms = tsc_hz / 1000;
+    HeartbeatSettings s{};
+    const uint32_t delay[2] = {std::max<uint32_t>(p.same_subnet_delay_ms, 1), std::max<uint32_t>(p.cross_subnet_delay_ms, 1)};
+    const uint32_t threshold[2] = {p.same_subnet_threshold, p.cross_subnet_threshold};
+    for (int i = 0; i < 2; i++) {
+        s.delay_ms[i] = delay[i];
+        s.delay_tsc[i] = per_ms * delay[i];
+        HealthConfig& h = s.health[i];
+        h.threshold = threshold[i];
+        h.recovery = p.route_recovery_threshold;
+        h.flap_threshold = p.flap_threshold;
+        h.flap_window = per_ms * p.flap_window_ms;
+        h.hold_down = per_ms * p.flap_hold_down_ms;
+        h.hold_down_max = per_ms * p.flap_hold_down_max_ms;
+    }
+    const uint64_t shortest = std::min(s.delay_tsc[0], s.delay_tsc[1]);
+    s.stall_tolerance_tsc = std::clamp<uint64_t>(shortest / 10, tsc_hz / 10000, tsc_hz / 100);
+    s.stall_grace_tsc = per_ms * p.stall_grace_ms;
+    return s;
+}
+
+}  // namespace ftnet

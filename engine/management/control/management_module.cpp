@@ -1,0 +1,128 @@
+#include "engine/management/control/management_module.h"
+
+#include <fmt/format.h>
+#include <rte_ethdev.h>
+#include <rte_version.h>
+
+#include "engine/cluster_log/control/cluster_log.h"
+#include "engine/core/drop_reason.h"
+#include "engine/core/engine.h"
+#include "engine/core/mono_clock.h"
+
+namespace ftnet {
+
+using nlohmann::json;
+
+void ManagementModule::start(Engine& e) {
+    e_ = &e;
+    const Config& cfg = e.config();
+    server_ = std::make_unique<MgmtServer>(cfg.management.socket, cfg.management.socket_group,
+                                           [&e](const json& r) { return e.handle_request(r); });
+    server_->attach(e.loop().epoll_fd());
+    e.loop().add_fd_owner("management", [this](int fd, uint32_t ev) { return server_->on_event(fd, ev); });
+    e.add_event_sink([this](const json& ev) {
+        if (server_) server_->broadcast(ev);
+    });
+    e.commands().add({"status", "management", "the node, its engine and a summary of every module", {}, true,
+                      [this](const json&) { return cmd_status(); }});
+    e.commands().add({"counters", "management", "per port, per worker and per drop reason counters", {}, true,
+                      [this](const json&) { return cmd_counters(); }});
+    e.commands().add({"help", "management", "every command with its arguments", {}, true,
+                      [&e](const json&) { return e.commands().describe(); }});
+}
+
+void ManagementModule::stop(Engine&) { server_.reset(); }
+
+json ManagementModule::cmd_status() const {
+    const Config& cfg_ = e_->config();
+    const Dataplane* dp_ = &e_->dp();
+    const auto& ports_ = e_->ports();
+    uint64_t rx = 0, tx = 0, drops = 0;
+    for (uint16_t w = 0; w < dp_->n_workers; w++) {
+        const WorkerCounters& c = *dp_->counters[w];
+        for (size_t i = 0; i < ports_.size(); i++) {
+            rx += c.port[i].rx_pkts.get();
+            tx += c.port[i].tx_pkts.get();
+        }
+        for (auto& d : c.drops) drops += d.get();
+    }
+    for (size_t d = 0; d < kNumDropReasons; d++) drops += e_->ctl_drops(static_cast<DropReason>(d));
+    json out = {
+        {"node", {{"id", cfg_.node.id}, {"name", cfg_.node.name}, {"cluster", cfg_.node.cluster}}},
+        {"version", FTNET_VERSION},
+        {"dpdk", rte_version()},
+        {"config", cfg_.path},
+        {"uptime_s", (mono_ms() - e_->start_ms()) / 1000},
+        {"workers", dp_->n_workers},
+        {"ports", ports_.size() - 1},
+        {"peers", cfg_.peers.size()},
+        {"rx_packets", rx},
+        {"tx_packets", tx},
+        {"drops", drops},
+        {"control_tx_dropped", e_->ctl_drops(DropReason::ctl_tx_no_mbuf) + e_->ctl_drops(DropReason::ctl_tx_ring_full)},
+        {"control_bad_auth", e_->ctl_drops(DropReason::ctl_bad_auth)},
+        {"event_subscribers", server_ ? server_->subscribers() : 0},
+    };
+    e_->fill_status(out);
+    return out;
+}
+
+json ManagementModule::cmd_counters() const {
+    const Dataplane* dp_ = &e_->dp();
+    const auto& ports_ = e_->ports();
+    const auto& workers_ = e_->workers();
+    json ports = json::array();
+    for (size_t i = 0; i < ports_.size(); i++) {
+        uint64_t v[4] = {};
+        for (uint16_t w = 0; w < dp_->n_workers; w++) {
+            const PortCounters& c = dp_->counters[w]->port[i];
+            v[0] += c.rx_pkts.get();
+            v[1] += c.rx_bytes.get();
+            v[2] += c.tx_pkts.get();
+            v[3] += c.tx_bytes.get();
+        }
+        rte_eth_stats st{};
+        rte_eth_stats_get(ports_[i].handle.port_id, &st);
+        ports.push_back({{"name", ports_[i].spec.name},
+                         {"rx_packets", v[0]},
+                         {"rx_bytes", v[1]},
+                         {"tx_packets", v[2]},
+                         {"tx_bytes", v[3]},
+                         {"hw_ipackets", st.ipackets},
+                         {"hw_opackets", st.opackets},
+                         {"hw_imissed", st.imissed},
+                         {"hw_ierrors", st.ierrors},
+                         {"hw_oerrors", st.oerrors},
+                         {"hw_rx_nombuf", st.rx_nombuf}});
+    }
+    json drops = json::object();
+    for (size_t d = 0; d < kNumDropReasons; d++) {
+        uint64_t n = e_->ctl_drops(static_cast<DropReason>(d));
+        for (uint16_t w = 0; w < dp_->n_workers; w++) n += dp_->counters[w]->drops[d].get();
+        drops[drop_reason_name(static_cast<DropReason>(d))] = n;
+    }
+    json workers = json::array();
+    for (uint16_t w = 0; w < dp_->n_workers; w++) {
+        const WorkerCounters& c = *dp_->counters[w];
+        uint64_t pkts = c.busy_pkts.get(), cyc = c.busy_cycles.get();
+        workers.push_back({{"index", w},
+                           {"lcore", workers_[w]->lcore},
+                           {"loops", c.loops.get()},
+                           {"busy_loops", c.busy_loops.get()},
+                           {"packets", pkts},
+                           {"cycles_per_packet", pkts ? static_cast<double>(cyc) / static_cast<double>(pkts) : 0.0},
+                           {"sleeps", c.sleeps.get()},
+                           {"to_control", c.to_control.get()},
+                           {"from_control", c.from_control.get()},
+                           {"flooded", c.flooded.get()},
+                           {"tx_last_resort", c.tx_last_resort.get()},
+                           {"stalls", c.hb_stalls.get()},
+                           {"stalled_ms", static_cast<double>(c.hb_stall_cycles.get()) * 1000.0 / static_cast<double>(dp_->tsc_hz)},
+                           {"stall_max_ms", static_cast<double>(c.hb_stall_max_cycles.get()) * 1000.0 / static_cast<double>(dp_->tsc_hz)},
+                           {"all_routes_silent", c.hb_all_silent.get()}});
+    }
+    return {{"ports", ports}, {"drops", drops}, {"workers", workers},
+            {"control_tx_dropped", e_->ctl_drops(DropReason::ctl_tx_no_mbuf) + e_->ctl_drops(DropReason::ctl_tx_ring_full)}};
+}
+
+}  // namespace ftnet

@@ -1,0 +1,227 @@
+// The tunnel module's control part: routes, the route table workers read
+// (published with RCU: engine/core/rcu_publish.h), the frames workers hand
+// to the control thread, and tunnel messages the control thread sends.
+
+#include <rte_malloc.h>
+
+#include <cstring>
+
+#include <rte_cycles.h>
+
+#include "engine/cluster_log/control/cluster_log.h"
+#include "engine/core/engine.h"
+#include "engine/neighbor/control/neighbor_wire.h"
+#include "engine/tunnel/control/tunnel_module.h"
+#include "engine/tunnel/encap_template.h"
+#include "engine/tunnel/signed_message.h"
+
+namespace ftnet {
+
+void TunnelModule::start(Engine& e) {
+    e_ = &e;
+    tables_ = RcuPublisher<RouteTable>(&e.dp().routes, e.dp().qsbr);
+    RoutePlanResult plan = plan_routes(e.config(), route_ids_);
+    for (auto& s : plan.skipped) clog::warn("ROUTE", "{}", s);
+    routes_ = std::move(plan.routes);
+    const Config& cfg = e.config();
+    for (auto& r : routes_)
+        clog::info("ROUTE", "Adding route: {} to {} (node {}), rank {}", route_title(cfg, r), cfg.peers[r.peer_cfg].name,
+                   r.peer_node, r.rank + 1);
+    if (routes_.empty()) clog::warn("ROUTE", "no route to any peer: check the [[peer]] endpoints and the ports' networks");
+
+    ControlLoop& loop = e.loop();
+    Dataplane& dp = e.dp();
+    loop.add_pending([&dp] { return rte_ring_count(dp.to_control) != 0; });
+    loop.add_hook("tunnel", [this](uint64_t now) { drain_control_ring(now); });
+    loop.add_final_hook("tunnel", [this](uint64_t) {
+        if (dirty_) publish();
+        tables_.reclaim(false);
+    });
+    register_commands();
+    e.add_status([this](nlohmann::json& out) {
+        size_t up = 0;
+        for (auto& r : routes_) up += route_is_up(r);
+        size_t reachable = 0;
+        for (auto& p : e_->config().peers) reachable += active_route(p.id) != nullptr;
+        out["peers_reachable"] = reachable;
+        out["routes"] = routes_.size();
+        out["routes_up"] = up;
+        out["route_table_generation"] = table_generation_;
+    });
+}
+
+// Every module has registered its table fillers and next-hop lookup: the
+// first table, before the workers start.
+void TunnelModule::ready(Engine&) { publish(); }
+
+void TunnelModule::stop(Engine& e) {
+    if (!routes_.empty())
+        for (auto& r : routes_) clog::info("ROUTE", "Removing route: {}", route_title(e.config(), r));
+    // Workers have stopped: no grace period is needed any more.
+    tables_.release_all();
+}
+
+const RouteDesc* TunnelModule::route_by_id(uint16_t id) const {
+    for (auto& r : routes_)
+        if (r.id == id) return &r;
+    return nullptr;
+}
+
+void TunnelModule::drain_control_ring(uint64_t now) {
+    Dataplane& dp = e_->dp();
+    void* objs[64];
+    unsigned n;
+    while ((n = rte_ring_sc_dequeue_burst(dp.to_control, objs, 64, nullptr)) > 0) {
+        for (unsigned i = 0; i < n; i++) {
+            auto* m = static_cast<rte_mbuf*>(objs[i]);
+            const uint16_t pi = m->port < RTE_MAX_ETHPORTS ? dp.port_index_by_id[m->port] : kMaxPorts;
+            if (pi < e_->ports().size()) {
+                const uint8_t* f = rte_pktmbuf_mtod(m, const uint8_t*);
+                const RouteTable* rt = dp.routes.load(std::memory_order_acquire);
+                const RxResult c = classify_frame(f, m->data_len, *rt, pi, true, true);
+                frames_.dispatch(ControlFrame{pi, f, m->data_len, c, now});
+            }
+            rte_pktmbuf_free(m);
+        }
+    }
+}
+
+bool TunnelModule::send_tunnel(const RouteDesc& r, wire::MsgType type, const void* payload, size_t len, uint32_t seq) {
+    alignas(64) RouteEntry e{};
+    if (!fill_route_entry(e, r)) return false;
+    e.tx_csum_offload = false;  // control frames carry complete checksums
+    rte_mbuf* m = rte_pktmbuf_alloc(e_->control_pool());
+    if (!m) {
+        e_->ctl_drop(DropReason::ctl_tx_no_mbuf);
+        return false;
+    }
+    const size_t total = signed_message_len(r.family, len);
+    auto* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(total)));
+    if (!out) {
+        rte_pktmbuf_free(m);
+        e_->ctl_drop(DropReason::ctl_tx_no_mbuf);
+        return false;
+    }
+    build_signed_message(out, e, type, seq ? seq : ++msg_seq_, payload, len, e_->dp().auth_key);
+    return e_->send_mbuf(static_cast<uint16_t>(r.port_cfg), m);
+}
+
+RouteTable* TunnelModule::build_route_table() {
+    auto* t = static_cast<RouteTable*>(rte_zmalloc("ftnet_routes", sizeof(RouteTable), RTE_CACHE_LINE_SIZE));
+    if (!t) return nullptr;
+    const Config& cfg_ = e_->config();
+    const auto& ports_ = e_->ports();
+    Dataplane* dp_ = &e_->dp();
+    t->generation = ++table_generation_;
+    t->local_node = cfg_.node.id;
+    t->udp_port = cfg_.tunnel.udp_port;
+    t->adapter_mtu = static_cast<uint16_t>(cfg_.adapter.mtu);
+    std::memcpy(t->adapter_mac, e_->adapter().mac.b.data(), 6);
+    std::fill(std::begin(t->peer_by_node), std::end(t->peer_by_node), kNoPeer);
+
+    for (size_t i = 0; i < ports_.size(); i++) {
+        PortAddrs& pa = t->ports[i];
+        std::memcpy(pa.mac, ports_[i].handle.mac.b.data(), 6);
+        if (ports_[i].cfg_index < 0) continue;
+        const PortConfig& pc = cfg_.ports[static_cast<size_t>(ports_[i].cfg_index)];
+        if (pc.ipv4) {
+            pa.has_v4 = true;
+            std::memcpy(pa.v4, pc.ipv4->addr.b.data(), 4);
+        }
+        if (pc.ipv6) {
+            pa.has_v6 = true;
+            std::memcpy(pa.v6, pc.ipv6->addr.b.data(), 16);
+            IpAddr g = solicited_node_group(pc.ipv6->addr);
+            std::memcpy(pa.v6_solicited, g.b.data(), 16);
+        }
+    }
+
+    for (const PeerConfig& pc : cfg_.peers) {
+        PeerEntry& pe = t->peers[t->n_peers];
+        pe.node_id = pc.id;
+        for (auto& fill : fillers_) fill(pe, pc.id);
+        for (const RouteDesc& r : routes_) {
+            if (r.peer_node != pc.id || pe.n_routes >= kMaxRoutesPerPeer) continue;
+            fill_route_entry(pe.routes[pe.n_routes++], r);
+        }
+        t->peer_by_node[pc.id] = t->n_peers;
+        t->n_peers++;
+    }
+    for (auto& fill : table_fillers_) fill(*t);
+    return t;
+}
+
+bool TunnelModule::fill_route_entry(RouteEntry& e, const RouteDesc& r) const {
+    const Config& cfg_ = e_->config();
+    const auto& ports_ = e_->ports();
+    TemplateSpec s;
+    s.family = r.family;
+    s.src_mac = ports_[r.port_cfg].handle.mac;
+    auto mac = lookup_ ? lookup_(static_cast<uint16_t>(r.port_cfg), r.next_hop) : std::nullopt;
+    if (mac) s.dst_mac = *mac;
+    s.src_ip = r.local;
+    s.dst_ip = r.remote;
+    s.udp_port = cfg_.tunnel.udp_port;
+    s.dscp = cfg_.tunnel.dscp;
+    s.ttl = static_cast<uint8_t>(cfg_.tunnel.ttl);
+    s.src_node = cfg_.node.id;
+    s.dst_node = r.peer_node;
+    s.route_id = r.id;
+    build_encap_template(e, s);
+    e.resolved = mac.has_value();
+    e.tx_csum_offload = ports_[r.port_cfg].handle.tx_csum_offload;
+    e.tx_chains = ports_[r.port_cfg].handle.tx_chains;
+    e.cross_subnet = r.cross_subnet;
+    e.route_id = r.id;
+    e.port_index = static_cast<uint16_t>(r.port_cfg);
+    return e.resolved;
+}
+
+void TunnelModule::publish() {
+    RouteTable* t = build_route_table();
+    if (!t) {
+        clog::error("ROUTE", "cannot allocate a route table; keeping the current one");
+        return;
+    }
+    dirty_ = false;
+    tables_.publish(t);
+}
+
+const char* TunnelModule::route_down_reason(const RouteDesc& r) const {
+    const PortRuntime& p = e_->ports()[r.port_cfg];
+    if (!p.admin_up) return "port administratively down";
+    if (!p.link_up) return "link down";
+    if (!lookup_ || !lookup_(static_cast<uint16_t>(r.port_cfg), r.next_hop)) return "next hop unresolved";
+    const RouteLive& live = e_->dp().route_live[r.id];
+    if (!live.up.load(std::memory_order_relaxed)) {
+        auto s = static_cast<HealthState>(live.state.load(std::memory_order_relaxed));
+        if (s == HealthState::Unknown) return "no heartbeat reply yet";
+        if (live.held_until_tsc.load(std::memory_order_relaxed)) return "held down: flapping";
+        if (live.peer_link_down.load(std::memory_order_relaxed) || live.dead.load(std::memory_order_relaxed))
+            return "peer reports its link down";
+        return "heartbeats missed";
+    }
+    return nullptr;
+}
+
+const RouteDesc* TunnelModule::active_route(uint16_t peer_node) const {
+    // routes_ is best-first per peer: the first usable one is what workers pick.
+    for (auto& r : routes_)
+        if (r.peer_node == peer_node && route_is_up(r)) return &r;
+    return nullptr;
+}
+
+const RouteDesc* TunnelModule::last_resort_route(uint16_t peer_node) const {
+    // As the workers' last_resort_route(): the best route that still has
+    // link and is not known dead, when none answers.
+    for (auto& r : routes_) {
+        if (r.peer_node != peer_node) continue;
+        const PortRuntime& p = e_->ports()[r.port_cfg];
+        if (p.admin_up && p.link_up && lookup_ && lookup_(static_cast<uint16_t>(r.port_cfg), r.next_hop) &&
+            !e_->dp().route_live[r.id].dead.load(std::memory_order_relaxed))
+            return &r;
+    }
+    return nullptr;
+}
+
+}  // namespace ftnet

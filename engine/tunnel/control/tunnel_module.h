@@ -1,0 +1,101 @@
+// The tunnel module's control part: the routes to every peer (planned from
+// the config), the route table the workers read (built from them and
+// published with RCU), the frames workers hand to the control thread
+// (ControlFrames), and the authenticated tunnel messages the control thread
+// sends (HELLO, LINK_NOTICE). Commands: `routes`, `nodes`. Config: [tunnel].
+//
+// Control thread only. Other modules reach it with
+// engine.module<TunnelModule>() and may keep the reference: it lives until
+// shutdown.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "engine/core/module.h"
+#include "engine/core/rcu_publish.h"
+#include "engine/tunnel/control/control_frames.h"
+#include "engine/tunnel/control/route_plan.h"
+#include "engine/tunnel/ftnet_wire.h"
+#include "engine/tunnel/route_table.h"
+
+namespace ftnet {
+
+class Engine;
+class NeighborModule;
+
+// What a module adds to each peer's entry in the route table it publishes.
+using PeerTableFiller = std::function<void(PeerEntry& e, uint16_t peer_node)>;
+// Whether a route's next hop is resolved (and its MAC); the neighbour
+// module answers.
+using NextHopLookup = std::function<std::optional<MacAddr>(uint16_t port_index, const IpAddr& next_hop)>;
+
+class TunnelModule : public Module {
+  public:
+    void start(Engine& e) override;
+    void ready(Engine& e) override;
+    void stop(Engine& e) override;
+
+    const std::vector<RouteDesc>& routes() const { return routes_; }
+    const RouteDesc* route_by_id(uint16_t id) const;
+    bool route_is_up(const RouteDesc& r) const { return route_down_reason(r) == nullptr; }
+    const char* route_down_reason(const RouteDesc& r) const;
+    // The route workers pick for a peer (best up), or nullptr.
+    const RouteDesc* active_route(uint16_t peer_node) const;
+    // The route workers send on when no route answers (nullptr: none).
+    const RouteDesc* last_resort_route(uint16_t peer_node) const;
+
+    // An authenticated tunnel message on route r; false when it could not
+    // be sent (unresolved, no mbuf, ring full: counted).
+    bool send_tunnel(const RouteDesc& r, wire::MsgType type, const void* payload, size_t len, uint32_t seq);
+
+    // The table changed: publish a new one after this loop iteration.
+    void mark_dirty() { dirty_ = true; }
+    uint64_t table_generation() const { return table_generation_; }
+
+    ControlFrames& control_frames() { return frames_; }
+    void add_peer_filler(PeerTableFiller f) { fillers_.push_back(std::move(f)); }
+    // What a module adds to the whole table once the peers are in it.
+    void add_table_filler(std::function<void(RouteTable&)> f) { table_fillers_.push_back(std::move(f)); }
+    void set_next_hop_lookup(NextHopLookup l) { lookup_ = std::move(l); }
+    // Called when a route changes health (heartbeat module), for modules
+    // that act on it (endpoint exchange).
+    void add_route_listener(std::function<void(const RouteDesc&, bool up)> f) { listeners_.push_back(std::move(f)); }
+    void route_changed(const RouteDesc& r, bool up) {
+        for (auto& f : listeners_) f(r, up);
+    }
+
+    // The worker's view of one route; false while its next hop is unresolved.
+    bool fill_route_entry(RouteEntry& e, const RouteDesc& r) const;
+
+  private:
+    RouteTable* build_route_table();
+    void publish();
+    void drain_control_ring(uint64_t now_ms);
+    void register_commands();
+    nlohmann::json route_json(const RouteDesc& r) const;
+    nlohmann::json cmd_routes() const;
+    nlohmann::json cmd_nodes() const;
+
+    Engine* e_ = nullptr;
+    RouteIdMap route_ids_;
+    std::vector<RouteDesc> routes_;
+    uint64_t table_generation_ = 0;
+    bool dirty_ = false;
+    RcuPublisher<RouteTable> tables_;
+    ControlFrames frames_;
+    std::vector<PeerTableFiller> fillers_;
+    std::vector<std::function<void(RouteTable&)>> table_fillers_;
+    NextHopLookup lookup_;
+    std::vector<std::function<void(const RouteDesc&, bool)>> listeners_;
+    uint32_t msg_seq_ = 0;
+};
+
+// Registration (engine/modules.def).
+void register_tunnel_config(ConfigSections& s);
+
+}  // namespace ftnet

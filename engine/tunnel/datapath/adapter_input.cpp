@@ -1,0 +1,120 @@
+// Frames written by the host into ftnet0: pick the destination peer, its
+// best usable route, encapsulate, and queue for transmission. Broadcast,
+// multicast (ARP, ND) and unicast to an unknown MAC go to every peer.
+
+#include <rte_ether.h>
+#include <rte_prefetch.h>
+
+#include "engine/tunnel/datapath/encap.h"
+#include "engine/tunnel/datapath/flow_hash.h"
+#include "engine/tunnel/datapath/route_select.h"
+#include "engine/core/worker.h"
+
+namespace ftnet {
+
+namespace {
+
+constexpr unsigned kPrefetchAhead = 4;
+
+inline void send_on_route(Worker& w, rte_mbuf* m, const RouteEntry& r, uint32_t hash) {
+    const uint32_t inner_len = m->pkt_len;
+    if (unlikely(!w.dp->route_live[r.route_id].up.load(std::memory_order_relaxed))) w.ctr->tx_last_resort.add();
+    if (unlikely(!encap_frame(m, r, hash, ++w.seq[r.route_id]))) {
+        drop_packet(w, m, DropReason::tx_no_headroom);
+        return;
+    }
+    RouteCounters& rc = w.ctr->route[r.route_id];
+    rc.tx_pkts.add();
+    rc.tx_bytes.add(inner_len);
+    tx_enqueue(w, r.port_index, m);
+}
+
+// Another peer's copy of a flooded frame: a fresh header mbuf chained to an
+// indirect mbuf that shares m's payload (reference-counted), so that no
+// payload is copied; encapsulation then writes the outer headers into the
+// header mbuf. A port that cannot send chains gets a flat copy.
+inline rte_mbuf* flood_copy(Worker& w, rte_mbuf* m, const RouteEntry& r) {
+    if (!r.tx_chains) return rte_pktmbuf_copy(m, w.pool, 0, UINT32_MAX);
+    rte_mbuf* hdr = rte_pktmbuf_alloc(w.pool);
+    if (unlikely(hdr == nullptr)) return nullptr;
+    rte_mbuf* body = rte_pktmbuf_clone(m, w.pool);
+    if (unlikely(body == nullptr || rte_pktmbuf_chain(hdr, body) != 0)) {
+        rte_pktmbuf_free(body);
+        rte_pktmbuf_free(hdr);
+        return nullptr;
+    }
+    return hdr;
+}
+
+// One copy per extra peer (sharing the payload); the last peer gets the
+// original.
+void flood(Worker& w, rte_mbuf* m, uint32_t hash) {
+    const RouteTable& rt = *w.rt;
+    const RouteEntry* targets[kMaxPeers];
+    unsigned n = 0;
+    for (unsigned i = 0; i < rt.n_peers; i++)
+        if (const RouteEntry* r = select_route(*w.dp, rt.peers[i])) targets[n++] = r;
+    if (n == 0) {
+        drop_packet(w, m, DropReason::tx_no_peer);
+        return;
+    }
+    if (n > 1) w.ctr->flooded.add();
+    for (unsigned i = 0; i + 1 < n; i++) {
+        rte_mbuf* c = flood_copy(w, m, *targets[i]);
+        if (unlikely(c == nullptr)) {
+            w.ctr->drop(DropReason::tx_no_mbuf);
+            continue;
+        }
+        send_on_route(w, c, *targets[i], hash);
+    }
+    send_on_route(w, m, *targets[n - 1], hash);
+}
+
+inline void adapter_one(Worker& w, rte_mbuf* m, uint32_t max_frame) {
+    const uint32_t len = m->pkt_len;
+    if (unlikely(len < RTE_ETHER_HDR_LEN || m->data_len < RTE_ETHER_HDR_LEN)) {
+        drop_packet(w, m, DropReason::tx_runt);
+        return;
+    }
+    if (unlikely(len > max_frame)) {
+        drop_packet(w, m, DropReason::tx_too_big);
+        return;
+    }
+    // The frame came from the kernel: clear whatever offload state it had.
+    m->ol_flags = 0;
+    const uint8_t* f = rte_pktmbuf_mtod(m, const uint8_t*);
+    const uint32_t hash = inner_flow_hash(f, m->data_len);
+    if (f[0] & 0x01) {
+        flood(w, m, hash);
+        return;
+    }
+    const PeerEntry* peer = peer_by_adapter_mac(w, f);
+    if (unlikely(peer == nullptr)) {
+        flood(w, m, hash);  // like a learning bridge before it has learnt
+        return;
+    }
+    const RouteEntry* r = select_route(*w.dp, *peer);
+    if (unlikely(r == nullptr)) {
+        drop_packet(w, m, DropReason::tx_no_route);
+        return;
+    }
+    send_on_route(w, m, *r, hash);
+}
+
+}  // namespace
+
+void adapter_input(Worker& w, rte_mbuf** pkts, uint16_t n) {
+    PortCounters& pc = w.ctr->port[w.dp->adapter_index];
+    pc.rx_pkts.add(n);
+    const uint32_t max_frame = w.rt->adapter_mtu + RTE_ETHER_HDR_LEN;
+    uint64_t bytes = 0;
+    for (unsigned i = 0; i < n && i < kPrefetchAhead; i++) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+    for (unsigned i = 0; i < n; i++) {
+        if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
+        bytes += pkts[i]->pkt_len;
+        adapter_one(w, pkts[i], max_frame);
+    }
+    pc.rx_bytes.add(bytes);
+}
+
+}  // namespace ftnet

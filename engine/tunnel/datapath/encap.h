@@ -1,0 +1,83 @@
+// Stage for frames from ftnet0, after route selection: wrap the inner frame
+// in the route's outer headers.
+//
+// Inline, worker-only. Copies the route's template into the mbuf headroom
+// and patches lengths, sequence, UDP source port (from the flow hash), the
+// IPv6 flow label and the checksums, or leaves the checksums to the NIC when
+// the port offloads them. No allocation; ~40 cycles for a 64-byte frame.
+#pragma once
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include <cstring>
+
+#include "engine/core/checksum.h"
+#include "engine/tunnel/encap_template.h"
+#include "engine/tunnel/ftnet_wire.h"
+#include "engine/tunnel/route_table.h"
+
+namespace ftnet {
+
+// Returns false, leaving m unchanged, when the headroom is too small.
+inline bool encap_frame(rte_mbuf* m, const RouteEntry& r, uint32_t flow_hash, uint32_t seq) {
+    const uint32_t inner_len = m->pkt_len;
+    auto* h = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, r.hdr_len));
+    if (unlikely(h == nullptr)) return false;
+    const bool v6 = r.family == Family::V6;
+    // Fixed-size copies let the compiler emit a few wide moves.
+    if (v6)
+        std::memcpy(h, r.tmpl, outer_hdr_len(Family::V6));
+    else
+        std::memcpy(h, r.tmpl, outer_hdr_len(Family::V4));
+    const uint16_t l4 = v6 ? outer_l4_off(Family::V6) : outer_l4_off(Family::V4);
+    auto* udp = reinterpret_cast<rte_udp_hdr*>(h + l4);
+    auto* fh = reinterpret_cast<wire::Header*>(h + l4 + sizeof(rte_udp_hdr));
+    const uint16_t udp_len = static_cast<uint16_t>(sizeof(rte_udp_hdr) + sizeof(wire::Header) + inner_len);
+
+    fh->payload_len = rte_cpu_to_be_16(static_cast<uint16_t>(inner_len));
+    fh->seq = rte_cpu_to_be_32(seq);
+    udp->src_port = rte_cpu_to_be_16(static_cast<uint16_t>(0xc000 | (flow_hash & 0x3fff)));
+    udp->dgram_len = rte_cpu_to_be_16(udp_len);
+
+    if (v6) {
+        auto* ip = reinterpret_cast<rte_ipv6_hdr*>(h + kOuterL3Off);
+        ip->vtc_flow |= rte_cpu_to_be_32(flow_hash & 0xfffff);
+        ip->payload_len = rte_cpu_to_be_16(udp_len);
+        uint32_t sum = r.csum_base + rte_cpu_to_be_16(udp_len);
+        if (r.tx_csum_offload) {
+            m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
+            m->l2_len = kOuterL3Off;
+            m->l3_len = sizeof(rte_ipv6_hdr);
+            udp->dgram_cksum = csum_fold(sum);  // pseudo-header only; the NIC adds the rest
+        } else {
+            if (likely(m->nb_segs == 1)) {
+                sum += csum_raw(udp, udp_len);
+            } else {
+                uint16_t part = 0;
+                rte_raw_cksum_mbuf(m, l4, udp_len, &part);
+                sum += part;
+            }
+            uint16_t c = static_cast<uint16_t>(~csum_fold(sum));
+            udp->dgram_cksum = c == 0 ? 0xffff : c;  // 0 would mean "none" (RFC 768)
+        }
+    } else {
+        auto* ip = reinterpret_cast<rte_ipv4_hdr*>(h + kOuterL3Off);
+        const uint16_t tot = static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + udp_len);
+        ip->total_length = rte_cpu_to_be_16(tot);
+        if (r.tx_csum_offload) {
+            m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+            m->l2_len = kOuterL3Off;
+            m->l3_len = sizeof(rte_ipv4_hdr);
+        } else {
+            ip->hdr_checksum = static_cast<uint16_t>(~csum_fold(r.csum_base + rte_cpu_to_be_16(tot)));
+        }
+        // UDP checksum stays zero over IPv4 (RFC 768), as VXLAN does: the
+        // inner frame carries its own checksums.
+    }
+    return true;
+}
+
+}  // namespace ftnet

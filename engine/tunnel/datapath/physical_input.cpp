@@ -1,0 +1,85 @@
+// Frames received on a cluster network port: classify, then decapsulate
+// tunnel DATA into ftnet0, hand ARP/ND/ICMP to the control thread, other
+// ftnet messages to the module that registered their type, and drop (and
+// count) everything else.
+
+#include <rte_prefetch.h>
+
+#include "engine/tunnel/datapath/arrival.h"
+#include "engine/tunnel/datapath/classify.h"
+#include "engine/tunnel/datapath/decap.h"
+#include "engine/core/datapath_registry.h"
+#include "engine/core/worker.h"
+
+namespace ftnet {
+
+namespace {
+
+constexpr unsigned kPrefetchAhead = 4;
+
+inline void physical_one(Worker& w, uint16_t port_index, rte_mbuf* m) {
+    if (unlikely(m->nb_segs != 1)) {
+        drop_packet(w, m, DropReason::rx_multiseg);
+        return;
+    }
+    const bool l3_ok = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+    const bool l4_ok = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+    if (unlikely((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+                 (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)) {
+        drop_packet(w, m, DropReason::rx_bad_checksum);
+        return;
+    }
+    const RxResult c = classify_frame(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, *w.rt,
+                                      port_index, l3_ok, l4_ok);
+    switch (c.kind) {
+    case RxKind::Data: {
+        // The route it came on, before decapsulation strips the outer header.
+        const RouteEntry* r = arrival_route(*c.peer, port_index, c.family, rte_pktmbuf_mtod(m, const uint8_t*));
+        DropReason why;
+        if (unlikely(!decap_frame(m, c, *w.rt, &why))) {
+            drop_packet(w, m, why);
+            return;
+        }
+        if (r) {
+            RouteCounters& rc = w.ctr->route[r->route_id];
+            rc.rx_pkts.add();
+            rc.rx_bytes.add(m->pkt_len);
+        }
+        tx_enqueue(w, w.dp->adapter_index, m);
+        return;
+    }
+    case RxKind::Control:
+        punt_to_control(w, m);
+        return;
+    case RxKind::Message:
+        // The module that registered this message type (heartbeats, HELLO,
+        // link notices, ...): a direct call through a table that never
+        // changes once workers run.
+        if (const MessageHandler h = w.dp->handlers->message[c.hdr->type]) {
+            h(w, port_index, m, c);
+            return;
+        }
+        drop_packet(w, m, DropReason::rx_unsupported_msg);
+        return;
+    case RxKind::Drop:
+        drop_packet(w, m, c.drop);
+        return;
+    }
+}
+
+}  // namespace
+
+void physical_input(Worker& w, uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
+    PortCounters& pc = w.ctr->port[port_index];
+    pc.rx_pkts.add(n);
+    uint64_t bytes = 0;
+    for (unsigned i = 0; i < n && i < kPrefetchAhead; i++) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+    for (unsigned i = 0; i < n; i++) {
+        if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
+        bytes += pkts[i]->pkt_len;
+        physical_one(w, port_index, pkts[i]);
+    }
+    pc.rx_bytes.add(bytes);
+}
+
+}  // namespace ftnet

@@ -8,12 +8,26 @@
 //   encap: ftnet0 rx -> route select -> encap -> cluster tx   (node 1 sending)
 //   decap: cluster rx -> classify -> decap -> ftnet0 tx        (node 1 receiving)
 //
-// Reports, per direction and inner frame size, packets per second and TSC
-// cycles per packet on the worker core: all its cycles (empty polls
-// included, so it also reflects how fast the recycler feeds it) and its busy
-// cycles (polls that moved packets: the worker's own cost). Writes JSON.
+// Traffic, in three modes, all reported:
+//   one-flow:   one peer, one flow: the peer cache always hits, the frame
+//               bytes stay in the worker's cache (the flattering case);
+//   many-flows: 16 peers, 1,000 flows, destinations in random order, so the
+//               one-entry peer cache misses as in real traffic;
+//   many+dma:   many-flows, and the recycler rewrites every frame's bytes
+//               before handing it back, as a NIC's DMA would leave them:
+//               the worker's reads come from another core's cache.
 //
-//   sudo build/bench/fastpath_bench [--seconds 3] [--out bench/results/fastpath.json]
+// Reports, per mode, direction and inner frame size, packets per second and
+// TSC cycles per packet on the worker core: all its cycles (empty polls
+// included, so it also reflects how fast the recycler feeds it) and its busy
+// cycles (polls that moved packets: the worker's own cost). Before that, in
+// the same run, dpdk-testpmd forwards (io, then macswap) on the same kind of
+// ports (net_ring) on the same lcores, and each figure is also given as a
+// ratio to testpmd's cycles per packet: CPUs differ between machines, the
+// ratio much less. Writes JSON.
+//
+//   sudo build/bench/fastpath_bench [--seconds 3] [--modes one-flow,many-flows,many+dma]
+//                                   [--out bench/results/fastpath.json]
 
 #include <rte_cycles.h>
 
@@ -27,12 +41,19 @@
 #include <rte_prefetch.h>
 #include <unistd.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <random>
+#include <regex>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -56,6 +77,11 @@ struct Bench {
     std::unique_ptr<RouteTable> rt;
     Worker* w = nullptr;
     rte_mempool* pool = nullptr;
+
+    // The frames the recycler writes back in DMA mode (any of them: the
+    // next frame is just another flow).
+    std::vector<Bytes> frames;
+    bool dma = false;
 
     std::atomic<bool> stop{false};
     std::atomic<bool> measuring{false};
@@ -86,6 +112,7 @@ int worker_lcore(void* arg) {
 }
 
 struct Result {
+    std::string mode;
     std::string direction;
     size_t size;
     double mpps, cycles_per_packet, busy_cycles_per_packet, gbps, empty_poll_pct, pkts_per_poll;
@@ -93,12 +120,11 @@ struct Result {
 };
 
 Result run_one(Bench& b, bool encap, size_t size, double seconds) {
+    size_t next_frame = 0;
     // Fill the input ring.
     RingPort& in = encap ? b.ports[kAdapterIndex] : b.ports[0];
     RingPort& out = encap ? b.ports[0] : b.ports[kAdapterIndex];
-    Bytes frame = encap ? inner_frame(kPeer2AdapterMac, kLocalAdapterMac, size)
-                        : tunnel_packet(b.pool, Family::V6, 0, inner_frame(kLocalAdapterMac, kPeer2AdapterMac, size));
-    for (unsigned i = 0; i < kInFlight; i++) rte_ring_enqueue(in.rx, to_mbuf(b.pool, frame));
+    for (unsigned i = 0; i < kInFlight; i++) rte_ring_enqueue(in.rx, to_mbuf(b.pool, b.frames[i % b.frames.size()]));
     for (auto& d : b.ctr->drops) (void)d;
     uint64_t drops_before = 0;
     for (auto& d : b.ctr->drops) drops_before += d.get();
@@ -126,6 +152,13 @@ Result run_one(Bench& b, bool encap, size_t size, double seconds) {
                 rte_pktmbuf_adj(m, hdr);
             else
                 rte_pktmbuf_prepend(m, hdr);
+            if (b.dma) {
+                // As a NIC would: new bytes in the buffer, written by
+                // another agent than the worker.
+                const Bytes& f = b.frames[next_frame];
+                if (++next_frame == b.frames.size()) next_frame = 0;
+                std::memcpy(rte_pktmbuf_mtod(m, void*), f.data(), f.size());
+            }
         }
         if (n) rte_ring_sp_enqueue_burst(in.rx, burst, n, nullptr);
         uint64_t now = rte_rdtsc();
@@ -159,6 +192,127 @@ Result run_one(Bench& b, bool encap, size_t size, double seconds) {
     return r;
 }
 
+constexpr unsigned kManyPeers = 16, kManyFlows = 1000;
+
+MacAddr many_peer_adapter_mac(unsigned peer) { return MacAddr{{0x02, 0, 0, 0, 0x77, static_cast<uint8_t>(peer)}}; }
+
+// 16 peers (node ids 2..17), each with a route on both cluster ports.
+std::unique_ptr<RouteTable> make_many_peers_table() {
+    auto t = make_test_table();
+    std::fill(std::begin(t->peer_by_node), std::end(t->peer_by_node), kNoPeer);
+    uint16_t id = 0;
+    for (unsigned p = 0; p < kManyPeers; p++) {
+        PeerEntry& pe = t->peers[p];
+        pe = PeerEntry{};
+        pe.node_id = static_cast<uint16_t>(2 + p);
+        pe.adapter_known = true;
+        std::memcpy(pe.adapter_mac, many_peer_adapter_mac(p).b.data(), 6);
+        for (uint16_t port : {0, 1})
+            fill_route(pe.routes[pe.n_routes++], id++, Family::V6, port, pe.node_id,
+                       MacAddr{{0x02, 0, 0, 0, static_cast<uint8_t>(port), static_cast<uint8_t>(p)}});
+        t->peer_by_node[pe.node_id] = static_cast<uint16_t>(p);
+    }
+    t->n_peers = kManyPeers;
+    return t;
+}
+
+// A UDP flow inside an inner IPv4 frame: flow i to peer `peer`.
+Bytes flow_frame(const MacAddr& dst, const MacAddr& src, size_t size, unsigned flow) {
+    Bytes f = inner_frame(dst, src, size);
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(f.data() + 14);
+    ip->next_proto_id = IPPROTO_UDP;
+    ip->src_addr = rte_cpu_to_be_32(0xa9fe0000 | (flow & 0xffff));
+    ip->hdr_checksum = 0;
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+    f[34] = static_cast<uint8_t>(flow >> 8);
+    f[35] = static_cast<uint8_t>(flow);
+    f[36] = 0x0d;
+    f[37] = 0x0f;
+    return f;
+}
+
+// The frames a run starts with (and DMA mode writes back), in a random order.
+std::vector<Bytes> make_frames(Bench& b, bool many, bool encap, size_t size) {
+    std::vector<Bytes> v;
+    if (!many) {
+        v.push_back(encap ? inner_frame(kPeer2AdapterMac, kLocalAdapterMac, size)
+                          : tunnel_packet(b.pool, Family::V6, 0, inner_frame(kLocalAdapterMac, kPeer2AdapterMac, size)));
+        return v;
+    }
+    std::mt19937 rng(42);
+    std::vector<unsigned> peer_of_flow(kManyFlows);
+    for (auto& p : peer_of_flow) p = rng() % kManyPeers;
+    for (unsigned i = 0; i < kInFlight; i++) {
+        const unsigned flow = static_cast<unsigned>(rng() % kManyFlows), peer = peer_of_flow[flow];
+        if (encap) {
+            v.push_back(flow_frame(many_peer_adapter_mac(peer), kLocalAdapterMac, size, flow));
+        } else {
+            // All on the cluster port (the recycler feeds that one), from
+            // 16 peers.
+            v.push_back(tunnel_packet(b.pool, Family::V6, 0, flow_frame(kLocalAdapterMac, many_peer_adapter_mac(peer), size, flow),
+                                      wire::MsgType::Data, static_cast<uint16_t>(2 + peer)));
+        }
+    }
+    return v;
+}
+
+// dpdk-testpmd forwarding on two net_ring ports (each a loop ring) with
+// one forwarding lcore, as a baseline measured in the same run: its own
+// report of CPU cycles per packet and the forwarded packet rate.
+struct Baseline {
+    std::string mode;
+    double cycles_per_packet = 0, mpps = 0;
+    bool ok = false;
+    std::string error;
+};
+
+Baseline run_testpmd(const std::string& mode, double seconds) {
+    Baseline r;
+    r.mode = mode;
+    const std::string log = "/tmp/ftnet-fastpath-testpmd-" + std::to_string(getpid()) + ".log";
+    const std::string prefix = "ftnet-fp-testpmd-" + std::to_string(getpid());
+    std::fflush(stdout);  // or the child would flush our buffered lines again
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE* f = freopen(log.c_str(), "w", stdout);
+        (void)f;
+        dup2(fileno(stdout), 2);
+        execlp("dpdk-testpmd", "dpdk-testpmd", "-l", "0-1", "--no-huge", "-m", "1024", "--no-pci", "--no-shconf",
+               ("--file-prefix=" + prefix).c_str(), "--vdev=net_ring0", "--vdev=net_ring1", "--log-level=lib.eal:warning",
+               "--", ("--forward-mode=" + mode).c_str(), "--tx-first", "--record-core-cycles", "--total-num-mbufs=8192",
+               "--stats-period=1", static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    if (pid < 0) {
+        r.error = "fork failed";
+        return r;
+    }
+    sleep(static_cast<unsigned>(seconds + 2.5));
+    kill(pid, SIGINT);
+    int status = 0;
+    for (int i = 0; i < 50 && waitpid(pid, &status, WNOHANG) == 0; i++) usleep(100000);
+    if (waitpid(pid, &status, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    std::ifstream in(log);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string text = ss.str();
+    std::remove(log.c_str());
+    std::smatch m;
+    if (std::regex_search(text, m, std::regex(R"(CPU cycles/packet=([0-9.]+))"))) r.cycles_per_packet = std::stod(m[1]);
+    // The rate: the last per-second report of each port (Rx-pps), summed.
+    std::vector<double> pps;
+    const std::regex rx_pps(R"(Rx-pps:\s+([0-9]+))");
+    for (std::sregex_iterator it(text.begin(), text.end(), rx_pps), end; it != end; ++it)
+        pps.push_back(std::stod((*it)[1]));
+    if (pps.size() >= 2) r.mpps = (pps[pps.size() - 1] + pps[pps.size() - 2]) / 1e6;
+    r.ok = r.cycles_per_packet > 0;
+    if (!r.ok) r.error = WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "dpdk-testpmd not found" : "no cycles/packet in testpmd's output";
+    return r;
+}
+
 }  // namespace
 }  // namespace ftnet::test
 
@@ -170,7 +324,24 @@ int main(int argc, char** argv) {
     CLI::App app{"fastpath_bench"};
     app.add_option("--seconds", seconds, "measuring time per run")->check(CLI::PositiveNumber);
     app.add_option("--out", out, "JSON result file");
+    std::vector<std::string> modes = {"one-flow", "many-flows", "many+dma"};
+    app.add_option("--modes", modes, "traffic modes to run")->delimiter(',')->check(CLI::IsMember({"one-flow", "many-flows", "many+dma"}));
+    bool no_testpmd = false;
+    app.add_flag("--no-testpmd", no_testpmd, "skip the dpdk-testpmd baseline");
     CLI11_PARSE(app, argc, argv);
+    // The baseline first, in its own process on the same lcores, before
+    // this process's EAL takes them.
+    std::vector<Baseline> baselines;
+    if (!no_testpmd)
+        for (const char* m : {"io", "macswap"}) {
+            Baseline bl = run_testpmd(m, seconds);
+            if (bl.ok)
+                std::printf("baseline: dpdk-testpmd %-8s %8.2f Mpps %8.2f cycles/packet (net_ring, one forwarding lcore)\n",
+                            m, bl.mpps, bl.cycles_per_packet);
+            else
+                std::printf("baseline: dpdk-testpmd %s: %s\n", m, bl.error.c_str());
+            baselines.push_back(bl);
+        }
     start_eal("fastpath_bench", "0-1", 512);
     std::vector<Result> results;
     {
@@ -194,6 +365,7 @@ int main(int argc, char** argv) {
         b.ctr = std::make_unique<WorkerCounters>();
         b.dp->counters[0] = b.ctr.get();
         b.rt = make_test_table();
+        auto many_rt = make_many_peers_table();
         b.dp->routes.store(b.rt.get());
         // Routes up as if heartbeats answered; no heartbeats in this bench.
         for (auto& r : b.dp->route_live) r.up.store(true);
@@ -205,16 +377,26 @@ int main(int argc, char** argv) {
         b.w->cfg.burst = 32;
         for (uint16_t i = 0; i < 3; i++) b.w->rxq[b.w->n_rxq++] = RxQueueRef{i, b.ports[i].port_id, 0, b.dp->ports[i].role};
 
-        std::printf("%-6s %6s %8s %14s %14s %9s %6s %12s %10s\n", "dir", "bytes", "Mpps", "cycles/packet", "busy cyc/pkt",
-                    "Gbit/s", "drops", "empty polls", "pkts/poll");
-        for (bool encap : {true, false})
-            for (size_t size : {size_t{64}, size_t{512}, size_t{1400}}) {
-                Result r = run_one(b, encap, size, seconds);
-                std::printf("%-6s %6zu %8.2f %14.1f %14.1f %9.2f %6llu %11.1f%% %10.1f\n", r.direction.c_str(), r.size,
-                            r.mpps, r.cycles_per_packet, r.busy_cycles_per_packet, r.gbps,
-                            static_cast<unsigned long long>(r.drops), r.empty_poll_pct, r.pkts_per_poll);
-                results.push_back(r);
-            }
+        const double macswap = baselines.size() == 2 && baselines[1].ok ? baselines[1].cycles_per_packet : 0;
+        std::printf("%-10s %-6s %6s %8s %14s %14s %9s %6s %12s %10s %12s\n", "mode", "dir", "bytes", "Mpps", "cycles/packet",
+                    "busy cyc/pkt", "Gbit/s", "drops", "empty polls", "pkts/poll", "x macswap");
+        for (const std::string& mode : modes) {
+            const bool many = mode != "one-flow";
+            b.dma = mode == "many+dma";
+            b.dp->routes.store(many ? many_rt.get() : b.rt.get());
+            b.w->cache_gen = ~0ull;  // a new table: forget the peer cache
+            for (bool encap : {true, false})
+                for (size_t size : {size_t{64}, size_t{512}, size_t{1400}}) {
+                    b.frames = make_frames(b, many, encap, size);
+                    Result r = run_one(b, encap, size, seconds);
+                    r.mode = mode;
+                    std::printf("%-10s %-6s %6zu %8.2f %14.1f %14.1f %9.2f %6llu %11.1f%% %10.1f %12.1f\n", r.mode.c_str(),
+                                r.direction.c_str(), r.size, r.mpps, r.cycles_per_packet, r.busy_cycles_per_packet, r.gbps,
+                                static_cast<unsigned long long>(r.drops), r.empty_poll_pct, r.pkts_per_poll,
+                                macswap > 0 ? r.busy_cycles_per_packet / macswap : 0.0);
+                    results.push_back(r);
+                }
+        }
         delete b.w;
         for (auto& p : b.ports) free_ring_port(p);
     }
@@ -223,8 +405,15 @@ int main(int argc, char** argv) {
     j["tsc_hz"] = rte_get_tsc_hz();
     j["seconds"] = seconds;
     j["worker"] = "one lcore, net_ring ports, outer IPv6, software checksums";
+    for (auto& bl : baselines)
+        j["baselines"].push_back({{"tool", "dpdk-testpmd"}, {"forward_mode", bl.mode}, {"ok", bl.ok}, {"error", bl.error},
+                                  {"cycles_per_packet", bl.cycles_per_packet}, {"mpps", bl.mpps}});
+    double macswap_cyc = 0, io_cyc = 0;
+    for (auto& bl : baselines) (bl.mode == "io" ? io_cyc : macswap_cyc) = bl.ok ? bl.cycles_per_packet : 0;
     for (auto& r : results)
-        j["results"].push_back({{"direction", r.direction}, {"inner_bytes", r.size}, {"mpps", r.mpps},
+        j["results"].push_back({{"mode", r.mode}, {"direction", r.direction},
+                                {"ratio_to_testpmd_io", io_cyc > 0 ? r.busy_cycles_per_packet / io_cyc : 0.0},
+                                {"ratio_to_testpmd_macswap", macswap_cyc > 0 ? r.busy_cycles_per_packet / macswap_cyc : 0.0}, {"inner_bytes", r.size}, {"mpps", r.mpps},
                                 {"cycles_per_packet", r.cycles_per_packet},
                                 {"busy_cycles_per_packet", r.busy_cycles_per_packet}, {"gbps", r.gbps}, {"drops", r.drops},
                                 {"empty_poll_pct", r.empty_poll_pct}, {"packets_per_poll", r.pkts_per_poll}});

@@ -5,9 +5,18 @@
 // the cluster key, so the worker handles ~768k heartbeat messages a second
 // (requests out, replies in, requests in and replies out).
 //
+// Three schedules, each in busy-poll mode and with idle back-off:
+//   aligned:        every route starts at once, 1 ms x 3 (every period ends
+//                   at the same instant: the cheapest case for the schedule);
+//   random phases:  routes join one by one at random instants (as peers do),
+//                   published table by table as the control thread would,
+//                   and the peers' own requests come at random phases;
+//   random + mixed: the same with half the networks cross-subnet at
+//                   CrossSubnetDelay 2 ms (two Delays in one schedule).
+//
 // Reports the share of the worker core spent on heartbeats (busy cycles /
-// elapsed cycles, as the worker itself counts them), in busy-poll mode and
-// with idle back-off, and checks that every route stayed up.
+// elapsed cycles, as the worker itself counts them), and checks that every
+// route stayed up.
 //
 //   sudo build/bench/heartbeat_scale_bench [--seconds 5] [--out bench/results/heartbeat_scale.json]
 
@@ -27,6 +36,8 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <numeric>
+#include <random>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -63,6 +74,12 @@ struct Bench {
     uint32_t peer_seq[kRoutes] = {};
     uint32_t peer_rep_seq[kRoutes] = {};
     uint64_t replies_from_worker = 0, requests_from_worker = 0;
+    // The schedule under test: the simulated peers' request period and
+    // phase per route, and the tables published while routes join.
+    uint64_t peer_period[kRoutes] = {};
+    uint64_t peer_next[kRoutes] = {};
+    RouteTable* tables[2] = {};
+    uint64_t generation = 1;
 };
 
 void setup(Bench& b) {
@@ -96,6 +113,8 @@ void setup(Bench& b) {
     ClusterProperties props = ClusterProperties::defaults(HeartbeatProfile::Fast);
     props.same_subnet_delay_ms = 1;
     props.same_subnet_threshold = 3;
+    props.cross_subnet_delay_ms = 2;  // the mixed schedule's second Delay
+    props.cross_subnet_threshold = 3;
     props.route_recovery_threshold = 3;
     t.hb = heartbeat_settings(props, b.dp->tsc_hz);
     t.local_node = 1;
@@ -142,6 +161,7 @@ void setup(Bench& b) {
     t.hb_begin[0] = 0;
     for (unsigned i = 1; i <= kMaxWorkers; i++) t.hb_begin[i] = static_cast<uint16_t>(k);
     b.dp->routes.store(b.rt);
+    for (auto& tb : b.tables) tb = static_cast<RouteTable*>(rte_zmalloc("hbs_rt_join", sizeof(RouteTable), 64));
 
     b.w = new (rte_zmalloc("hbs_worker", sizeof(Worker), 64)) Worker();
     b.w->dp = b.dp;
@@ -189,9 +209,11 @@ void simulate_peers(Bench& b, uint64_t now, uint64_t& next_requests) {
             }
         }
     }
-    if (now < next_requests) return;
-    next_requests += rte_get_tsc_hz() / 1000;
+    (void)next_requests;
     for (unsigned rid = 0; rid < kRoutes; rid++) {
+        if (b.peer_period[rid] == 0 || now < b.peer_next[rid]) continue;
+        b.peer_next[rid] += b.peer_period[rid];
+        if (b.peer_next[rid] < now) b.peer_next[rid] = now + b.peer_period[rid];  // fell behind: no burst of catch-up
         rte_mbuf* m = rte_pktmbuf_alloc(b.pool);
         if (!m) break;
         wire::HeartbeatPayload req{};
@@ -203,19 +225,80 @@ void simulate_peers(Bench& b, uint64_t now, uint64_t& next_requests) {
     }
 }
 
+enum class Schedule { Aligned, RandomPhases, RandomMixed };
+
+const char* schedule_name(Schedule s) {
+    return s == Schedule::Aligned ? "aligned, 1 ms" : s == Schedule::RandomPhases ? "random phases, 1 ms" : "random phases, 1 + 2 ms";
+}
+
+// Publishes `t` as the next table and waits until the worker no longer
+// reads the previous one (QSBR), as the control thread's RcuPublisher does.
+void publish(Bench& b, RouteTable* t) {
+    t->generation = ++b.generation;
+    b.dp->routes.store(t, std::memory_order_release);
+    rte_rcu_qsbr_synchronize(b.dp->qsbr, RTE_QSBR_THRID_INVALID);
+}
+
+// Sets the schedule: which networks are cross-subnet, the peers' periods
+// and phases; for the random schedules, routes then join one at a time at
+// random instants over one period (the worker running), each join a new
+// table. Returns when every route has joined.
+void start_schedule(Bench& b, Schedule s, std::mt19937& rng) {
+    const uint64_t ms = rte_get_tsc_hz() / 1000;
+    RouteTable& base = *b.rt;
+    for (unsigned p = 0; p < kPeers; p++)
+        for (unsigned n = 0; n < kNets; n++) base.peers[p].routes[n].cross_subnet = s == Schedule::RandomMixed && n >= kNets / 2;
+    const uint64_t now = rte_rdtsc();
+    for (unsigned rid = 0; rid < kRoutes; rid++) {
+        b.peer_period[rid] = (s == Schedule::RandomMixed && rid % kNets >= kNets / 2) ? 2 * ms : ms;
+        b.peer_next[rid] = now + (s == Schedule::Aligned ? 0 : rng() % b.peer_period[rid]);
+    }
+    if (s == Schedule::Aligned) {
+        *b.tables[0] = base;
+        publish(b, b.tables[0]);
+        return;
+    }
+    std::vector<unsigned> order(kRoutes);
+    std::iota(order.begin(), order.end(), 0u);
+    std::shuffle(order.begin(), order.end(), rng);
+    std::vector<uint64_t> at(kRoutes);
+    for (auto& a : at) a = now + rng() % ms;
+    std::sort(at.begin(), at.end());
+    unsigned cur = 0;
+    uint64_t next_req = 0;
+    for (unsigned k = 0; k <= kRoutes; k++) {
+        RouteTable& t = *b.tables[cur];
+        t = base;
+        for (unsigned i = 0; i < k; i++) t.hb_refs[i] = base.hb_refs[order[i]];
+        t.hb_begin[0] = 0;
+        for (unsigned w = 1; w <= kMaxWorkers; w++) t.hb_begin[w] = static_cast<uint16_t>(k);
+        if (k > 0)
+            while (rte_rdtsc() < at[k - 1]) simulate_peers(b, rte_rdtsc(), next_req);
+        publish(b, &t);
+        cur ^= 1;
+    }
+}
+
 struct Result {
+    std::string schedule;
     std::string mode;
     double core_share_pct, req_out, rep_in, req_in, rep_out;
     unsigned routes_up;
     uint64_t drops;
 };
 
-Result run(Bench& b, unsigned idle_sleep_max_us, double seconds) {
+Result run(Bench& b, Schedule sched, unsigned idle_sleep_max_us, double seconds, std::mt19937& rng) {
     b.w->cfg.idle_sleep_max_us = idle_sleep_max_us;
     b.w->cfg.idle_polls = 64;
     b.dp->stop.store(false);
+    // Start with no route to heartbeat; the schedule adds them.
+    *b.tables[1] = *b.rt;
+    for (unsigned w = 0; w <= kMaxWorkers; w++) b.tables[1]->hb_begin[w] = 0;
+    b.tables[1]->generation = ++b.generation;
+    b.dp->routes.store(b.tables[1]);
     unsigned lcore = rte_get_next_lcore(-1, 1, 0);
     rte_eal_remote_launch(worker_main, b.w, lcore);
+    start_schedule(b, sched, rng);
     const uint64_t hz = rte_get_tsc_hz();
     uint64_t next_req = rte_rdtsc();
     const uint64_t warm = rte_rdtsc() + hz;
@@ -235,6 +318,7 @@ Result run(Bench& b, unsigned idle_sleep_max_us, double seconds) {
     while (rte_rdtsc() < end) simulate_peers(b, rte_rdtsc(), next_req);
     const uint64_t busy = c.busy_cycles.get() - busy0, elapsed = rte_rdtsc() - t0;
     Result res;
+    res.schedule = schedule_name(sched);
     res.mode = idle_sleep_max_us ? "idle back-off (" + std::to_string(idle_sleep_max_us) + " us)" : "busy-poll";
     res.core_share_pct = 100.0 * static_cast<double>(busy) / static_cast<double>(elapsed);
     uint64_t req_out = 0, rep_in = 0, req_in = 0, rep_out = 0;
@@ -274,21 +358,24 @@ int main(int argc, char** argv) {
     Bench b;
     setup(b);
     std::vector<Result> results;
-    std::printf("%d peers x %d networks = %d routes, heartbeat every 1 ms, threshold 3\n", kPeers, kNets, kRoutes);
-    std::printf("%-26s %12s %12s %12s %12s %12s %9s %6s\n", "worker mode", "core share", "req out/s", "rep in/s",
-                "req in/s", "rep out/s", "routes up", "drops");
-    for (unsigned sleep_us : {0u, 100u}) {
-        Result r = run(b, sleep_us, seconds);
-        std::printf("%-26s %11.2f%% %12.0f %12.0f %12.0f %12.0f %5u/%u %6llu\n", r.mode.c_str(), r.core_share_pct, r.req_out,
-                    r.rep_in, r.req_in, r.rep_out, r.routes_up, kRoutes, static_cast<unsigned long long>(r.drops));
-        results.push_back(r);
-    }
+    std::printf("%d peers x %d networks = %d routes, threshold 3\n", kPeers, kNets, kRoutes);
+    std::printf("%-24s %-24s %12s %12s %12s %12s %12s %9s %6s\n", "schedule", "worker mode", "core share", "req out/s",
+                "rep in/s", "req in/s", "rep out/s", "routes up", "drops");
+    std::mt19937 rng(7);
+    for (Schedule sched : {Schedule::Aligned, Schedule::RandomPhases, Schedule::RandomMixed})
+        for (unsigned sleep_us : {0u, 100u}) {
+            Result r = run(b, sched, sleep_us, seconds, rng);
+            std::printf("%-24s %-24s %11.2f%% %12.0f %12.0f %12.0f %12.0f %5u/%u %6llu\n", r.schedule.c_str(), r.mode.c_str(),
+                        r.core_share_pct, r.req_out, r.rep_in, r.req_in, r.rep_out, r.routes_up, kRoutes,
+                        static_cast<unsigned long long>(r.drops));
+            results.push_back(r);
+        }
     nlohmann::json j;
     j["bench"] = "heartbeat_scale";
     j["routes"] = kRoutes;
     j["delay_ms"] = 1;
     for (auto& r : results)
-        j["results"].push_back({{"mode", r.mode}, {"core_share_pct", r.core_share_pct}, {"requests_out_per_s", r.req_out},
+        j["results"].push_back({{"schedule", r.schedule}, {"mode", r.mode}, {"core_share_pct", r.core_share_pct}, {"requests_out_per_s", r.req_out},
                                 {"replies_in_per_s", r.rep_in}, {"requests_in_per_s", r.req_in},
                                 {"replies_out_per_s", r.rep_out}, {"routes_up", r.routes_up}, {"drops", r.drops}});
     std::filesystem::create_directories(std::filesystem::path(out).parent_path());

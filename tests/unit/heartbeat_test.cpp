@@ -292,6 +292,31 @@ TEST_F(Heartbeat, RoutesComeUpOnTheFirstRepliesWithRtt) {
     for (size_t d = 0; d < kNumDropReasons; d++) EXPECT_EQ(a.ctr->drops[d].get(), 0u) << drop_reason_name(static_cast<DropReason>(d));
 }
 
+// A route taken out of the worker's schedule (a table without it) and put
+// back later comes up again: its request sequence continues where it
+// stopped, so the peer's replies are not taken for replays of answers
+// already seen.
+TEST_F(Heartbeat, ARouteRemovedAndAddedAgainComesBackUp) {
+    run_for(10);
+    ASSERT_TRUE(all_up(a));
+    const uint32_t hb_end = a.rt->hb_begin[1];
+    for (size_t i = 1; i <= kMaxWorkers; i++) a.rt->hb_begin[i] = 0;  // node 1 heartbeats nothing
+    a.rt->generation++;
+    run_for(10);
+    for (size_t i = 1; i <= kMaxWorkers; i++) a.rt->hb_begin[i] = static_cast<uint16_t>(hb_end);
+    a.rt->generation++;
+    const uint64_t replays = a.drops(DropReason::rx_replay);
+    const uint64_t replies = a.dp->route_live[0].rep_rcvd.load();
+    a.events();
+    run_for(20);
+    unsigned first_replies = 0;
+    for (auto& e : a.events()) first_replies += e.cause == static_cast<uint8_t>(HealthCause::FirstReply);
+    EXPECT_EQ(first_replies, 4u) << "each re-added route is answered again";
+    EXPECT_GE(a.dp->route_live[0].rep_rcvd.load(), replies + 5) << "its replies count";
+    EXPECT_TRUE(all_up(a));
+    EXPECT_EQ(a.drops(DropReason::rx_replay), replays) << "no reply to the re-added routes was taken for a replay";
+}
+
 TEST_F(Heartbeat, SilentLossTakesTheNetworksRoutesDownAfterThresholdAndBackAfterRecovery) {
     run_for(10);
     ASSERT_TRUE(all_up(a));

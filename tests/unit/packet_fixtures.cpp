@@ -26,7 +26,7 @@ IpAddr peer_ip(uint16_t node, uint16_t port, Family f) {
     return *IpAddr::parse("fd00:" + std::to_string(net) + "::" + std::to_string(node));
 }
 
-static void fill_route(RouteEntry& e, uint16_t id, Family f, uint16_t port, uint16_t peer, const MacAddr& nh) {
+void fill_route(RouteEntry& e, uint16_t id, Family f, uint16_t port, uint16_t peer, const MacAddr& nh) {
     TemplateSpec s;
     s.family = f;
     s.src_mac = local_port_mac(port);

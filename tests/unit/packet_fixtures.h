@@ -36,6 +36,9 @@ IpAddr local_ip(uint16_t port, Family f);
 IpAddr peer_ip(uint16_t node, uint16_t port, Family f);
 
 std::unique_ptr<RouteTable> make_test_table();
+// A route from this node (kLocalNode) to `peer` on `port` (remote address
+// peer_ip(peer, port, f)), resolved to next-hop MAC nh.
+void fill_route(RouteEntry& e, uint16_t id, Family f, uint16_t port, uint16_t peer, const MacAddr& nh);
 
 // Outer headers as node `from` builds them towards node 1 on `port`.
 RouteEntry route_towards_local(Family f, uint16_t port, uint16_t from = 2);

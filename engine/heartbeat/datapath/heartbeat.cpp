@@ -417,6 +417,11 @@ void reschedule(Worker& w, uint64_t now, bool kicked) {
         if (h.gen != prev_gen || prev_gen == ~0ull) {
             h = HbPrivate{};
             h.next_tsc = now;
+            // A route that comes back into this worker's schedule (removed
+            // from a table and added again) continues its request sequence:
+            // restarting at 1 would make every reply look like a replay of
+            // one already answered (RouteLive::acked_seq persists).
+            h.seq = dp.route_live[r.route_id].sent_seq.load(std::memory_order_relaxed);
         }
         h.gen = rt.generation;
         if (kicked) {

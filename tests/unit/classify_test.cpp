@@ -11,6 +11,7 @@
 #include <random>
 
 #include "engine/neighbor/control/neighbor_wire.h"
+#include "engine/tunnel/datapath/arrival.h"
 #include "engine/tunnel/datapath/classify.h"
 #include "tests/unit/packet_fixtures.h"
 
@@ -173,6 +174,37 @@ TEST(Classify, RandomMutationsNeverCrash) {
         }
     }
     EXPECT_GT(drops, total / 2);  // most random damage is caught
+}
+
+}  // namespace
+}  // namespace ftnet::test
+
+namespace ftnet::test {
+namespace {
+
+// With two endpoints of one peer on one network, a packet belongs to the
+// route whose remote end sent it, not to the first route on that port and
+// family (route counters and heartbeats would land on the wrong route).
+TEST(ArrivalRoute, TwoEndpointsOfAPeerOnOnePortAreToldApart) {
+    for (Family f : {Family::V6, Family::V4}) {
+        PeerEntry pe{};
+        pe.node_id = 2;
+        // Routes to fd00:2::2 and fd00:2::5 (198.18.2.2 and .5), both on port 0.
+        fill_route(pe.routes[pe.n_routes++], 0, f, 0, 2, peer2_port_mac(0));
+        fill_route(pe.routes[pe.n_routes++], 1, f, 0, 5, peer2_port_mac(0));
+        const Bytes from_first = tunnel_packet(test_pool(), f, 0, inner_frame(kLocalAdapterMac, kPeer2AdapterMac, 100),
+                                               wire::MsgType::Data, 2);
+        const Bytes from_second = tunnel_packet(test_pool(), f, 0, inner_frame(kLocalAdapterMac, kPeer2AdapterMac, 100),
+                                                wire::MsgType::Data, 5);
+        const RouteEntry* a = arrival_route(pe, 0, f, from_first.data());
+        const RouteEntry* b = arrival_route(pe, 0, f, from_second.data());
+        ASSERT_NE(a, nullptr);
+        ASSERT_NE(b, nullptr);
+        EXPECT_EQ(a->route_id, 0);
+        EXPECT_EQ(b->route_id, 1) << "the second endpoint's packets are the second route's";
+        EXPECT_EQ(arrival_route(pe, 1, f, from_second.data()), nullptr) << "not a route on another port";
+        EXPECT_EQ(outer_source(from_second.data(), f), peer_ip(5, 0, f));
+    }
 }
 
 }  // namespace

@@ -253,7 +253,7 @@ Silence classify_silence(const Worker& w, const RouteEntry& x, const HbPrivate& 
     const uint64_t x_alive = std::max(dp.route_live[x.route_id].last_alive_tsc.load(std::memory_order_relaxed), h.health.up_since);
     const uint64_t x_silent = now - x_alive;
     unsigned others = 0;
-    uint64_t resumed = 0;
+    uint64_t resumed = 0, resumed_gap = 0;
     for (unsigned i = 0; i < pe->n_routes; i++) {
         const RouteEntry& y = pe->routes[i];
         if (y.route_id == x.route_id || !dp.port_live[y.port_index].usable.load(std::memory_order_relaxed)) continue;
@@ -264,8 +264,10 @@ Silence classify_silence(const Worker& w, const RouteEntry& x, const HbPrivate& 
         const uint64_t last = live.last_alive_tsc.load(std::memory_order_relaxed);
         if (now - last >= need) continue;  // silent too, like x
         const uint64_t gap_end = live.gap_end_tsc.load(std::memory_order_relaxed);
-        if (gap_end > x_alive && live.gap_len_tsc.load(std::memory_order_relaxed) >= need) {
+        const uint64_t gap_len = live.gap_len_tsc.load(std::memory_order_relaxed);
+        if (gap_end > x_alive && gap_len >= need) {
             resumed = std::max(resumed, gap_end);  // silent too, until just now
+            resumed_gap = std::max(resumed_gap, gap_len);
             continue;
         }
         return Silence::Own;
@@ -273,10 +275,14 @@ Silence classify_silence(const Worker& w, const RouteEntry& x, const HbPrivate& 
     if (others == 0) return Silence::Own;  // no other route to compare with
     if (resumed) {
         // After a stall the peer's frames on each network leave one after
-        // the other: two periods, or the peer's own reported send skew.
+        // the other: two periods, or the peer's own reported send skew, or
+        // half the stall (a host busy enough to stall the peer for G ms
+        // also delays its sends on some networks, measured up to ~G/2 with
+        // both cores of the lab host saturated), at most the stall grace.
         const uint64_t skew = std::min(dp.route_live[x.route_id].peer_skew_tsc.load(std::memory_order_relaxed),
                                        rt.hb.delay_tsc[hb_class(x)] * rt.hb.health[hb_class(x)].threshold);
-        *resume_until = resumed + std::max(2 * period_of(rt, x), skew);
+        const uint64_t after_stall = std::min(resumed_gap / 2, rt.hb.stall_grace_tsc);
+        *resume_until = resumed + std::max({2 * period_of(rt, x), skew, after_stall});
         return Silence::PeerResumed;
     }
     return Silence::PeerWide;

@@ -134,6 +134,15 @@ std::string render_counters(const json& c) {
                            p["rx_packets"].get<uint64_t>(), p["rx_bytes"].get<uint64_t>(), p["tx_packets"].get<uint64_t>(),
                            p["tx_bytes"].get<uint64_t>(), p["hw_imissed"].get<uint64_t>(),
                            p["hw_ierrors"].get<uint64_t>() + p["hw_oerrors"].get<uint64_t>());
+    for (auto& p : c["ports"]) {
+        const json k = p.value("kernel", json());
+        if (!k.is_object()) continue;
+        const uint64_t in = k.value("host_to_engine_dropped", uint64_t{0}), back = k.value("engine_to_host_dropped", uint64_t{0});
+        if (in || back)
+            out += fmt::format("{}: the host's side dropped {} frame(s) it could not queue to the engine (queue full) and "
+                               "{} the engine delivered\n",
+                               p["name"].get<std::string>(), in, back);
+    }
     out += "\ndrops (non-zero):\n";
     bool any = false;
     for (auto& [name, v] : c["drops"].items())

@@ -49,3 +49,24 @@ TEST(Render, UnknownCommandsFallBackToJson) {
 
 }  // namespace
 }  // namespace ftnet::ctl
+
+namespace ftnet::ctl {
+namespace {
+
+// The host side's drops of ftnet0 are shown beside the engine's own, so that
+// a sender can account for every frame.
+TEST(Render, CountersShowWhatTheHostSideOfTheAdapterDropped) {
+    nlohmann::json port = {{"name", "ftnet0"}, {"rx_packets", 1}, {"rx_bytes", 64}, {"tx_packets", 1}, {"tx_bytes", 64},
+                           {"hw_imissed", 0}, {"hw_ierrors", 0}, {"hw_oerrors", 0},
+                           {"kernel", {{"host_to_engine_dropped", 695841}, {"engine_to_host_dropped", 0}}}};
+    nlohmann::json c = {{"ports", {port}}, {"drops", {{"adapter-full", 3}}}, {"workers", nlohmann::json::array()}};
+    const std::string out = render("counters", c);
+    EXPECT_NE(out.find("ftnet0: the host's side dropped 695841 frame(s) it could not queue to the engine"), std::string::npos) << out;
+    EXPECT_NE(out.find("adapter-full"), std::string::npos);
+    port["kernel"] = nullptr;  // not a TAP adapter, or another namespace
+    c["ports"] = {port};
+    EXPECT_EQ(render("counters", c).find("host side"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ftnet::ctl

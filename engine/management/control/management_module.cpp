@@ -4,6 +4,8 @@
 #include <rte_ethdev.h>
 #include <rte_version.h>
 
+#include <fstream>
+
 #include "engine/cluster_log/control/cluster_log.h"
 #include "engine/core/drop_reason.h"
 #include "engine/core/engine.h"
@@ -12,6 +14,19 @@
 namespace ftnet {
 
 using nlohmann::json;
+
+namespace {
+
+// A kernel interface's counter (/sys/class/net/IFACE/statistics/NAME), or
+// -1 when it cannot be read (no such interface in this namespace).
+int64_t kernel_stat(const std::string& iface, const char* name) {
+    std::ifstream f("/sys/class/net/" + iface + "/statistics/" + name);
+    int64_t v = -1;
+    if (!(f >> v)) return -1;
+    return v;
+}
+
+}  // namespace
 
 void ManagementModule::start(Engine& e) {
     e_ = &e;
@@ -83,7 +98,18 @@ json ManagementModule::cmd_counters() const {
         }
         rte_eth_stats st{};
         rte_eth_stats_get(ports_[i].handle.port_id, &st);
+        // What the kernel side of ftnet0 dropped: frames the host could not
+        // queue to the engine (tx_dropped: its queue was full, the engine
+        // did not read fast enough) and frames the engine wrote that the
+        // host stack dropped (rx_dropped). Not engine drops, but part of
+        // the account a sender needs (sent = delivered + every counted drop).
+        json host = nullptr;
+        if (i == e_->adapter_index() && e_->config().adapter.driver == PortDriver::Tap) {
+            const int64_t txd = kernel_stat(ports_[i].spec.name, "tx_dropped"), rxd = kernel_stat(ports_[i].spec.name, "rx_dropped");
+            if (txd >= 0 && rxd >= 0) host = {{"host_to_engine_dropped", txd}, {"engine_to_host_dropped", rxd}};
+        }
         ports.push_back({{"name", ports_[i].spec.name},
+                         {"kernel", host},
                          {"rx_packets", v[0]},
                          {"rx_bytes", v[1]},
                          {"tx_packets", v[2]},

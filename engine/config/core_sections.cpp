@@ -122,13 +122,20 @@ void read_adapter(Reader& r, const toml::table& root, Config& c) {
     std::string drv;
     if (r.get_string(*t, "adapter", "driver", drv)) {
         auto d = parse_driver(drv);
-        if (!d || (*d != PortDriver::Tap && *d != PortDriver::Ring && *d != PortDriver::Null))
+        if (!d || *d == PortDriver::Pci)
             r.error(t->get("driver"), "adapter.driver",
-                    fmt::format("\"{}\" is not an adapter driver (allowed: tap, ring, null)", drv));
+                    fmt::format("\"{}\" is not an adapter driver (allowed: tap, af_packet, af_xdp, ring, null)", drv));
         else
             a.driver = *d;
     }
     r.get_int(*t, "adapter", "mtu", a.mtu, 1280, 9000);
+    // af_packet/af_xdp: ftnet0 is one end of a veth pair, the engine drives
+    // the other, named NAME-dp: the name must leave room for the suffix.
+    if ((a.driver == PortDriver::AfPacket || a.driver == PortDriver::AfXdp) && a.name.size() > 12)
+        r.error(t->get("name"), "adapter.name",
+                fmt::format("\"{}\" is longer than 12 characters: with driver {} the engine's end of the veth is "
+                            "\"{}-dp\", and interface names have at most 15",
+                            a.name, port_driver_name(a.driver), a.name));
     r.get_int(*t, "adapter", "queues", a.queues, 0, kMaxWorkers);
 }
 

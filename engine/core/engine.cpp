@@ -149,10 +149,43 @@ void Engine::init_adapter() {
     ports_.push_back(pr);
     adapter_index_ = ports_.size() - 1;
     PortRuntime& p = ports_.back();
-    if (cfg_.adapter.driver == PortDriver::Tap && netlink::ifindex(cfg_.adapter.name) != 0)
+    const std::string& name = cfg_.adapter.name;
+    const bool veth = cfg_.adapter.driver == PortDriver::AfPacket || cfg_.adapter.driver == PortDriver::AfXdp;
+    if (veth) {
+        // ftnet0 is one end of a veth pair; the engine drives the other
+        // (NAME-dp) with af_packet or af_xdp: batched rings, no syscall per
+        // frame. A pair left by an ftnetd that was killed is ours to remove.
+        const std::string peer = name + "-dp";
+        p.spec.iface = peer;
+        if (netlink::ifindex(name) != 0 && netlink::ifindex(peer) != 0) {
+            clog::warn("FTNET", "removing {} / {} left by an earlier ftnetd", name, peer);
+            netlink::delete_link(name);
+        }
+        if (netlink::ifindex(name) != 0 || netlink::ifindex(peer) != 0)
+            throw EngineError(fmt::format("adapter.name: interface {} or {} already exists (another ftnetd?); remove it "
+                                          "or choose another name",
+                                          name, peer));
+        netlink::create_veth(name, peer);
+        adapter_veth_ = true;
+        const int host = netlink::ifindex(name), engine = netlink::ifindex(peer);
+        // Before the interfaces come up, so the kernel never adds EUI-64
+        // link-local addresses of its own (the engine's end has none).
+        netlink::set_ipv6_addr_gen_none(host);
+        netlink::set_ipv6_addr_gen_none(engine);
+        netlink::set_mac(host, adapter_.mac);
+        // The engine carries what the host sends as it is: complete,
+        // checksummed, MTU-sized frames (a TAP's frames are; a veth's
+        // would otherwise be TSO super-frames with partial checksums).
+        netlink::disable_tx_offloads(name);
+        netlink::set_mtu(host, cfg_.adapter.mtu);
+        netlink::set_mtu(engine, cfg_.adapter.mtu);
+        netlink::set_up(engine);
+        netlink::set_up(host);
+    } else if (cfg_.adapter.driver == PortDriver::Tap && netlink::ifindex(name) != 0) {
         throw EngineError(fmt::format("adapter.name: interface {} already exists (another ftnetd, or a "
                                       "leftover?); remove it or choose another name",
-                                      cfg_.adapter.name));
+                                      name));
+    }
     p.handle = probe_port(p.spec);
     p.probed = true;
     if (p.handle.socket < 0) p.handle.socket = numa_node_of_lcore(cfg_.dataplane.workers.front());
@@ -163,19 +196,25 @@ void Engine::init_adapter() {
         // Before the interface comes up, so the kernel never adds an EUI-64
         // link-local address of its own.
         netlink::set_ipv6_addr_gen_none(adapter_ifindex_);
+    } else if (veth) {
+        adapter_ifindex_ = netlink::ifindex(cfg_.adapter.name);
     }
-    rte_mempool* pool = pool_for_socket(p.handle.socket, cfg_.dataplane.mbufs, data_room_);
+    rte_mempool* pool = cfg_.adapter.driver == PortDriver::AfXdp
+                            ? pool_for_port(name, p.handle.socket, cfg_.dataplane.mbufs, data_room_)
+                            : pool_for_socket(p.handle.socket, cfg_.dataplane.mbufs, data_room_);
     start_port(p.handle, p.spec, pool);
     p.link_up = true;
-    if (cfg_.adapter.driver == PortDriver::Tap) {
+    if (cfg_.adapter.driver == PortDriver::Tap || veth) {
         netlink::set_mtu(adapter_ifindex_, cfg_.adapter.mtu);
         netlink::add_address(adapter_ifindex_, adapter_.apipa, 16);
         netlink::add_address(adapter_ifindex_, adapter_.link_local, 64);
     }
     clog::info("FTNET", "Virtual adapter {} (ftnet Failover Cluster Virtual Adapter): MAC {} (from port {}), "
-               "APIPA {}/16, link-local {}/64, MTU {}",
+               "APIPA {}/16, link-local {}/64, MTU {}, {}",
                cfg_.adapter.name, adapter_.mac.windows_str(), ports_.front().spec.name, adapter_.apipa.str(),
-               adapter_.link_local.str(), cfg_.adapter.mtu);
+               adapter_.link_local.str(), cfg_.adapter.mtu,
+               veth ? fmt::format("a veth driven with {} on {}-dp", port_driver_name(cfg_.adapter.driver), name)
+                    : std::string(port_driver_name(cfg_.adapter.driver)));
 }
 
 void Engine::init_dataplane() {
@@ -366,6 +405,14 @@ void Engine::shutdown() {
     modules_started_ = 0;
     for (auto& p : ports_)
         if (p.probed) close_port(p.handle);
+    if (adapter_veth_) {
+        try {
+            netlink::delete_link(cfg_.adapter.name);  // both ends
+        } catch (const std::exception& e) {
+            clog::warn("FTNET", "{}", e.what());
+        }
+        adapter_veth_ = false;
+    }
     if (dp_) {
         auto drain = [](rte_ring* r) {
             if (!r) return;

@@ -149,6 +149,7 @@ class Engine {
     size_t adapter_index_ = 0;
     AdapterInfo adapter_;
     int adapter_ifindex_ = 0;
+    bool adapter_veth_ = false;  // ftnet0 is a veth pair this engine created (removed at shutdown)
     rte_mempool* ctrl_pool_ = nullptr;
     uint16_t data_room_ = 0;  // mbuf data room: the largest frame fits one segment
 

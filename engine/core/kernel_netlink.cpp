@@ -3,7 +3,9 @@
 #include <net/if.h>
 
 #include <fmt/format.h>
+#include <linux/ethtool.h>
 #include <linux/if_addr.h>
+#include <linux/sockios.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -47,6 +50,13 @@ class Request {
         return off;
     }
     size_t nest_begin(uint16_t type) { return attr(type, nullptr, 0); }
+    // Bytes that are not an attribute (a nested fixed header).
+    void raw(const void* data, size_t len) {
+        size_t off = buf_.size();
+        buf_.resize(off + NLMSG_ALIGN(len), 0);
+        std::memcpy(buf_.data() + off, data, len);
+        hdr()->nlmsg_len = static_cast<uint32_t>(buf_.size());
+    }
     void nest_end(size_t off) {
         auto* rta = reinterpret_cast<rtattr*>(buf_.data() + off);
         rta->rta_len = static_cast<uint16_t>(buf_.size() - off);
@@ -135,6 +145,78 @@ void set_mtu(int idx, unsigned mtu) {
     uint32_t m = mtu;
     req.attr(IFLA_MTU, &m, sizeof m);
     check(transact(req), fmt::format("cannot set MTU {} on interface {}", mtu, idx));
+}
+
+void set_mac(int idx, const MacAddr& mac) {
+    Request req(RTM_NEWLINK, 0);
+    auto* ifi = req.fixed<ifinfomsg>();
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = idx;
+    req.attr(IFLA_ADDRESS, mac.b.data(), 6);
+    check(transact(req), fmt::format("cannot set MAC {} on interface {}", mac.str(), idx));
+}
+
+void set_up(int idx) {
+    Request req(RTM_NEWLINK, 0);
+    auto* ifi = req.fixed<ifinfomsg>();
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = idx;
+    ifi->ifi_flags = IFF_UP;
+    ifi->ifi_change = IFF_UP;
+    check(transact(req), fmt::format("cannot set interface {} up", idx));
+}
+
+void create_veth(const std::string& name, const std::string& peer) {
+    Request req(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+    auto* ifi = req.fixed<ifinfomsg>();
+    ifi->ifi_family = AF_UNSPEC;
+    req.attr(IFLA_IFNAME, name.c_str(), name.size() + 1);
+    size_t info = req.nest_begin(IFLA_LINKINFO);
+    req.attr(IFLA_INFO_KIND, "veth", 5);
+    size_t data = req.nest_begin(IFLA_INFO_DATA);
+    size_t p = req.nest_begin(1 /* VETH_INFO_PEER */);
+    // The peer's ifinfomsg, then its attributes, inside the nest.
+    ifinfomsg peer_ifi{};
+    peer_ifi.ifi_family = AF_UNSPEC;
+    std::vector<uint8_t> raw(NLMSG_ALIGN(sizeof peer_ifi), 0);
+    std::memcpy(raw.data(), &peer_ifi, sizeof peer_ifi);
+    req.raw(raw.data(), raw.size());
+    req.attr(IFLA_IFNAME, peer.c_str(), peer.size() + 1);
+    req.nest_end(p);
+    req.nest_end(data);
+    req.nest_end(info);
+    check(transact(req), fmt::format("cannot create the veth pair {} / {}", name, peer));
+}
+
+void disable_tx_offloads(const std::string& name) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw std::runtime_error(fmt::format("{}: socket for ethtool: {}", name, std::strerror(errno)));
+    // Dependent features first (TSO needs SG and checksums).
+    for (uint32_t cmd : {ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SSG, ETHTOOL_STXCSUM}) {
+        ethtool_value v{};
+        v.cmd = cmd;
+        v.data = 0;
+        ifreq ifr{};
+        std::snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name.c_str());
+        ifr.ifr_data = reinterpret_cast<char*>(&v);
+        if (ioctl(fd, SIOCETHTOOL, &ifr) != 0 && errno != EOPNOTSUPP) {
+            const int err = errno;
+            close(fd);
+            throw std::runtime_error(fmt::format("{}: cannot turn off transmit offloads: {}", name, std::strerror(err)));
+        }
+    }
+    close(fd);
+}
+
+void delete_link(const std::string& name) {
+    const int idx = ifindex(name);
+    if (idx == 0) return;
+    Request req(RTM_DELLINK, 0);
+    auto* ifi = req.fixed<ifinfomsg>();
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = idx;
+    const int rc = transact(req);
+    if (rc < 0 && rc != -ENODEV) check(rc, fmt::format("cannot delete interface {}", name));
 }
 
 std::optional<bool> link_is_up(const std::string& name) {

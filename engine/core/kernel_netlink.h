@@ -21,6 +21,19 @@ int ifindex(const std::string& name);  // 0 when there is no such interface
 void set_ipv6_addr_gen_none(int ifindex);
 void add_address(int ifindex, const IpAddr& addr, uint8_t prefix_len);
 void set_mtu(int ifindex, unsigned mtu);
+void set_mac(int ifindex, const MacAddr& mac);
+void set_up(int ifindex);
+
+// A veth pair: `name` for the host, `peer` for the engine to drive with
+// af_packet or af_xdp (ftnet0 as a veth: batched rings instead of a TAP
+// read or write per frame).
+void create_veth(const std::string& name, const std::string& peer);
+// Turns off transmit checksum offload, scatter-gather, TSO and GSO on an
+// interface (ethtool), so that the frames the host sends on it are
+// complete, MTU-sized and checksummed: what the engine carries as they are.
+void disable_tx_offloads(const std::string& name);
+// Deletes an interface (both ends of a veth pair); quiet if it is gone.
+void delete_link(const std::string& name);
 
 // IFF_UP and IFF_RUNNING (carrier) of an interface; nullopt if it is gone.
 std::optional<bool> link_is_up(const std::string& name);

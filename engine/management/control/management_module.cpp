@@ -104,7 +104,8 @@ json ManagementModule::cmd_counters() const {
         // host stack dropped (rx_dropped). Not engine drops, but part of
         // the account a sender needs (sent = delivered + every counted drop).
         json host = nullptr;
-        if (i == e_->adapter_index() && e_->config().adapter.driver == PortDriver::Tap) {
+        const PortDriver ad = e_->config().adapter.driver;
+        if (i == e_->adapter_index() && (ad == PortDriver::Tap || ad == PortDriver::AfPacket || ad == PortDriver::AfXdp)) {
             const int64_t txd = kernel_stat(ports_[i].spec.name, "tx_dropped"), rxd = kernel_stat(ports_[i].spec.name, "rx_dropped");
             if (txd >= 0 && rxd >= 0) host = {{"host_to_engine_dropped", txd}, {"engine_to_host_dropped", rxd}};
         }

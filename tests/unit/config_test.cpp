@@ -456,11 +456,16 @@ INSTANTIATE_TEST_SUITE_P(Adapter, ConfigRejects, ::testing::Values(
     BadConfig{"DriverPci",
      "[adapter]\n"
      "driver = \"pci\"\n",
-     "adapter.driver", "\"pci\" is not an adapter driver (allowed: tap, ring, null)", 2},
+     "adapter.driver", "\"pci\" is not an adapter driver (allowed: tap, af_packet, af_xdp, ring, null)", 2},
     BadConfig{"DriverUnknown",
      "[adapter]\n"
      "driver = \"tun\"\n",
-     "adapter.driver", "\"tun\" is not an adapter driver (allowed: tap, ring, null)", 2},
+     "adapter.driver", "\"tun\" is not an adapter driver (allowed: tap, af_packet, af_xdp, ring, null)", 2},
+    BadConfig{"VethNameTooLong",
+     "[adapter]\n"
+     "name = \"ftnet0-cluster\"\n"
+     "driver = \"af_packet\"\n",
+     "adapter.name", "is longer than 12 characters: with driver af_packet the engine's end of the veth is \"ftnet0-cluster-dp\"", 2},
     BadConfig{"MtuBelowMin",
      "[adapter]\n"
      "mtu = 1279\n",

@@ -172,7 +172,7 @@ void setup(Bench& b) {
 }
 
 // The 64 peers: answer what the worker sent, and send their own requests.
-void simulate_peers(Bench& b, uint64_t now, uint64_t& next_requests) {
+void simulate_peers(Bench& b, uint64_t now) {
     const SipKey key = SipKey::from_bytes(kKey);
     void* burst[64];
     for (unsigned n = 0; n < kNets; n++) {
@@ -209,7 +209,6 @@ void simulate_peers(Bench& b, uint64_t now, uint64_t& next_requests) {
             }
         }
     }
-    (void)next_requests;
     for (unsigned rid = 0; rid < kRoutes; rid++) {
         if (b.peer_period[rid] == 0 || now < b.peer_next[rid]) continue;
         b.peer_next[rid] += b.peer_period[rid];
@@ -265,7 +264,6 @@ void start_schedule(Bench& b, Schedule s, std::mt19937& rng) {
     for (auto& a : at) a = now + rng() % ms;
     std::sort(at.begin(), at.end());
     unsigned cur = 0;
-    uint64_t next_req = 0;
     for (unsigned k = 0; k <= kRoutes; k++) {
         RouteTable& t = *b.tables[cur];
         t = base;
@@ -273,7 +271,7 @@ void start_schedule(Bench& b, Schedule s, std::mt19937& rng) {
         t.hb_begin[0] = 0;
         for (unsigned w = 1; w <= kMaxWorkers; w++) t.hb_begin[w] = static_cast<uint16_t>(k);
         if (k > 0)
-            while (rte_rdtsc() < at[k - 1]) simulate_peers(b, rte_rdtsc(), next_req);
+            while (rte_rdtsc() < at[k - 1]) simulate_peers(b, rte_rdtsc());
         publish(b, &t);
         cur ^= 1;
     }
@@ -300,9 +298,8 @@ Result run(Bench& b, Schedule sched, unsigned idle_sleep_max_us, double seconds,
     rte_eal_remote_launch(worker_main, b.w, lcore);
     start_schedule(b, sched, rng);
     const uint64_t hz = rte_get_tsc_hz();
-    uint64_t next_req = rte_rdtsc();
     const uint64_t warm = rte_rdtsc() + hz;
-    while (rte_rdtsc() < warm) simulate_peers(b, rte_rdtsc(), next_req);
+    while (rte_rdtsc() < warm) simulate_peers(b, rte_rdtsc());
     WorkerCounters& c = *b.dp->counters[0];
     const uint64_t busy0 = c.busy_cycles.get(), t0 = rte_rdtsc();
     uint64_t req_out0 = 0, rep_in0 = 0, req_in0 = 0, rep_out0 = 0;
@@ -315,7 +312,7 @@ Result run(Bench& b, Schedule sched, unsigned idle_sleep_max_us, double seconds,
     uint64_t drops0 = 0;
     for (auto& d : c.drops) drops0 += d.get();
     const uint64_t end = t0 + static_cast<uint64_t>(seconds * static_cast<double>(hz));
-    while (rte_rdtsc() < end) simulate_peers(b, rte_rdtsc(), next_req);
+    while (rte_rdtsc() < end) simulate_peers(b, rte_rdtsc());
     const uint64_t busy = c.busy_cycles.get() - busy0, elapsed = rte_rdtsc() - t0;
     Result res;
     res.schedule = schedule_name(sched);
@@ -358,9 +355,28 @@ int main(int argc, char** argv) {
     Bench b;
     setup(b);
     std::vector<Result> results;
+    double bare_sign_ns = 0;
     std::printf("%d peers x %d networks = %d routes, threshold 3\n", kPeers, kNets, kRoutes);
     std::printf("%-24s %-24s %12s %12s %12s %12s %12s %9s %6s\n", "schedule", "worker mode", "core share", "req out/s",
                 "rep in/s", "req in/s", "rep out/s", "routes up", "drops");
+    // The library's bare cost in the same run: building (and signing) one
+    // heartbeat, the work each of the ~768k messages a second needs at
+    // least once; as a share of one core at the 1 ms message rate.
+    {
+        alignas(64) uint8_t out[256];
+        wire::HeartbeatPayload hp{};
+        const SipKey key = SipKey::from_bytes(kKey);
+        constexpr unsigned kIters = 2000000;
+        const uint64_t t0 = rte_rdtsc();
+        for (unsigned i = 0; i < kIters; i++) {
+            hp.tx_time = i;
+            build_signed_message(out, b.mirror[i % kRoutes], wire::MsgType::HeartbeatReq, i, &hp, sizeof hp, key);
+        }
+        const double ns = static_cast<double>(rte_rdtsc() - t0) * 1e9 / static_cast<double>(rte_get_tsc_hz()) / kIters;
+        bare_sign_ns = ns;
+        std::printf("baseline: one signed heartbeat built in %.1f ns; 4 x 256k messages/s of that alone = %.2f%% of one core\n",
+                    ns, 4 * 256000 * ns / 1e7);
+    }
     std::mt19937 rng(7);
     for (Schedule sched : {Schedule::Aligned, Schedule::RandomPhases, Schedule::RandomMixed})
         for (unsigned sleep_us : {0u, 100u}) {
@@ -374,6 +390,8 @@ int main(int argc, char** argv) {
     j["bench"] = "heartbeat_scale";
     j["routes"] = kRoutes;
     j["delay_ms"] = 1;
+    j["baseline_signed_heartbeat_ns"] = bare_sign_ns;
+    j["baseline_core_share_pct"] = 4 * 256000 * bare_sign_ns / 1e7;
     for (auto& r : results)
         j["results"].push_back({{"schedule", r.schedule}, {"mode", r.mode}, {"core_share_pct", r.core_share_pct}, {"requests_out_per_s", r.req_out},
                                 {"replies_in_per_s", r.rep_in}, {"requests_in_per_s", r.req_in},

@@ -83,6 +83,18 @@ int open_socket(addrinfo* a, bool bind_it) {
     return fd;
 }
 
+// A socket connected to host:port (exits on failure).
+int connected_socket(const char* host, const char* port) {
+    addrinfo* a = resolve(host, port, false);
+    int fd = open_socket(a, false);
+    if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+        std::perror("ftnet-udp-bench: connect");
+        std::exit(2);
+    }
+    freeaddrinfo(a);
+    return fd;
+}
+
 // A passive socket for both families.
 int listen_socket(const char* port) {
     addrinfo hints{};
@@ -97,13 +109,7 @@ int listen_socket(const char* port) {
 }
 
 int cmd_send(const char* host, const char* port, size_t size, double seconds) {
-    addrinfo* a = resolve(host, port, false);
-    int fd = open_socket(a, false);
-    if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-        std::perror("ftnet-udp-bench: connect");
-        return 2;
-    }
-    freeaddrinfo(a);
+    const int fd = connected_socket(host, port);
     std::vector<char> buf(size, 'u');
     mmsghdr msgs[kBurst];
     iovec iov[kBurst];
@@ -186,13 +192,7 @@ int cmd_pong(const char* port) {
 }
 
 int cmd_ping(const char* host, const char* port, unsigned count, unsigned interval_us) {
-    addrinfo* a = resolve(host, port, false);
-    int fd = open_socket(a, false);
-    if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-        std::perror("ftnet-udp-bench: connect");
-        return 2;
-    }
-    freeaddrinfo(a);
+    const int fd = connected_socket(host, port);
     std::vector<double> rtt;
     unsigned lost = 0;
     for (unsigned i = 0; i < count && !stop; i++) {

@@ -6,7 +6,11 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 
+#include <net/if.h>
+
 #include <algorithm>
+
+#include "drivers/rx_wakeup.h"
 
 namespace ftnet {
 
@@ -74,11 +78,21 @@ PortHandle probe_port(const PortSpec& s) {
     h.device = device_name(s);
     if (s.driver != PortDriver::Pci) {
         std::string vdev = port_vdev_string(s);
+        const std::set<int> before = s.rx_wakeup ? open_socket_fds() : std::set<int>{};
         int rc = rte_dev_probe(vdev.c_str());
         if (rc < 0)
             throw PortError(fmt::format("port \"{}\": cannot probe {} ({}); check that the "
                                         "interface exists and that the driver is available",
                                         s.name, vdev, dpdk_error(rc)));
+        // The af_packet PMD opens its queue sockets while probing.
+        if (s.rx_wakeup && s.driver == PortDriver::AfPacket) {
+            std::vector<int> fds = new_packet_ring_sockets(before, open_socket_fds(),
+                                                           static_cast<int>(if_nametoindex(s.iface.c_str())));
+            if (fds.size() == s.rx_queues) {
+                h.rx_wake_fds = std::move(fds);
+                h.rx_wake_kind = "af_packet socket";
+            }
+        }
     }
     if (rte_eth_dev_get_port_by_name(h.device.c_str(), &h.port_id) != 0)
         throw PortError(fmt::format("port \"{}\": no ethdev named {} after probing{}", s.name,
@@ -150,6 +164,7 @@ void start_port(PortHandle& h, const PortSpec& s, rte_mempool* pool) {
             info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
     }
     if (h.link_source == LinkSource::LscInterrupt) conf.intr_conf.lsc = 1;
+    if (s.rx_wakeup && s.driver == PortDriver::Tap) conf.intr_conf.rxq = 1;
 
     rc = rte_eth_dev_configure(h.port_id, s.rx_queues, s.tx_queues, &conf);
     if (rc != 0)
@@ -159,10 +174,22 @@ void start_port(PortHandle& h, const PortSpec& s, rte_mempool* pool) {
     uint16_t nb_rxd = s.rx_desc, nb_txd = s.tx_desc;
     rte_eth_dev_adjust_nb_rx_tx_desc(h.port_id, &nb_rxd, &nb_txd);
     unsigned sock = h.socket < 0 ? SOCKET_ID_ANY : static_cast<unsigned>(h.socket);
+    // The af_xdp PMD creates each queue's XDP socket in its setup.
+    std::vector<int> xsk_fds;
     for (uint16_t q = 0; q < s.rx_queues; q++) {
+        const bool watch = s.rx_wakeup && s.driver == PortDriver::AfXdp;
+        const std::set<int> before = watch ? open_socket_fds() : std::set<int>{};
         rc = rte_eth_rx_queue_setup(h.port_id, q, nb_rxd, sock, nullptr, pool);
         if (rc != 0)
             throw PortError(fmt::format("port \"{}\": rx queue {} setup failed ({})", s.name, q, dpdk_error(rc)));
+        if (watch) {
+            std::vector<int> fds = new_xdp_sockets(before, open_socket_fds());
+            if (fds.size() == 1) xsk_fds.push_back(fds.front());
+        }
+    }
+    if (xsk_fds.size() == s.rx_queues && s.rx_wakeup && s.driver == PortDriver::AfXdp) {
+        h.rx_wake_fds = std::move(xsk_fds);
+        h.rx_wake_kind = "af_xdp socket";
     }
     for (uint16_t q = 0; q < s.tx_queues; q++) {
         rte_eth_txconf txc = info.default_txconf;
@@ -184,6 +211,18 @@ void start_port(PortHandle& h, const PortSpec& s, rte_mempool* pool) {
     rc = rte_eth_dev_start(h.port_id);
     if (rc != 0) throw PortError(fmt::format("port \"{}\": start failed ({})", s.name, dpdk_error(rc)));
     h.started = true;
+    if (s.rx_wakeup && s.driver == PortDriver::Tap) {
+        std::vector<int> fds;
+        for (uint16_t q = 0; q < s.rx_queues; q++) {
+            const int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(h.port_id, q);
+            if (fd < 0) break;
+            fds.push_back(fd);
+        }
+        if (fds.size() == s.rx_queues) {
+            h.rx_wake_fds = std::move(fds);
+            h.rx_wake_kind = "tap rx interrupt";
+        }
+    }
     // Physical ports must see ND multicast; tap already delivers everything.
     if (s.driver == PortDriver::Pci) rte_eth_allmulticast_enable(h.port_id);
 }

@@ -43,6 +43,9 @@ struct PortSpec {
     uint16_t rx_desc = 1024;
     uint16_t tx_desc = 1024;
     uint16_t mtu = 1500;
+    // Find, per rx queue, an fd that becomes readable when frames arrive
+    // (drivers/rx_wakeup.h), for workers that wait instead of polling.
+    bool rx_wakeup = false;
 };
 
 struct PortHandle {
@@ -58,6 +61,11 @@ struct PortHandle {
     bool tx_chains = false;
     LinkSource link_source = LinkSource::Poll;
     std::string kernel_iface;  // for LinkSource::KernelNetlink
+    // Per rx queue, the fd an idle worker may wait on (drivers/rx_wakeup.h);
+    // empty when the driver offers none (or rx_wakeup was not asked for).
+    // Owned by the PMD: never read or closed here.
+    std::vector<int> rx_wake_fds;
+    const char* rx_wake_kind = "none";  // "tap rx interrupt", "af_packet socket", "af_xdp socket"
     bool started = false;
 };
 

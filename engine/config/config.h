@@ -51,6 +51,10 @@ struct DataplaneConfig {
     // sleep up to idle_sleep_max_us. 0 busy-polls (dedicated cores).
     unsigned idle_sleep_max_us = 0;
     unsigned idle_polls = 256;
+    // While backing off, wait on the rx queues' fds (tap rx interrupts,
+    // af_packet/af_xdp sockets) up to the next heartbeat instead of
+    // sleeping idle_sleep_max_us at a time, where every queue can signal.
+    bool idle_wakeup = true;
 };
 
 struct TunnelConfig {

@@ -77,7 +77,7 @@ void read_dataplane(Reader& r, const toml::table& root, Config& c) {
     const toml::table* t = r.section(root, "dataplane");
     if (!t) return;
     auto& d = c.dataplane;
-    r.check_known(*t, "dataplane", {"workers", "burst", "mbufs", "idle_sleep_max_us", "idle_polls"});
+    r.check_known(*t, "dataplane", {"workers", "burst", "mbufs", "idle_sleep_max_us", "idle_polls", "idle_wakeup"});
     if (const toml::node* n = t->get("workers")) {
         const toml::array* a = n->as_array();
         if (!a) {
@@ -107,6 +107,7 @@ void read_dataplane(Reader& r, const toml::table& root, Config& c) {
     r.get_int(*t, "dataplane", "mbufs", d.mbufs, 1023, 1048575);
     r.get_int(*t, "dataplane", "idle_sleep_max_us", d.idle_sleep_max_us, 0, 100000);
     r.get_int(*t, "dataplane", "idle_polls", d.idle_polls, 1, 10000000);
+    r.get_bool(*t, "dataplane", "idle_wakeup", d.idle_wakeup);
 }
 
 void read_adapter(Reader& r, const toml::table& root, Config& c) {

@@ -173,6 +173,13 @@ struct Dataplane {
     // packet clears it and, if it was set, writes the eventfd: one syscall
     // per control-thread sleep, never one per packet.
     std::atomic<bool> control_sleeping{false};
+    // The same for each worker that waits for traffic (Worker::idle_epoll_fd):
+    // it sets its flag before waiting; whoever hands it work it cannot see on
+    // its rx queues (frames on from_control, an hb_kick, a new route table,
+    // stop) clears the flag and, if it was set, writes worker_wakeup_fd
+    // (engine/core/worker_wakeup.h).
+    std::atomic<bool> worker_waiting[kMaxWorkers] = {};
+    int worker_wakeup_fd[kMaxWorkers] = {};  // eventfds; -1 for a worker that never waits
 };
 
 }  // namespace ftnet

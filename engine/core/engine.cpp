@@ -26,10 +26,18 @@
 #include "engine/core/eal_args.h"
 #include "engine/core/kernel_netlink.h"
 #include "engine/core/engine.h"
+#include "engine/core/idle_wait.h"
 #include "engine/core/mono_clock.h"
 #include "engine/tunnel/ftnet_wire.h"
 
 namespace ftnet {
+
+namespace {
+
+// Workers that back off when idle wait for traffic where the ports say so.
+bool wants_rx_wakeup(const DataplaneConfig& d) { return d.idle_sleep_max_us > 0 && d.idle_wakeup; }
+
+}  // namespace
 
 Engine::Engine(Config cfg) : cfg_(std::move(cfg)) {}
 
@@ -109,6 +117,7 @@ void Engine::init_ports() {
         pr.spec.rx_desc = static_cast<uint16_t>(pc.rx_desc);
         pr.spec.tx_desc = static_cast<uint16_t>(pc.tx_desc);
         pr.spec.mtu = static_cast<uint16_t>(pc.mtu);
+        pr.spec.rx_wakeup = wants_rx_wakeup(cfg_.dataplane);
         adjust_queue_counts(pr.spec);
         ports_.push_back(pr);
         PortRuntime& p = ports_.back();
@@ -145,6 +154,7 @@ void Engine::init_adapter() {
     pr.spec.rx_queues = q;
     pr.spec.tx_queues = std::max(q, n_workers);
     pr.spec.mtu = static_cast<uint16_t>(cfg_.adapter.mtu);
+    pr.spec.rx_wakeup = wants_rx_wakeup(cfg_.dataplane);
     adjust_queue_counts(pr.spec);
     ports_.push_back(pr);
     adapter_index_ = ports_.size() - 1;
@@ -282,6 +292,7 @@ void Engine::init_workers() {
         wk->cfg.burst = static_cast<uint16_t>(cfg_.dataplane.burst);
         wk->cfg.idle_polls = cfg_.dataplane.idle_polls;
         wk->cfg.idle_sleep_max_us = cfg_.dataplane.idle_sleep_max_us;
+        wk->cfg.idle_wakeup = cfg_.dataplane.idle_wakeup;
         wk->pool = pool_for_socket(node, cfg_.dataplane.mbufs, data_room_);
         workers_.push_back(wk);
     }
@@ -294,6 +305,20 @@ void Engine::init_workers() {
             w.rxq[w.n_rxq++] = RxQueueRef{static_cast<uint16_t>(i), ports_[i].handle.port_id, q,
                                           dp_->ports[i].role};
         }
+    }
+    for (Worker* w : workers_) {
+        dp_->worker_wakeup_fd[w->index] = -1;
+        std::vector<int> fds;
+        std::vector<std::string> kinds;
+        for (unsigned q = 0; q < w->n_rxq; q++) {
+            const PortHandle& h = ports_[w->rxq[q].port_index].handle;
+            fds.push_back(w->rxq[q].queue < h.rx_wake_fds.size() ? h.rx_wake_fds[w->rxq[q].queue] : -1);
+            if (std::find(kinds.begin(), kinds.end(), h.rx_wake_kind) == kinds.end()) kinds.push_back(h.rx_wake_kind);
+        }
+        std::string why = idle_wait_open(*w, fds);
+        std::string mode = why.empty() ? fmt::format("waits for traffic ({})", fmt::join(kinds, ", ")) : why;
+        clog::info("ENGINE", "worker {} (lcore {}): when idle, {}", w->index, w->lcore, mode);
+        worker_idle_modes_.push_back(std::move(mode));
     }
 }
 
@@ -391,14 +416,19 @@ bool Engine::send_mbuf(uint16_t pi, rte_mbuf* m) {
         ctl_drop(DropReason::ctl_tx_ring_full);
         return false;
     }
+    wake_worker(*dp_, 0);
     return true;
 }
 
 void Engine::shutdown() {
     if (shut_down_) return;
     shut_down_ = true;
-    if (dp_) dp_->stop.store(true);
+    if (dp_) {
+        dp_->stop.store(true);
+        wake_workers(*dp_);
+    }
     if (workers_launched_) rte_eal_mp_wait_lcore();
+    for (Worker* w : workers_) idle_wait_close(*w);
     // Modules stop in reverse order of their start (only those started).
     for (size_t i = modules_started_; i-- > 0;) modules_[i]->stop(*this);
     modules_.clear();

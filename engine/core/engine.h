@@ -34,6 +34,7 @@
 #include "engine/core/dataplane.h"
 #include "engine/core/module.h"
 #include "engine/core/worker.h"
+#include "engine/core/worker_wakeup.h"
 
 namespace ftnet {
 
@@ -84,6 +85,8 @@ class Engine {
     size_t adapter_index() const { return adapter_index_; }
     const AdapterInfo& adapter() const { return adapter_; }
     const std::vector<Worker*>& workers() const { return workers_; }
+    // How worker w idles: "waits for traffic (...)", or why it cannot.
+    const std::string& worker_idle_mode(size_t w) const { return worker_idle_modes_.at(w); }
     uint32_t boot_id() const { return boot_id_; }
     uint64_t start_ms() const { return start_ms_; }
     ControlLoop& loop() { return *loop_; }
@@ -101,7 +104,7 @@ class Engine {
 
     // Tells owner workers to re-judge their routes now (a port's usability
     // or a route's peer link state changed).
-    void kick_heartbeats() { dp_->hb_kick.fetch_add(1, std::memory_order_release); }
+    void kick_heartbeats() { ftnet::kick_heartbeats(*dp_); }
 
     // Wall-clock time (ISO 8601, microseconds) of a TSC reading.
     std::string event_time(uint64_t tsc) const;
@@ -155,6 +158,7 @@ class Engine {
 
     Dataplane* dp_ = nullptr;
     std::vector<Worker*> workers_;
+    std::vector<std::string> worker_idle_modes_;
 
     std::unique_ptr<ControlLoop> loop_;
     CommandRegistry commands_;

@@ -2,6 +2,7 @@
 // report RCU quiescence, and back off when there is nothing to do.
 
 #include "engine/core/datapath_registry.h"
+#include "engine/core/idle_wait.h"
 #include "engine/core/worker.h"
 
 #include <rte_cycles.h>
@@ -95,6 +96,7 @@ int worker_main(void* arg) {
     rte_rcu_qsbr_thread_online(dp.qsbr, w.index);
 
     unsigned idle = 0, sleep_us = 0;
+    const uint64_t tsc_us = std::max<uint64_t>(dp.tsc_hz / 1000000, 1);
     while (!dp.stop.load(std::memory_order_relaxed)) {
         const uint64_t t0 = rte_rdtsc();
         const unsigned moved = worker_poll_once(w);
@@ -109,19 +111,32 @@ int worker_main(void* arg) {
             continue;
         }
         if (w.cfg.idle_sleep_max_us == 0 || ++idle < w.cfg.idle_polls) continue;
-        sleep_us = std::min(sleep_us ? sleep_us * 2 : 1u, w.cfg.idle_sleep_max_us);
         // Never sleep through a heartbeat that is due.
         const uint64_t now = rte_rdtsc();
         if (w.hb_next_tsc <= now) continue;
-        sleep_us = static_cast<unsigned>(std::min<uint64_t>(sleep_us, (w.hb_next_tsc - now) / (w.dp->tsc_hz / 1000000) + 1));
+        const uint64_t until_hb = w.hb_next_tsc - now;
+        uint64_t plan;  // TSC cycles
+        if (w.idle_epoll_fd >= 0) {
+            // Traffic wakes us: wait up to the next heartbeat (a second at
+            // most, so that a worker without routes still looks around).
+            plan = std::min<uint64_t>(until_hb, dp.tsc_hz);
+        } else {
+            sleep_us = std::min(sleep_us ? sleep_us * 2 : 1u, w.cfg.idle_sleep_max_us);
+            plan = std::min<uint64_t>(uint64_t{sleep_us} * tsc_us, until_hb + tsc_us);
+        }
         // Offline while asleep, so that the control thread's grace periods
         // do not wait for us.
         rte_rcu_qsbr_thread_offline(dp.qsbr, w.index);
         // The heartbeat detector must not take this sleep for a stall, only
         // what the kernel adds to it.
-        w.hb_expected_gap = (rte_rdtsc() - w.hb_check_tsc) + uint64_t{sleep_us} * (dp.tsc_hz / 1000000);
-        w.slept_tsc += uint64_t{sleep_us} * (dp.tsc_hz / 1000000);
-        idle_sleep(sleep_us);
+        const uint64_t t_sleep = rte_rdtsc();
+        w.hb_expected_gap = (t_sleep - w.hb_check_tsc) + plan;
+        if (w.idle_epoll_fd >= 0) {
+            if (idle_wait(w, plan * 1000 / tsc_us)) w.ctr->woken.add();
+        } else {
+            idle_sleep(static_cast<unsigned>(plan / tsc_us));
+        }
+        w.slept_tsc += std::min(rte_rdtsc() - t_sleep, plan);
         rte_rcu_qsbr_thread_online(dp.qsbr, w.index);
         w.ctr->sleeps.add();
     }

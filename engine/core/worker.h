@@ -39,6 +39,7 @@ struct WorkerConfig {
     uint16_t burst = 32;
     unsigned idle_polls = 256;
     unsigned idle_sleep_max_us = 0;  // 0: busy-poll
+    bool idle_wakeup = true;         // wait for traffic where the queues can signal it (idle_wait.h)
 };
 
 // The owner worker's private heartbeat state of one route.
@@ -111,6 +112,7 @@ struct alignas(64) Worker {
     RxQueueRef rxq[kMaxRxQueuesPerWorker];
     WorkerCounters* ctr = nullptr;
     rte_mempool* pool = nullptr;  // NUMA-local; copies of flooded frames
+    int idle_epoll_fd = -1;       // waits for traffic when idle (idle_wait.h); -1: timed back-off
 
     // Per-iteration state.
     const RouteTable* rt = nullptr;  // snapshot for this iteration

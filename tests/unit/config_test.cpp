@@ -407,7 +407,7 @@ INSTANTIATE_TEST_SUITE_P(Dataplane, ConfigRejects, ::testing::Values(
      "[dataplane]\n"
      "worker = [1]\n",
      "dataplane.worker", "unknown key (allowed here: workers, burst, mbufs, idle_sleep_max_us, "
-                         "idle_polls)", 2}
+                         "idle_polls, idle_wakeup)", 2}
 ), test_name);
 
 INSTANTIATE_TEST_SUITE_P(Tunnel, ConfigRejects, ::testing::Values(

@@ -12,6 +12,7 @@
 #include "engine/tunnel/signed_message.h"
 #include "engine/tunnel/datapath/classify.h"
 #include "engine/core/worker.h"
+#include "engine/core/worker_wakeup.h"
 #include "engine/link/datapath/link_notice_input.h"
 
 namespace ftnet {
@@ -95,7 +96,7 @@ void link_notice_input(Worker& w, rte_mbuf* m, const RxResult& c) {
     }
     w.ctr->link_notices.add();
     // The owners (maybe this worker) take the routes down at their next poll.
-    if (changed) dp.hb_kick.fetch_add(1, std::memory_order_release);
+    if (changed) kick_heartbeats(dp);
     rte_pktmbuf_free(m);
 }
 

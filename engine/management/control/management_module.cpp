@@ -139,6 +139,8 @@ json ManagementModule::cmd_counters() const {
                            {"packets", pkts},
                            {"cycles_per_packet", pkts ? static_cast<double>(cyc) / static_cast<double>(pkts) : 0.0},
                            {"sleeps", c.sleeps.get()},
+                           {"woken", c.woken.get()},
+                           {"idle", e_->worker_idle_mode(w)},
                            {"to_control", c.to_control.get()},
                            {"from_control", c.from_control.get()},
                            {"flooded", c.flooded.get()},

@@ -10,6 +10,7 @@
 
 #include "engine/cluster_log/control/cluster_log.h"
 #include "engine/core/engine.h"
+#include "engine/core/worker_wakeup.h"
 #include "engine/neighbor/control/neighbor_wire.h"
 #include "engine/tunnel/control/tunnel_module.h"
 #include "engine/tunnel/encap_template.h"
@@ -185,6 +186,8 @@ void TunnelModule::publish() {
     }
     dirty_ = false;
     tables_.publish(t);
+    // A worker waiting until its next heartbeat must start the new routes' now.
+    wake_workers(e_->dp());
 }
 
 const char* TunnelModule::route_down_reason(const RouteDesc& r) const {

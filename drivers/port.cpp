@@ -78,19 +78,22 @@ PortHandle probe_port(const PortSpec& s) {
     h.device = device_name(s);
     if (s.driver != PortDriver::Pci) {
         std::string vdev = port_vdev_string(s);
-        const std::set<int> before = s.rx_wakeup ? open_socket_fds() : std::set<int>{};
+        const std::set<int> before = s.driver == PortDriver::AfPacket ? open_socket_fds() : std::set<int>{};
         int rc = rte_dev_probe(vdev.c_str());
         if (rc < 0)
             throw PortError(fmt::format("port \"{}\": cannot probe {} ({}); check that the "
                                         "interface exists and that the driver is available",
                                         s.name, vdev, dpdk_error(rc)));
         // The af_packet PMD opens its queue sockets while probing.
-        if (s.rx_wakeup && s.driver == PortDriver::AfPacket) {
+        if (s.driver == PortDriver::AfPacket) {
             std::vector<int> fds = new_packet_ring_sockets(before, open_socket_fds(),
                                                            static_cast<int>(if_nametoindex(s.iface.c_str())));
             if (fds.size() == s.rx_queues) {
-                h.rx_wake_fds = std::move(fds);
-                h.rx_wake_kind = "af_packet socket";
+                h.queue_sockets = fds;
+                if (s.rx_wakeup) {
+                    h.rx_wake_fds = std::move(fds);
+                    h.rx_wake_kind = "af_packet socket";
+                }
             }
         }
     }
@@ -177,7 +180,7 @@ void start_port(PortHandle& h, const PortSpec& s, rte_mempool* pool) {
     // The af_xdp PMD creates each queue's XDP socket in its setup.
     std::vector<int> xsk_fds;
     for (uint16_t q = 0; q < s.rx_queues; q++) {
-        const bool watch = s.rx_wakeup && s.driver == PortDriver::AfXdp;
+        const bool watch = s.driver == PortDriver::AfXdp;
         const std::set<int> before = watch ? open_socket_fds() : std::set<int>{};
         rc = rte_eth_rx_queue_setup(h.port_id, q, nb_rxd, sock, nullptr, pool);
         if (rc != 0)
@@ -187,9 +190,12 @@ void start_port(PortHandle& h, const PortSpec& s, rte_mempool* pool) {
             if (fds.size() == 1) xsk_fds.push_back(fds.front());
         }
     }
-    if (xsk_fds.size() == s.rx_queues && s.rx_wakeup && s.driver == PortDriver::AfXdp) {
-        h.rx_wake_fds = std::move(xsk_fds);
-        h.rx_wake_kind = "af_xdp socket";
+    if (xsk_fds.size() == s.rx_queues && s.driver == PortDriver::AfXdp) {
+        h.queue_sockets = xsk_fds;
+        if (s.rx_wakeup) {
+            h.rx_wake_fds = std::move(xsk_fds);
+            h.rx_wake_kind = "af_xdp socket";
+        }
     }
     for (uint16_t q = 0; q < s.tx_queues; q++) {
         rte_eth_txconf txc = info.default_txconf;

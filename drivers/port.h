@@ -66,6 +66,10 @@ struct PortHandle {
     // Owned by the PMD: never read or closed here.
     std::vector<int> rx_wake_fds;
     const char* rx_wake_kind = "none";  // "tap rx interrupt", "af_packet socket", "af_xdp socket"
+    // af_packet, af_xdp: the PMD's socket of each queue (drivers/rx_wakeup.h),
+    // for the kernel's own drop counters (drivers/socket_drops.h).
+    std::vector<int> queue_sockets;
+    mutable uint64_t packet_drops_read = 0;  // af_packet: PACKET_STATISTICS resets on read; the sum so far
     bool started = false;
 };
 

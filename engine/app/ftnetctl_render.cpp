@@ -138,10 +138,14 @@ std::string render_counters(const json& c) {
         const json k = p.value("kernel", json());
         if (!k.is_object()) continue;
         const uint64_t in = k.value("host_to_engine_dropped", uint64_t{0}), back = k.value("engine_to_host_dropped", uint64_t{0});
+        const uint64_t ring = k.value("rx_ring_full", uint64_t{0});
         if (in || back)
             out += fmt::format("{}: the host's side dropped {} frame(s) it could not queue to the engine (queue full) and "
                                "{} the engine delivered\n",
                                p["name"].get<std::string>(), in, back);
+        else if (ring)
+            out += fmt::format("{}: the kernel dropped {} frame(s) for the engine: the port's socket ring was full\n",
+                               p["name"].get<std::string>(), ring);
     }
     out += "\ndrops (non-zero):\n";
     bool any = false;

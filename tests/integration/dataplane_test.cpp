@@ -78,44 +78,10 @@ TEST_F(Dataplane, TcpTransferOf64MiBArrivesIntactBothWays) {
 // ports' missed frames) or in the receiver's socket statistics. Never
 // silent loss: sent = delivered + counted drops.
 TEST_F(Dataplane, AUdpBurstAcrossFtnet0IsDeliveredOrCounted) {
-    auto counted = [&](int n) {
-        const json c = lab->ctl(n, "counters");
-        uint64_t sum = 0;
-        for (auto& [name, v] : c["drops"].items()) sum += v.get<uint64_t>();
-        for (auto& p : c["ports"]) {
-            sum += p["hw_imissed"].get<uint64_t>();
-            if (p.contains("kernel") && p["kernel"].is_object())
-                sum += p["kernel"]["host_to_engine_dropped"].get<uint64_t>() + p["kernel"]["engine_to_host_dropped"].get<uint64_t>();
-        }
-        return sum;
-    };
-    auto udp_rcvbuf_errors = [&] {
-        CmdResult r = run(lab->node_ns(2), "awk '/^Udp:/{getline; print $6}' /proc/net/snmp");
-        return std::stoull(r.out);
-    };
-    // Frames the host stack itself dropped on input (its per-CPU backlog
-    // was full: the receiver's ftnet0 cannot count those), from
-    // /proc/net/softnet_stat, second column (hex), summed over the CPUs.
-    auto backlog_drops = [] {
-        std::ifstream f("/proc/net/softnet_stat");
-        std::string processed, dropped, rest;
-        uint64_t sum = 0;
-        while (f >> processed >> dropped && std::getline(f, rest)) sum += std::stoull(dropped, nullptr, 16);
-        return sum;
-    };
     // The neighbour of 169.254.1.2 resolved first: datagrams queued behind
     // an unresolved neighbour are dropped by the sender's own stack.
     ASSERT_TRUE(run(lab->node_ns(1), "ping -c 1 -W 2 169.254.1.2").ok());
-    // What the sender's queueing discipline on ftnet0 dropped (fq_codel
-    // drops under a standing queue: the host's, before the engine).
-    auto qdisc_drops = [&] {
-        CmdResult r = run(lab->node_ns(1), "tc -s qdisc show dev ftnet0 | sed -n 's/.*dropped \\([0-9]*\\).*/\\1/p' | "
-                                           "awk '{ s += $1 } END { print s + 0 }'");
-        return std::stoull(r.out);
-    };
-    const uint64_t qdisc_before = qdisc_drops();
-    const uint64_t backlog_before = backlog_drops();
-    const uint64_t before = counted(1) + counted(2), rcvbuf_before = udp_rcvbuf_errors();
+    const uint64_t before = counted_drops_1_to_2(*lab);
     BgProcess recv(lab->node_ns(2), build_root() + "/ftnet-udp-bench recv 9000 5", lab->dir() + "/udp-recv.out");
     std::this_thread::sleep_for(300ms);
     CmdResult send = run(lab->node_ns(1), build_root() + "/ftnet-udp-bench send 169.254.1.2 9000 64 2");
@@ -126,19 +92,18 @@ TEST_F(Dataplane, AUdpBurstAcrossFtnet0IsDeliveredOrCounted) {
     // only make the account larger, never smaller: counted >= lost.
     const uint64_t sent = s["sent"], delivered = r["received"];
     std::this_thread::sleep_for(500ms);
-    const uint64_t drops =
-        counted(1) + counted(2) - before + udp_rcvbuf_errors() - rcvbuf_before + backlog_drops() - backlog_before +
-        qdisc_drops() - qdisc_before;
+    const uint64_t drops = counted_drops_1_to_2(*lab) - before;
     std::printf("udp burst: sent %llu, delivered %llu, counted drops %llu\n", static_cast<unsigned long long>(sent),
                 static_cast<unsigned long long>(delivered), static_cast<unsigned long long>(drops));
     ASSERT_GT(sent, 10000u) << "the burst ran";
     EXPECT_GT(delivered, 0u);
-    // Open (issue 8): a few tens of frames in ~300,000 are not yet
-    // attributed to any counter in some runs (0 in most); before the host
-    // side's drops were counted, about 70 % were. At most 0.05 % may be
-    // unexplained; more is silent loss.
-    EXPECT_GE(delivered + drops + sent / 2000, sent) << "frames lost without a counter";
-    EXPECT_LE(delivered + drops, sent + 100) << "counted far more drops than frames were lost";
+    // Every frame is accounted for (since issue 8 also the physical ports'
+    // socket-ring overflows, which DPDK 22.11's af_packet PMD never
+    // reported). Dropped heartbeats and HELLOs are counted too, so the
+    // account may exceed what was sent by a little, never by a lot (a
+    // drop counted twice).
+    EXPECT_GE(delivered + drops, sent) << "frames lost without a counter";
+    EXPECT_LE(delivered + drops, sent + sent / 100) << "counted far more drops than frames were lost";
 }
 
 // Captures on node1's three switch ports: DATA travels only on the best
@@ -454,13 +419,34 @@ TEST_P(AdapterPath, Ftnet0CarriesPingAndTcpAndKeepsItsIdentity) {
     ASSERT_TRUE(send.ok()) << send.out;
     ASSERT_EQ(recv.wait(60s), 0) << recv.output();
     EXPECT_GE(expect_transfer_intact(send.out, recv.output()), 16ull << 20);
-    // What each path carries, for the record (measured properly by the
-    // bench; printed here so every run shows it): a 2 s burst of 64-byte
-    // datagrams and a 1 ms UDP ping-pong.
+    // A 2 s burst of 64-byte datagrams, faster than the engines carry them
+    // on this host: every datagram is delivered or counted where it was
+    // dropped (sent = delivered + counted drops); then a 1 ms UDP
+    // ping-pong. The rates are printed for the record (the system bench
+    // measures them properly).
+    const uint64_t drops_before = counted_drops_1_to_2(*lab);
     BgProcess urecv(lab->node_ns(2), build_root() + "/ftnet-udp-bench recv 9000 3", lab->dir() + "/udp.out");
     std::this_thread::sleep_for(300ms);
     CmdResult usend = run(lab->node_ns(1), build_root() + "/ftnet-udp-bench send 169.254.1.2 9000 64 2");
     ASSERT_EQ(urecv.wait(20s), 0);
+    ASSERT_TRUE(usend.ok()) << usend.out;
+    std::this_thread::sleep_for(500ms);
+    {
+        const uint64_t sent = json::parse(usend.out)["sent"], got = json::parse(urecv.output())["received"];
+        const uint64_t drops = counted_drops_1_to_2(*lab) - drops_before;
+        std::printf("ftnet0 over %s: burst sent %llu = delivered %llu + counted drops %llu %+lld\n", GetParam(),
+                    static_cast<unsigned long long>(sent), static_cast<unsigned long long>(got),
+                    static_cast<unsigned long long>(drops), static_cast<long long>(got + drops) - static_cast<long long>(sent));
+        EXPECT_GT(got, 0u);
+        EXPECT_GE(got + drops, sent) << "frames lost without a counter";
+        EXPECT_LE(got + drops, sent + sent / 100) << "counted far more drops than frames were lost";
+    }
+    // Idle workers wait on their queues' fds, and traffic woke them.
+    for (int n : {1, 2}) {
+        const json w = lab->ctl(n, "counters")["workers"][0];
+        EXPECT_EQ(w["idle"].get<std::string>().rfind("waits for traffic (", 0), 0u) << w.dump();
+        EXPECT_GT(w["woken"].get<uint64_t>(), 0u) << w.dump();
+    }
     BgProcess pong(lab->node_ns(2), build_root() + "/ftnet-udp-bench pong 9001", lab->dir() + "/pong.out");
     std::this_thread::sleep_for(200ms);
     CmdResult ping = run(lab->node_ns(1), build_root() + "/ftnet-udp-bench ping 169.254.1.2 9001 500 1000");

@@ -327,6 +327,37 @@ int in_netns(const std::string& ns, const std::function<int()>& fn) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+uint64_t counted_drops_1_to_2(Lab& lab) {
+    uint64_t sum = 0;
+    for (int n : {1, 2}) {
+        const nlohmann::json c = lab.ctl(n, "counters");
+        for (auto& [name, v] : c["drops"].items()) sum += v.get<uint64_t>();
+        for (auto& p : c["ports"]) {
+            sum += p["hw_imissed"].get<uint64_t>();
+            if (!p.contains("kernel") || !p["kernel"].is_object()) continue;
+            const nlohmann::json& k = p["kernel"];
+            // ftnet0's host-to-engine drops include its own ring's overflows.
+            if (k.contains("host_to_engine_dropped"))
+                sum += k["host_to_engine_dropped"].get<uint64_t>() + k["engine_to_host_dropped"].get<uint64_t>();
+            else
+                sum += k.value("rx_ring_full", uint64_t{0});
+        }
+    }
+    // fq_codel (or any qdisc) on the sender's ftnet0 drops under a standing
+    // queue: the host's drop, before the engine.
+    CmdResult q = run(lab.node_ns(1), "tc -s qdisc show dev ftnet0 | sed -n 's/.*dropped \\([0-9]*\\).*/\\1/p' | "
+                                      "awk '{ s += $1 } END { print s + 0 }'");
+    sum += std::stoull(q.out);
+    CmdResult r = run(lab.node_ns(2), "awk '/^Udp:/{getline; print $6}' /proc/net/snmp");
+    sum += std::stoull(r.out);
+    // Frames the host stack dropped on input (its per-CPU backlog was full),
+    // second column (hex), summed over the CPUs.
+    std::ifstream f("/proc/net/softnet_stat");
+    std::string processed, dropped, rest;
+    while (f >> processed >> dropped && std::getline(f, rest)) sum += std::stoull(dropped, nullptr, 16);
+    return sum;
+}
+
 uint64_t expect_transfer_intact(const std::string& so, const std::string& ro) {
     std::smatch ms, mr;
     if (!std::regex_search(so, ms, std::regex("sent (\\d+) ([0-9a-f]{64})"))) {

@@ -146,6 +146,15 @@ int in_netns(const std::string& ns, const std::function<int()>& fn);
 // Sends raw Ethernet frames out of `iface` in namespace `ns`.
 void send_raw_frames(const std::string& ns, const std::string& iface, const std::vector<std::vector<uint8_t>>& frames);
 
+// Every frame that traffic from node 1's ftnet0 to a socket on node 2 can
+// be lost to, counted: both engines' drop counters and the kernel's drops
+// they report (ports' socket rings, ftnet0's host side, NIC misses), node
+// 1's queueing discipline on ftnet0, node 2's UDP receive-buffer errors,
+// and the host's input backlog drops (/proc/net/softnet_stat). Heartbeats
+// and HELLOs dropped meanwhile only make it larger. Take it before and
+// after: sent = delivered + the difference, or frames were lost silently.
+uint64_t counted_drops_1_to_2(Lab& lab);
+
 // Checks the outputs of `ftnet-xfer send` and `ftnet-xfer recv`: same byte
 // count and same SHA-256 at both ends. Returns the bytes received.
 uint64_t expect_transfer_intact(const std::string& send_out, const std::string& recv_out);

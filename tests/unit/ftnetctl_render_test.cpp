@@ -68,5 +68,19 @@ TEST(Render, CountersShowWhatTheHostSideOfTheAdapterDropped) {
     EXPECT_EQ(render("counters", c).find("host side"), std::string::npos);
 }
 
+// A physical af_packet or af_xdp port whose socket ring overflowed: the
+// kernel's drop, shown so that it is not silent loss.
+TEST(Render, CountersShowWhatAPortsSocketRingDropped) {
+    nlohmann::json port = {{"name", "cluster"}, {"rx_packets", 1}, {"rx_bytes", 64}, {"tx_packets", 1}, {"tx_bytes", 64},
+                           {"hw_imissed", 0}, {"hw_ierrors", 0}, {"hw_oerrors", 0}, {"kernel", {{"rx_ring_full", 35654}}}};
+    nlohmann::json c = {{"ports", {port}}, {"drops", nlohmann::json::object()}, {"workers", nlohmann::json::array()}};
+    EXPECT_NE(render("counters", c).find("cluster: the kernel dropped 35654 frame(s) for the engine: the port's socket ring was full"),
+              std::string::npos)
+        << render("counters", c);
+    port["kernel"]["rx_ring_full"] = 0;
+    c["ports"] = {port};
+    EXPECT_EQ(render("counters", c).find("ring was full"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ftnet::ctl

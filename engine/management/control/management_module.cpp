@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "drivers/socket_drops.h"
 #include "engine/cluster_log/control/cluster_log.h"
 #include "engine/core/drop_reason.h"
 #include "engine/core/engine.h"
@@ -98,16 +99,33 @@ json ManagementModule::cmd_counters() const {
         }
         rte_eth_stats st{};
         rte_eth_stats_get(ports_[i].handle.port_id, &st);
-        // What the kernel side of ftnet0 dropped: frames the host could not
-        // queue to the engine (tx_dropped: its queue was full, the engine
-        // did not read fast enough) and frames the engine wrote that the
-        // host stack dropped (rx_dropped). Not engine drops, but part of
-        // the account a sender needs (sent = delivered + every counted drop).
+        // What the kernel dropped before the engine saw it: frames a port's
+        // socket ring had no room for (rx_ring_full), and on ftnet0 frames
+        // the host could not queue to the engine (the TAP's or the veth's
+        // queue, or the engine end's ring, was full: the engine did not read
+        // fast enough) and frames the engine wrote that the host stack
+        // dropped. Not engine drops, but part of the account a sender needs
+        // (sent = delivered + every counted drop).
         json host = nullptr;
-        const PortDriver ad = e_->config().adapter.driver;
-        if (i == e_->adapter_index() && (ad == PortDriver::Tap || ad == PortDriver::AfPacket || ad == PortDriver::AfXdp)) {
-            const int64_t txd = kernel_stat(ports_[i].spec.name, "tx_dropped"), rxd = kernel_stat(ports_[i].spec.name, "rx_dropped");
-            if (txd >= 0 && rxd >= 0) host = {{"host_to_engine_dropped", txd}, {"engine_to_host_dropped", rxd}};
+        const PortDriver drv = ports_[i].spec.driver;
+        const uint64_t ring_full = socket_rx_ring_drops(ports_[i].handle, drv);
+        if (drv == PortDriver::AfPacket || drv == PortDriver::AfXdp) host = {{"rx_ring_full", ring_full}};
+        if (i == e_->adapter_index() && (drv == PortDriver::Tap || drv == PortDriver::AfPacket || drv == PortDriver::AfXdp)) {
+            const std::string& ftnet0 = e_->config().adapter.name;
+            int64_t h2e = kernel_stat(ftnet0, "tx_dropped"), e2h = kernel_stat(ftnet0, "rx_dropped");
+            if (drv != PortDriver::Tap) {
+                // The veth's engine end (NAME-dp): its rx_dropped holds what
+                // XDP could not hand the af_xdp socket; an af_packet ring's
+                // overflows are only in the socket's own statistics.
+                const std::string& end = ports_[i].spec.iface;
+                const int64_t erx = kernel_stat(end, "rx_dropped"), etx = kernel_stat(end, "tx_dropped");
+                h2e = h2e < 0 || erx < 0 ? -1 : h2e + erx + (drv == PortDriver::AfPacket ? static_cast<int64_t>(ring_full) : 0);
+                e2h = e2h < 0 || etx < 0 ? -1 : e2h + etx;
+            }
+            if (h2e >= 0 && e2h >= 0) {
+                host["host_to_engine_dropped"] = h2e;
+                host["engine_to_host_dropped"] = e2h;
+            }
         }
         ports.push_back({{"name", ports_[i].spec.name},
                          {"kernel", host},

@@ -112,7 +112,6 @@ RouteTable* TunnelModule::build_route_table() {
     if (!t) return nullptr;
     const Config& cfg_ = e_->config();
     const auto& ports_ = e_->ports();
-    Dataplane* dp_ = &e_->dp();
     t->generation = ++table_generation_;
     t->local_node = cfg_.node.id;
     t->udp_port = cfg_.tunnel.udp_port;

@@ -54,6 +54,13 @@ rte_mempool* pool_for_port(const std::string& port, int socket, unsigned n_mbufs
     return p;
 }
 
+void free_port_pool(const std::string& port) {
+    auto it = port_pools().find(port);
+    if (it == port_pools().end()) return;
+    rte_mempool_free(it->second);
+    port_pools().erase(it);
+}
+
 void free_pools() {
     for (auto& [s, p] : pools()) rte_mempool_free(p);
     pools().clear();

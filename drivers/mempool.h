@@ -22,6 +22,10 @@ rte_mempool* pool_for_socket(int socket, unsigned n_mbufs, uint16_t data_room);
 // socket's UMEM, which several sockets cannot share without shared_umem.
 rte_mempool* pool_for_port(const std::string& port, int socket, unsigned n_mbufs, uint16_t data_room);
 
+// Frees a port's own pool (after the port is closed: an adapter path that
+// failed and was replaced).
+void free_port_pool(const std::string& port);
+
 // Frees every pool created here. Call after all ports are closed.
 void free_pools();
 

@@ -65,7 +65,11 @@ struct TunnelConfig {
 
 struct AdapterConfig {
     std::string name = "ftnet0";
-    PortDriver driver = PortDriver::Tap;  // tap, or ring/null for benches
+    // "auto" (the default): af_xdp, the fastest path measured
+    // (bench/README.md), and tap where af_xdp cannot start. tap, af_packet,
+    // af_xdp when chosen explicitly; ring/null for benches.
+    PortDriver driver = PortDriver::AfXdp;
+    bool driver_auto = true;
     unsigned mtu = 1400;
     unsigned queues = 0;  // 0: one per worker
 };

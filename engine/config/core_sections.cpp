@@ -121,17 +121,21 @@ void read_adapter(Reader& r, const toml::table& root, Config& c) {
                             "'-', '_', '.')",
                             a.name));
     std::string drv;
-    if (r.get_string(*t, "adapter", "driver", drv)) {
+    if (r.get_string(*t, "adapter", "driver", drv) && drv != "auto") {
         auto d = parse_driver(drv);
-        if (!d || *d == PortDriver::Pci)
+        if (!d || *d == PortDriver::Pci) {
             r.error(t->get("driver"), "adapter.driver",
-                    fmt::format("\"{}\" is not an adapter driver (allowed: tap, af_packet, af_xdp, ring, null)", drv));
-        else
+                    fmt::format("\"{}\" is not an adapter driver (allowed: auto, tap, af_packet, af_xdp, ring, null)", drv));
+        } else {
             a.driver = *d;
+            a.driver_auto = false;
+        }
     }
     r.get_int(*t, "adapter", "mtu", a.mtu, 1280, 9000);
     // af_packet/af_xdp: ftnet0 is one end of a veth pair, the engine drives
     // the other, named NAME-dp: the name must leave room for the suffix.
+    // "auto" then takes the TAP PMD.
+    if (a.driver_auto && a.name.size() > 12) a.driver = PortDriver::Tap;
     if ((a.driver == PortDriver::AfPacket || a.driver == PortDriver::AfXdp) && a.name.size() > 12)
         r.error(t->get("name"), "adapter.name",
                 fmt::format("\"{}\" is longer than 12 characters: with driver {} the engine's end of the veth is "

@@ -135,6 +135,40 @@ void Engine::init_ports() {
 }
 
 void Engine::init_adapter() {
+    if (!cfg_.adapter.driver_auto || cfg_.adapter.driver == PortDriver::Tap) {
+        open_adapter(cfg_.adapter.driver);
+        return;
+    }
+    // Auto: the fastest path measured (bench/README.md, system bench),
+    // where the kernel and the PMD allow it; the TAP PMD works everywhere.
+    try {
+        open_adapter(cfg_.adapter.driver);
+    } catch (const std::exception& e) {
+        clog::warn("FTNET", "adapter.driver auto: af_xdp cannot drive {} ({}); using tap", cfg_.adapter.name, e.what());
+        close_adapter();
+        open_adapter(PortDriver::Tap);
+    }
+}
+
+void Engine::close_adapter() {
+    if (ports_.empty() || ports_.back().cfg_index != -1) return;  // ftnet0 was never added
+    PortRuntime& p = ports_.back();
+    if (p.probed) close_port(p.handle);
+    free_port_pool(p.spec.name);
+    ports_.pop_back();
+    adapter_index_ = ports_.size();
+    if (adapter_veth_) {
+        try {
+            netlink::delete_link(cfg_.adapter.name);  // both ends
+        } catch (const std::exception& e) {
+            clog::warn("FTNET", "{}", e.what());
+        }
+        adapter_veth_ = false;
+    }
+    adapter_ifindex_ = 0;
+}
+
+void Engine::open_adapter(PortDriver drv) {
     const uint16_t n_workers = static_cast<uint16_t>(cfg_.dataplane.workers.size());
     // The first enumerated physical port gives the adapter its MAC.
     adapter_.mac = derive_adapter_mac(ports_.front().handle.mac);
@@ -147,7 +181,7 @@ void Engine::init_adapter() {
 
     PortRuntime pr;
     pr.spec.name = cfg_.adapter.name;
-    pr.spec.driver = cfg_.adapter.driver;
+    pr.spec.driver = drv;
     pr.spec.iface = cfg_.adapter.name;
     pr.spec.mac = adapter_.mac;
     uint16_t q = static_cast<uint16_t>(cfg_.adapter.queues ? cfg_.adapter.queues : n_workers);
@@ -160,7 +194,7 @@ void Engine::init_adapter() {
     adapter_index_ = ports_.size() - 1;
     PortRuntime& p = ports_.back();
     const std::string& name = cfg_.adapter.name;
-    const bool veth = cfg_.adapter.driver == PortDriver::AfPacket || cfg_.adapter.driver == PortDriver::AfXdp;
+    const bool veth = drv == PortDriver::AfPacket || drv == PortDriver::AfXdp;
     if (veth) {
         // ftnet0 is one end of a veth pair; the engine drives the other
         // (NAME-dp) with af_packet or af_xdp: batched rings, no syscall per
@@ -191,7 +225,7 @@ void Engine::init_adapter() {
         netlink::set_mtu(engine, cfg_.adapter.mtu);
         netlink::set_up(engine);
         netlink::set_up(host);
-    } else if (cfg_.adapter.driver == PortDriver::Tap && netlink::ifindex(name) != 0) {
+    } else if (drv == PortDriver::Tap && netlink::ifindex(name) != 0) {
         throw EngineError(fmt::format("adapter.name: interface {} already exists (another ftnetd, or a "
                                       "leftover?); remove it or choose another name",
                                       name));
@@ -199,7 +233,7 @@ void Engine::init_adapter() {
     p.handle = probe_port(p.spec);
     p.probed = true;
     if (p.handle.socket < 0) p.handle.socket = numa_node_of_lcore(cfg_.dataplane.workers.front());
-    if (cfg_.adapter.driver == PortDriver::Tap) {
+    if (drv == PortDriver::Tap) {
         adapter_ifindex_ = netlink::ifindex(cfg_.adapter.name);
         if (adapter_ifindex_ == 0)
             throw EngineError(fmt::format("the TAP PMD did not create {}", cfg_.adapter.name));
@@ -209,12 +243,12 @@ void Engine::init_adapter() {
     } else if (veth) {
         adapter_ifindex_ = netlink::ifindex(cfg_.adapter.name);
     }
-    rte_mempool* pool = cfg_.adapter.driver == PortDriver::AfXdp
+    rte_mempool* pool = drv == PortDriver::AfXdp
                             ? pool_for_port(name, p.handle.socket, cfg_.dataplane.mbufs, data_room_)
                             : pool_for_socket(p.handle.socket, cfg_.dataplane.mbufs, data_room_);
     start_port(p.handle, p.spec, pool);
     p.link_up = true;
-    if (cfg_.adapter.driver == PortDriver::Tap || veth) {
+    if (drv == PortDriver::Tap || veth) {
         netlink::set_mtu(adapter_ifindex_, cfg_.adapter.mtu);
         netlink::add_address(adapter_ifindex_, adapter_.apipa, 16);
         netlink::add_address(adapter_ifindex_, adapter_.link_local, 64);
@@ -223,8 +257,8 @@ void Engine::init_adapter() {
                "APIPA {}/16, link-local {}/64, MTU {}, {}",
                cfg_.adapter.name, adapter_.mac.windows_str(), ports_.front().spec.name, adapter_.apipa.str(),
                adapter_.link_local.str(), cfg_.adapter.mtu,
-               veth ? fmt::format("a veth driven with {} on {}-dp", port_driver_name(cfg_.adapter.driver), name)
-                    : std::string(port_driver_name(cfg_.adapter.driver)));
+               veth ? fmt::format("a veth driven with {} on {}-dp", port_driver_name(drv), name)
+                    : std::string(port_driver_name(drv)));
 }
 
 void Engine::init_dataplane() {

@@ -138,6 +138,10 @@ class Engine {
     void init_adapter();
     void init_dataplane();
     void init_workers();
+    // One adapter path (init_adapter: the configured one, or auto's choice),
+    // and its undoing when auto falls back to the next.
+    void open_adapter(PortDriver drv);
+    void close_adapter();
     void init_modules();
     void launch_workers();
 

@@ -456,11 +456,11 @@ INSTANTIATE_TEST_SUITE_P(Adapter, ConfigRejects, ::testing::Values(
     BadConfig{"DriverPci",
      "[adapter]\n"
      "driver = \"pci\"\n",
-     "adapter.driver", "\"pci\" is not an adapter driver (allowed: tap, af_packet, af_xdp, ring, null)", 2},
+     "adapter.driver", "\"pci\" is not an adapter driver (allowed: auto, tap, af_packet, af_xdp, ring, null)", 2},
     BadConfig{"DriverUnknown",
      "[adapter]\n"
      "driver = \"tun\"\n",
-     "adapter.driver", "\"tun\" is not an adapter driver (allowed: tap, af_packet, af_xdp, ring, null)", 2},
+     "adapter.driver", "\"tun\" is not an adapter driver (allowed: auto, tap, af_packet, af_xdp, ring, null)", 2},
     BadConfig{"VethNameTooLong",
      "[adapter]\n"
      "name = \"ftnet0-cluster\"\n"
@@ -1510,7 +1510,8 @@ TEST(ConfigLoads, DefaultsAreThoseOfConfigH) {
     EXPECT_EQ(c.tunnel.ttl, 64u);
 
     EXPECT_EQ(c.adapter.name, "ftnet0");
-    EXPECT_EQ(c.adapter.driver, PortDriver::Tap);
+    EXPECT_EQ(c.adapter.driver, PortDriver::AfXdp);
+    EXPECT_TRUE(c.adapter.driver_auto) << "af_xdp, or tap where it cannot start";
     EXPECT_EQ(c.adapter.mtu, 1400u);
     EXPECT_EQ(c.adapter.queues, 0u);
 

@@ -177,7 +177,7 @@ json LinkModule::cmd_interfaces() const {
     json adapter = {
         {"name", cfg.adapter.name},
         {"description", "ftnet Failover Cluster Virtual Adapter"},
-        {"driver", port_driver_name(cfg.adapter.driver)},
+        {"driver", port_driver_name(ports[e_->adapter_index()].spec.driver)},
         {"mac", a.mac.str()},
         {"mac_windows", a.mac.windows_str()},
         {"apipa", a.apipa.str()},

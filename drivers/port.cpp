@@ -24,6 +24,7 @@ std::string device_name(const PortSpec& s) {
     case PortDriver::AfPacket: return "net_af_packet_" + s.name;
     case PortDriver::AfXdp: return "net_af_xdp_" + s.name;
     case PortDriver::Tap: return "net_tap_" + s.name;
+    case PortDriver::VirtioUser: return "net_virtio_user_" + s.name;
     case PortDriver::Ring: return "net_ring_" + s.name;
     case PortDriver::Null: return "net_null_" + s.name;
     }
@@ -33,7 +34,7 @@ std::string device_name(const PortSpec& s) {
 }  // namespace
 
 void adjust_queue_counts(PortSpec& s) {
-    if (s.driver == PortDriver::AfPacket || s.driver == PortDriver::Tap ||
+    if (s.driver == PortDriver::AfPacket || s.driver == PortDriver::Tap || s.driver == PortDriver::VirtioUser ||
         s.driver == PortDriver::AfXdp) {
         uint16_t q = std::max(s.rx_queues, s.tx_queues);
         s.rx_queues = s.tx_queues = q;
@@ -62,6 +63,12 @@ std::string port_vdev_string(const PortSpec& s) {
         break;
     case PortDriver::Tap:
         d += fmt::format(",iface={}", s.iface);
+        if (s.mac) d += ",mac=" + s.mac->str();
+        break;
+    case PortDriver::VirtioUser:
+        // The vhost-net kernel backend: the kernel creates the TAP
+        // interface `iface` and moves frames through virtqueues in batches.
+        d += fmt::format(",path=/dev/vhost-net,iface={},queues={},queue_size=1024", s.iface, s.rx_queues);
         if (s.mac) d += ",mac=" + s.mac->str();
         break;
     case PortDriver::Ring:

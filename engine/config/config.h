@@ -19,7 +19,7 @@
 
 namespace ftnet {
 
-enum class PortDriver : uint8_t { Pci, AfXdp, AfPacket, Tap, Ring, Null };
+enum class PortDriver : uint8_t { Pci, AfXdp, AfPacket, Tap, VirtioUser, Ring, Null };
 
 const char* port_driver_name(PortDriver d);
 

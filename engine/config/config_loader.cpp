@@ -17,6 +17,7 @@ const char* port_driver_name(PortDriver d) {
     case PortDriver::AfXdp: return "af_xdp";
     case PortDriver::AfPacket: return "af_packet";
     case PortDriver::Tap: return "tap";
+    case PortDriver::VirtioUser: return "virtio_user";
     case PortDriver::Ring: return "ring";
     case PortDriver::Null: return "null";
     }

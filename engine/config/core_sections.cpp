@@ -23,7 +23,7 @@ namespace {
 
 std::optional<PortDriver> parse_driver(std::string_view s) {
     for (auto d : {PortDriver::Pci, PortDriver::AfXdp, PortDriver::AfPacket, PortDriver::Tap,
-                   PortDriver::Ring, PortDriver::Null})
+                   PortDriver::VirtioUser, PortDriver::Ring, PortDriver::Null})
         if (s == port_driver_name(d)) return d;
     return std::nullopt;
 }
@@ -125,7 +125,7 @@ void read_adapter(Reader& r, const toml::table& root, Config& c) {
         auto d = parse_driver(drv);
         if (!d || *d == PortDriver::Pci) {
             r.error(t->get("driver"), "adapter.driver",
-                    fmt::format("\"{}\" is not an adapter driver (allowed: auto, tap, af_packet, af_xdp, ring, null)", drv));
+                    fmt::format("\"{}\" is not an adapter driver (allowed: auto, tap, virtio_user, af_packet, af_xdp, ring, null)", drv));
         } else {
             a.driver = *d;
             a.driver_auto = false;
@@ -251,7 +251,7 @@ void read_ports(Reader& r, const toml::table& root, Config& c) {
         bool driver_ok = false;  // without a driver, which of iface/pci is required is unknown
         if (r.get_string(t, path, "driver", drv, true)) {
             auto d = parse_driver(drv);
-            if (!d || *d == PortDriver::Tap) {
+            if (!d || *d == PortDriver::Tap || *d == PortDriver::VirtioUser) {
                 r.error(t.get("driver"), path + ".driver",
                         fmt::format("\"{}\" is not a port driver (allowed: pci, af_xdp, af_packet, "
                                     "ring, null)",

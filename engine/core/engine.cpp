@@ -150,6 +150,16 @@ void Engine::init_adapter() {
     }
 }
 
+void Engine::remove_adapter_veth() {
+    if (!adapter_veth_) return;
+    try {
+        netlink::delete_link(cfg_.adapter.name);  // both ends
+    } catch (const std::exception& e) {
+        clog::warn("FTNET", "{}", e.what());
+    }
+    adapter_veth_ = false;
+}
+
 void Engine::close_adapter() {
     if (ports_.empty() || ports_.back().cfg_index != -1) return;  // ftnet0 was never added
     PortRuntime& p = ports_.back();
@@ -157,14 +167,7 @@ void Engine::close_adapter() {
     free_port_pool(p.spec.name);
     ports_.pop_back();
     adapter_index_ = ports_.size();
-    if (adapter_veth_) {
-        try {
-            netlink::delete_link(cfg_.adapter.name);  // both ends
-        } catch (const std::exception& e) {
-            clog::warn("FTNET", "{}", e.what());
-        }
-        adapter_veth_ = false;
-    }
+    remove_adapter_veth();
     adapter_ifindex_ = 0;
 }
 
@@ -225,7 +228,10 @@ void Engine::open_adapter(PortDriver drv) {
         netlink::set_mtu(engine, cfg_.adapter.mtu);
         netlink::set_up(engine);
         netlink::set_up(host);
-    } else if (drv == PortDriver::Tap && netlink::ifindex(name) != 0) {
+    } else if (drv == PortDriver::VirtioUser && access("/dev/vhost-net", R_OK | W_OK) != 0) {
+        throw EngineError("adapter.driver virtio_user needs /dev/vhost-net (the vhost-net kernel backend: modprobe "
+                          "vhost_net); this kernel has none");
+    } else if ((drv == PortDriver::Tap || drv == PortDriver::VirtioUser) && netlink::ifindex(name) != 0) {
         throw EngineError(fmt::format("adapter.name: interface {} already exists (another ftnetd, or a "
                                       "leftover?); remove it or choose another name",
                                       name));
@@ -248,7 +254,16 @@ void Engine::open_adapter(PortDriver drv) {
                             : pool_for_socket(p.handle.socket, cfg_.dataplane.mbufs, data_room_);
     start_port(p.handle, p.spec, pool);
     p.link_up = true;
-    if (drv == PortDriver::Tap || veth) {
+    if (drv == PortDriver::VirtioUser) {
+        // vhost-net's TAP appears when the queues start.
+        adapter_ifindex_ = netlink::ifindex(cfg_.adapter.name);
+        if (adapter_ifindex_ == 0)
+            throw EngineError(fmt::format("virtio_user with vhost-net did not create {}", cfg_.adapter.name));
+        netlink::set_ipv6_addr_gen_none(adapter_ifindex_);
+        netlink::set_mac(adapter_ifindex_, adapter_.mac);
+        netlink::set_up(adapter_ifindex_);
+    }
+    if (drv == PortDriver::Tap || drv == PortDriver::VirtioUser || veth) {
         netlink::set_mtu(adapter_ifindex_, cfg_.adapter.mtu);
         netlink::add_address(adapter_ifindex_, adapter_.apipa, 16);
         netlink::add_address(adapter_ifindex_, adapter_.link_local, 64);
@@ -469,14 +484,7 @@ void Engine::shutdown() {
     modules_started_ = 0;
     for (auto& p : ports_)
         if (p.probed) close_port(p.handle);
-    if (adapter_veth_) {
-        try {
-            netlink::delete_link(cfg_.adapter.name);  // both ends
-        } catch (const std::exception& e) {
-            clog::warn("FTNET", "{}", e.what());
-        }
-        adapter_veth_ = false;
-    }
+    remove_adapter_veth();
     if (dp_) {
         auto drain = [](rte_ring* r) {
             if (!r) return;

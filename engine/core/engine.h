@@ -142,6 +142,7 @@ class Engine {
     // and its undoing when auto falls back to the next.
     void open_adapter(PortDriver drv);
     void close_adapter();
+    void remove_adapter_veth();  // the pair open_adapter created, if any
     void init_modules();
     void launch_workers();
 

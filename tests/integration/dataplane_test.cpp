@@ -5,6 +5,7 @@
 // management requests good and bad.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <signal.h>
 
 #include <array>
@@ -388,6 +389,9 @@ namespace {
 class AdapterPath : public testing::TestWithParam<const char*> {
   protected:
     void SetUp() override {
+        if (std::string(GetParam()) == "virtio_user" && access("/dev/vhost-net", R_OK | W_OK) != 0)
+            GTEST_SKIP() << "no /dev/vhost-net on this machine: virtio-user's vhost-net backend cannot run here "
+                            "(AdapterVirtioUser.WithoutVhostNetIsRefusedWithTheReason checks the refusal)";
         lab = std::make_unique<Lab>();
         NodeOptions o;
         o.replace = {{"[adapter]\n", std::string("[adapter]\ndriver = \"") + GetParam() + "\"\n"}};
@@ -481,8 +485,25 @@ TEST_P(AdapterPath, Ftnet0CarriesPingAndTcpAndKeepsItsIdentity) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Paths, AdapterPath, testing::Values("tap", "af_packet", "af_xdp"),
+INSTANTIATE_TEST_SUITE_P(Paths, AdapterPath, testing::Values("tap", "af_packet", "af_xdp", "virtio_user"),
                          [](const testing::TestParamInfo<const char*>& i) { return std::string(i.param); });
+
+// virtio_user asked for where the kernel has no vhost-net: a clear refusal
+// that names what is missing, nothing left behind.
+TEST(AdapterVirtioUser, WithoutVhostNetIsRefusedWithTheReason) {
+    if (access("/dev/vhost-net", F_OK) == 0)
+        GTEST_SKIP() << "this machine has /dev/vhost-net: Paths/AdapterPath.*/virtio_user runs the path instead";
+    Lab lab;
+    NodeOptions o;
+    o.replace = {{"[adapter]\n", "[adapter]\ndriver = \"virtio_user\"\n"}};
+    lab.start_node(1, o);
+    EXPECT_NE(lab.daemon(1).wait(20s), 0);
+    EXPECT_NE(lab.node_log(1).find("adapter.driver virtio_user needs /dev/vhost-net (the vhost-net kernel backend: "
+                                   "modprobe vhost_net); this kernel has none"),
+              std::string::npos)
+        << lab.node_log(1);
+    EXPECT_FALSE(run(lab.node_ns(1), "ip link show ftnet0").ok()) << "nothing left behind";
+}
 
 // adapter.driver = "auto" (the default) takes af_xdp, the fastest path
 // measured; where af_xdp cannot start it says why and takes the TAP PMD.

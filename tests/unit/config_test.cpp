@@ -456,11 +456,11 @@ INSTANTIATE_TEST_SUITE_P(Adapter, ConfigRejects, ::testing::Values(
     BadConfig{"DriverPci",
      "[adapter]\n"
      "driver = \"pci\"\n",
-     "adapter.driver", "\"pci\" is not an adapter driver (allowed: auto, tap, af_packet, af_xdp, ring, null)", 2},
+     "adapter.driver", "\"pci\" is not an adapter driver (allowed: auto, tap, virtio_user, af_packet, af_xdp, ring, null)", 2},
     BadConfig{"DriverUnknown",
      "[adapter]\n"
      "driver = \"tun\"\n",
-     "adapter.driver", "\"tun\" is not an adapter driver (allowed: auto, tap, af_packet, af_xdp, ring, null)", 2},
+     "adapter.driver", "\"tun\" is not an adapter driver (allowed: auto, tap, virtio_user, af_packet, af_xdp, ring, null)", 2},
     BadConfig{"VethNameTooLong",
      "[adapter]\n"
      "name = \"ftnet0-cluster\"\n"

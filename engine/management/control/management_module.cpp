@@ -110,10 +110,10 @@ json ManagementModule::cmd_counters() const {
         const PortDriver drv = ports_[i].spec.driver;
         const uint64_t ring_full = socket_rx_ring_drops(ports_[i].handle, drv);
         if (drv == PortDriver::AfPacket || drv == PortDriver::AfXdp) host = {{"rx_ring_full", ring_full}};
-        if (i == e_->adapter_index() && (drv == PortDriver::Tap || drv == PortDriver::AfPacket || drv == PortDriver::AfXdp)) {
+        if (i == e_->adapter_index() && drv != PortDriver::Ring && drv != PortDriver::Null) {
             const std::string& ftnet0 = e_->config().adapter.name;
             int64_t h2e = kernel_stat(ftnet0, "tx_dropped"), e2h = kernel_stat(ftnet0, "rx_dropped");
-            if (drv != PortDriver::Tap) {
+            if (drv == PortDriver::AfPacket || drv == PortDriver::AfXdp) {
                 // The veth's engine end (NAME-dp): its rx_dropped holds what
                 // XDP could not hand the af_xdp socket; an af_packet ring's
                 // overflows are only in the socket's own statistics.

@@ -9,7 +9,8 @@
 //                 af_packet or af_xdp; traffic between 169.254.1.1 and .2.
 //                 A ":timed" suffix turns dataplane.idle_wakeup off (the
 //                 fixed back-off sleeps of before), ":busy" busy-polls,
-//                 ":polls=N" sets dataplane.idle_polls (the lab's is 64).
+//                 ":polls=N" sets dataplane.idle_polls (the lab's is 64),
+//                 ":xdp-ports" drives the cluster ports with af_xdp too.
 //   vxlan         no ftnetd: the kernel's VXLAN device (VNI 42, port 4789,
 //                 MTU 1400 like ftnet0) over the cluster network's veths.
 //   kernel        no ftnetd: plain kernel addresses on the cluster veths.
@@ -112,6 +113,7 @@ json run_path(const PathSpec& p, double seconds, unsigned pings, unsigned interv
         o.replace = {{"[adapter]\n", "[adapter]\ndriver = \"" + p.driver + "\"\n"}};
         if (p.mode == "timed") o.replace.push_back({"idle_polls = 64", "idle_polls = 64\nidle_wakeup = false"});
         if (p.mode == "busy") o.replace.push_back({"idle_sleep_max_us = 200", "idle_sleep_max_us = 0"});
+        if (p.mode == "xdp-ports") o.replace.push_back({"driver = \"af_packet\"", "driver = \"af_xdp\""});
         if (p.mode.rfind("polls=", 0) == 0) o.replace.push_back({"idle_polls = 64", "idle_polls = " + p.mode.substr(6)});
         lab.start_node(1, o);
         lab.start_node(2, o);
@@ -242,7 +244,7 @@ int main(int argc, char** argv) {
         PathSpec p = parse_path(s);
         const bool known = p.vxlan || p.name == "kernel" ||
                            ((p.driver == "tap" || p.driver == "af_packet" || p.driver == "af_xdp" || p.driver == "virtio_user") &&
-                            (p.mode.empty() || p.mode == "timed" || p.mode == "busy" ||
+                            (p.mode.empty() || p.mode == "timed" || p.mode == "busy" || p.mode == "xdp-ports" ||
                              (p.mode.rfind("polls=", 0) == 0 && p.mode.size() > 6 &&
                               p.mode.find_first_not_of("0123456789", 6) == std::string::npos)));
         if (!known) {

@@ -34,9 +34,15 @@ std::string idle_wait_open(Worker& w, const std::vector<int>& queue_fds) {
         if (ev >= 0) close(ev);
         throw std::runtime_error(fmt::format("worker {}: cannot create its epoll set ({})", w.index, std::strerror(err)));
     }
+    // Edge-triggered: a queue's fd wakes us when frames arrive (every
+    // arrival signals it), never merely for being in a state, which
+    // matters when a port's link is down: its af_packet socket then reports
+    // POLLERR for as long as it lasts, and a level-triggered wait would
+    // return at once, every time. The worker only waits after polls that
+    // found every queue empty, so no frame can be waiting unsignalled.
     auto add = [&](int fd, uint32_t tag) {
         epoll_event e{};
-        e.events = EPOLLIN;
+        e.events = EPOLLIN | EPOLLET;
         e.data.u32 = tag;
         if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) != 0) {
             const int err = errno;

@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <rte_ring.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -115,6 +116,22 @@ TEST_F(IdleWait, WorkHandedOverWakesItOnceAndIsNotLost) {
     auto [third, took3] = timed_wait(40ms);
     EXPECT_FALSE(third);
     EXPECT_GE(took3, 30ms);
+}
+
+// A queue whose fd stays in an error state (an af_packet socket while its
+// link is down reports POLLERR all along; here a pipe whose writer is gone)
+// wakes the worker once, not on every wait: it would spin otherwise.
+TEST_F(IdleWait, AQueueStuckInAnErrorStateDoesNotKeepWakingIt) {
+    ASSERT_EQ(idle_wait_open(*w, queue_fds()), "");
+    close(pipes[1][1]);
+    pipes[1][1] = open("/dev/null", O_WRONLY);  // TearDown closes something
+    timed_wait(50ms);  // the hang-up itself may wake it once
+    auto [woken, took] = timed_wait(60ms);
+    EXPECT_FALSE(woken);
+    EXPECT_GE(took, 50ms);
+    // Frames still wake it.
+    ASSERT_EQ(write(pipes[0][1], "x", 1), 1);
+    EXPECT_TRUE(timed_wait(5s).first);
 }
 
 TEST_F(IdleWait, AHeartbeatKickOrStopWakesIt) {

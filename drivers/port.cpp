@@ -53,6 +53,12 @@ std::string port_vdev_string(const PortSpec& s) {
     switch (s.driver) {
     case PortDriver::AfPacket:
         d += fmt::format(",iface={},qpairs={}", s.iface, s.rx_queues);
+        // The PMD's rings (512 frames by default, whatever the queue setup
+        // asks for) hold rx_desc / tx_desc frames instead: a ring that
+        // overflows drops heartbeats as well as data. Two 2 KB frames per
+        // 4 KB block, so an even count.
+        if (s.devargs.find("framecnt") == std::string::npos)
+            d += fmt::format(",framecnt={}", (std::max(s.rx_desc, s.tx_desc) + 1u) & ~1u);
         break;
     case PortDriver::AfXdp:
         d += fmt::format(",iface={},start_queue=0,queue_count={}", s.iface, s.rx_queues);

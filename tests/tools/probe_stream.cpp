@@ -61,6 +61,7 @@ int do_send(const char* host, const char* port, long interval_us, double seconds
         }
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
     }
+    freeaddrinfo(ai);
     return 0;
 }
 
@@ -77,6 +78,7 @@ int do_recv(const char* port, const char* out) {
         std::perror("ftnet-probe: bind");
         return 1;
     }
+    freeaddrinfo(ai);
     timeval tv{0, 200000};
     setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     std::printf("listening\n");

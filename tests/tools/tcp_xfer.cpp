@@ -77,6 +77,7 @@ int do_recv(const char* port, const char* bind_addr) {
         setsockopt(ls, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     }
     if (bind(ls, ai->ai_addr, ai->ai_addrlen) < 0 || listen(ls, 1) < 0) die(std::string("listen: ") + strerror(errno));
+    freeaddrinfo(ai);
     std::printf("listening\n");
     std::fflush(stdout);
     int s = accept(ls, nullptr, nullptr);
@@ -107,6 +108,7 @@ int do_send(const char* host, const char* port, uint64_t bytes, unsigned seed, d
         usleep(100000);
         s = socket(ai->ai_family, SOCK_STREAM, 0);
     }
+    freeaddrinfo(ai);
     auto t0 = std::chrono::steady_clock::now();
     std::mt19937_64 rng(seed);
     Sha256 h;

@@ -12,6 +12,33 @@
 
 namespace ftnet {
 
+// rte_hash_crc() of bytes at any alignment: the same value, but loaded with
+// memcpy (rte_hash_crc dereferences them as uint64_t, undefined behaviour on
+// a frame's unaligned addresses; UBSan reports it).
+inline uint32_t crc_unaligned(const uint8_t* p, uint32_t len, uint32_t h) {
+    for (; len >= 8; len -= 8, p += 8) {
+        uint64_t v;
+        std::memcpy(&v, p, 8);
+        h = rte_hash_crc_8byte(v, h);
+    }
+    if (len >= 4) {
+        uint32_t v;
+        std::memcpy(&v, p, 4);
+        h = rte_hash_crc_4byte(v, h);
+        len -= 4;
+        p += 4;
+    }
+    if (len >= 2) {
+        uint16_t v;
+        std::memcpy(&v, p, 2);
+        h = rte_hash_crc_2byte(v, h);
+        len -= 2;
+        p += 2;
+    }
+    if (len) h = rte_hash_crc_1byte(*p, h);
+    return h;
+}
+
 inline uint32_t inner_flow_hash(const uint8_t* f, uint32_t len) {
     uint16_t type = static_cast<uint16_t>(f[12] << 8 | f[13]);
     if (type == 0x0800 && len >= 14 + 20) {
@@ -28,7 +55,7 @@ inline uint32_t inner_flow_hash(const uint8_t* f, uint32_t len) {
         return h;
     }
     if (type == 0x86dd && len >= 14 + 40) {
-        uint32_t h = rte_hash_crc(f + 22, 32, f[20]);
+        uint32_t h = crc_unaligned(f + 22, 32, f[20]);
         if ((f[20] == 6 || f[20] == 17) && len >= 14 + 40 + 4) {
             uint32_t ports;
             std::memcpy(&ports, f + 54, 4);
@@ -36,7 +63,7 @@ inline uint32_t inner_flow_hash(const uint8_t* f, uint32_t len) {
         }
         return h;
     }
-    return rte_hash_crc(f, 12, type);
+    return crc_unaligned(f, 12, type);
 }
 
 }  // namespace ftnet

@@ -101,13 +101,7 @@ PortHandle probe_port(const PortSpec& s) {
         if (s.driver == PortDriver::AfPacket) {
             std::vector<int> fds = new_packet_ring_sockets(before, open_socket_fds(),
                                                            static_cast<int>(if_nametoindex(s.iface.c_str())));
-            if (fds.size() == s.rx_queues) {
-                h.queue_sockets = fds;
-                if (s.rx_wakeup) {
-                    h.rx_wake_fds = std::move(fds);
-                    h.rx_wake_kind = "af_packet socket";
-                }
-            }
+            if (fds.size() == s.rx_queues) h.queue_sockets = std::move(fds);
         }
     }
     if (rte_eth_dev_get_port_by_name(h.device.c_str(), &h.port_id) != 0)
@@ -203,13 +197,7 @@ void start_port(PortHandle& h, const PortSpec& s, rte_mempool* pool) {
             if (fds.size() == 1) xsk_fds.push_back(fds.front());
         }
     }
-    if (xsk_fds.size() == s.rx_queues && s.driver == PortDriver::AfXdp) {
-        h.queue_sockets = xsk_fds;
-        if (s.rx_wakeup) {
-            h.rx_wake_fds = std::move(xsk_fds);
-            h.rx_wake_kind = "af_xdp socket";
-        }
-    }
+    if (xsk_fds.size() == s.rx_queues && s.driver == PortDriver::AfXdp) h.queue_sockets = std::move(xsk_fds);
     for (uint16_t q = 0; q < s.tx_queues; q++) {
         rte_eth_txconf txc = info.default_txconf;
         txc.offloads = conf.txmode.offloads;
@@ -230,6 +218,12 @@ void start_port(PortHandle& h, const PortSpec& s, rte_mempool* pool) {
     rc = rte_eth_dev_start(h.port_id);
     if (rc != 0) throw PortError(fmt::format("port \"{}\": start failed ({})", s.name, dpdk_error(rc)));
     h.started = true;
+    // An idle worker waits on the queue sockets, or on the TAP's rx
+    // interrupt fds (drivers/rx_wakeup.h).
+    if (s.rx_wakeup && !h.queue_sockets.empty()) {
+        h.rx_wake_fds = h.queue_sockets;
+        h.rx_wake_kind = s.driver == PortDriver::AfXdp ? "af_xdp socket" : "af_packet socket";
+    }
     if (s.rx_wakeup && s.driver == PortDriver::Tap) {
         std::vector<int> fds;
         for (uint16_t q = 0; q < s.rx_queues; q++) {

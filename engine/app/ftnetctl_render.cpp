@@ -163,8 +163,8 @@ std::string render_counters(const json& c) {
                            w["cycles_per_packet"].get<double>(), w["loops"].get<uint64_t>(),
                            w["busy_loops"].get<uint64_t>(), w["sleeps"].get<uint64_t>());
         if (w.contains("idle"))
-            out += fmt::format("    when idle: {} ({} woken by traffic or work)\n", w["idle"].get<std::string>(),
-                               w.value("woken", uint64_t{0}));
+            out += fmt::format("    when idle: {} (woken {} times by traffic, {} for work)\n", w["idle"].get<std::string>(),
+                               w.value("woken_by_traffic", uint64_t{0}), w.value("woken_for_work", uint64_t{0}));
         if (w.value("stalls", uint64_t{0}) || w.value("all_routes_silent", uint64_t{0}) || w.value("tx_last_resort", uint64_t{0}))
             out += fmt::format("    {} stalls ({:.1f} ms in all, longest {:.1f} ms), {} all-routes-silent episodes, "
                                "{} frames sent as last resort\n",

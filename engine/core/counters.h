@@ -56,7 +56,8 @@ struct alignas(64) WorkerCounters {
     Counter busy_cycles;              // TSC cycles spent in busy iterations
     Counter busy_pkts;                // packets moved in busy iterations
     Counter sleeps;                   // idle back-off sleeps or waits for traffic
-    Counter woken;                    // waits that ended because traffic or work came (not the timeout)
+    Counter woken_by_traffic;         // waits an rx queue ended (idle_wait.h)
+    Counter woken_for_work;           // waits ended by a hand-over (control frames, kicks, tables)
     Counter tx_last_resort;           // frames sent on a route with link although no route answered
     Counter hb_stalls;                // times this worker found it had not been running (heartbeats unjudged)
     Counter hb_stall_cycles;          // TSC cycles lost in those stalls

@@ -66,7 +66,7 @@ void idle_wait_close(Worker& w) {
     ev = -1;
 }
 
-bool idle_wait(Worker& w, uint64_t timeout_ns) {
+IdleWake idle_wait(Worker& w, uint64_t timeout_ns) {
     Dataplane& dp = *w.dp;
     std::atomic<bool>& waiting = dp.worker_waiting[w.index];
     waiting.store(true, std::memory_order_seq_cst);
@@ -76,19 +76,22 @@ bool idle_wait(Worker& w, uint64_t timeout_ns) {
         dp.hb_kick.load(std::memory_order_relaxed) != w.hb_kick_seen ||
         dp.routes.load(std::memory_order_relaxed) != w.rt || dp.stop.load(std::memory_order_relaxed)) {
         waiting.store(false, std::memory_order_relaxed);
-        return true;
+        return IdleWake::Work;
     }
     epoll_event evs[kMaxRxQueuesPerWorker + 1];
     timespec ts{static_cast<time_t>(timeout_ns / 1000000000u), static_cast<long>(timeout_ns % 1000000000u)};
     const int n = epoll_pwait2(w.idle_epoll_fd, evs, kMaxRxQueuesPerWorker + 1, &ts, nullptr);
     waiting.store(false, std::memory_order_relaxed);
+    IdleWake why = n > 0 ? IdleWake::Work : IdleWake::Timeout;
     for (int i = 0; i < n; i++) {
         if (evs[i].data.u32 == kWakeupTag) {
             eventfd_t v;
             eventfd_read(dp.worker_wakeup_fd[w.index], &v);
+        } else {
+            why = IdleWake::Traffic;
         }
     }
-    return n > 0;
+    return why;
 }
 
 }  // namespace ftnet

@@ -30,8 +30,13 @@ std::string idle_wait_open(Worker& w, const std::vector<int>& queue_fds);
 
 void idle_wait_close(Worker& w);
 
-// Waits at most `timeout_ns`. Returns true when it was woken (traffic or
-// work) rather than timing out.
-bool idle_wait(Worker& w, uint64_t timeout_ns);
+enum class IdleWake : uint8_t {
+    Timeout,  // nothing came: the heartbeat deadline (or the cap) passed
+    Traffic,  // one of the worker's rx queues signalled
+    Work,     // handed work (a frame from the control thread, a kick, a table, stop)
+};
+
+// Waits at most `timeout_ns`; says what ended the wait.
+IdleWake idle_wait(Worker& w, uint64_t timeout_ns);
 
 }  // namespace ftnet

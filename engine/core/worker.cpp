@@ -4,6 +4,7 @@
 #include "engine/core/datapath_registry.h"
 #include "engine/core/idle_wait.h"
 #include "engine/core/worker.h"
+#include "engine/core/worker_wakeup.h"
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -39,14 +40,7 @@ unsigned drain_from_control(Worker& w) {
 // One syscall per control-thread sleep at most, never one per packet. The
 // fence pairs with the control thread's: either it sees what we enqueued
 // when it re-checks the rings before sleeping, or we see that it sleeps.
-inline void wake_control(Worker& w) {
-    Dataplane& dp = *w.dp;
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (dp.control_sleeping.load(std::memory_order_relaxed) &&
-        dp.control_sleeping.exchange(false, std::memory_order_acq_rel)) {
-        eventfd_write(dp.control_wakeup_fd, 1);
-    }
-}
+inline void wake_control(Worker& w) { wake_if_sleeping(w.dp->control_sleeping, w.dp->control_wakeup_fd); }
 
 void idle_sleep(unsigned us) {
     timespec ts{0, static_cast<long>(us) * 1000};
@@ -132,7 +126,9 @@ int worker_main(void* arg) {
         const uint64_t t_sleep = rte_rdtsc();
         w.hb_expected_gap = (t_sleep - w.hb_check_tsc) + plan;
         if (w.idle_epoll_fd >= 0) {
-            if (idle_wait(w, plan * 1000 / tsc_us)) w.ctr->woken.add();
+            const IdleWake why = idle_wait(w, plan * 1000 / tsc_us);
+            if (why == IdleWake::Traffic) w.ctr->woken_by_traffic.add();
+            if (why == IdleWake::Work) w.ctr->woken_for_work.add();
         } else {
             idle_sleep(static_cast<unsigned>(plan / tsc_us));
         }

@@ -16,12 +16,16 @@
 
 namespace ftnet {
 
-inline void wake_worker(Dataplane& dp, unsigned w) {
+// The hand-over idiom for any thread that sleeps on an eventfd after
+// raising `sleeping` (a waiting worker; the control thread, whose flag is
+// Dataplane::control_sleeping): the caller made the work visible first.
+inline void wake_if_sleeping(std::atomic<bool>& sleeping, int eventfd_fd) {
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (dp.worker_waiting[w].load(std::memory_order_relaxed) &&
-        dp.worker_waiting[w].exchange(false, std::memory_order_acq_rel))
-        eventfd_write(dp.worker_wakeup_fd[w], 1);
+    if (sleeping.load(std::memory_order_relaxed) && sleeping.exchange(false, std::memory_order_acq_rel))
+        eventfd_write(eventfd_fd, 1);
 }
+
+inline void wake_worker(Dataplane& dp, unsigned w) { wake_if_sleeping(dp.worker_waiting[w], dp.worker_wakeup_fd[w]); }
 
 inline void wake_workers(Dataplane& dp) {
     for (unsigned w = 0; w < dp.n_workers; w++) wake_worker(dp, w);

@@ -61,9 +61,9 @@ class IdleWait : public testing::Test {
     }
     std::vector<int> queue_fds() const { return {pipes[0][0], pipes[1][0]}; }
     // How long idle_wait(timeout) took, and what it returned.
-    std::pair<bool, std::chrono::milliseconds> timed_wait(std::chrono::milliseconds timeout) {
+    std::pair<IdleWake, std::chrono::milliseconds> timed_wait(std::chrono::milliseconds timeout) {
         const auto t0 = Clock::now();
-        const bool woken = idle_wait(*w, static_cast<uint64_t>(timeout.count()) * 1000000u);
+        const IdleWake woken = idle_wait(*w, static_cast<uint64_t>(timeout.count()) * 1000000u);
         return {woken, std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0)};
     }
 
@@ -75,7 +75,7 @@ class IdleWait : public testing::Test {
 TEST_F(IdleWait, WithNothingToDoItSleepsUntilItsTimeout) {
     ASSERT_EQ(idle_wait_open(*w, queue_fds()), "");
     auto [woken, took] = timed_wait(60ms);
-    EXPECT_FALSE(woken);
+    EXPECT_EQ(woken, IdleWake::Timeout);
     EXPECT_GE(took, 50ms);
 }
 
@@ -87,8 +87,8 @@ TEST_F(IdleWait, AFrameOnAnyQueueWakesIt) {
     });
     auto [woken, took] = timed_wait(10s);
     t.join();
-    EXPECT_TRUE(woken);
-    EXPECT_LT(took, 5s) << "woken by the frame, not by the timeout";
+    EXPECT_EQ(woken, IdleWake::Traffic);
+    EXPECT_LT(took, 1s) << "woken by the frame, not by the timeout";
 }
 
 TEST_F(IdleWait, WorkHandedOverWakesItOnceAndIsNotLost) {
@@ -103,18 +103,18 @@ TEST_F(IdleWait, WorkHandedOverWakesItOnceAndIsNotLost) {
     });
     auto [woken, took] = timed_wait(10s);
     t.join();
-    EXPECT_TRUE(woken);
-    EXPECT_LT(took, 5s);
+    EXPECT_EQ(woken, IdleWake::Work);
+    EXPECT_LT(took, 1s);
     EXPECT_FALSE(dp->worker_waiting[0].load());
     // The ring still holds the frame: a second wait returns at once.
     auto [again, took2] = timed_wait(10s);
-    EXPECT_TRUE(again);
+    EXPECT_EQ(again, IdleWake::Work);
     EXPECT_LT(took2, 1s);
     void* m;
     ASSERT_EQ(rte_ring_dequeue(dp->from_control[0], &m), 0);
     // Nothing pending any more, the eventfd was drained: it sleeps again.
     auto [third, took3] = timed_wait(40ms);
-    EXPECT_FALSE(third);
+    EXPECT_EQ(third, IdleWake::Timeout);
     EXPECT_GE(took3, 30ms);
 }
 
@@ -127,11 +127,11 @@ TEST_F(IdleWait, AQueueStuckInAnErrorStateDoesNotKeepWakingIt) {
     pipes[1][1] = open("/dev/null", O_WRONLY);  // TearDown closes something
     timed_wait(50ms);  // the hang-up itself may wake it once
     auto [woken, took] = timed_wait(60ms);
-    EXPECT_FALSE(woken);
+    EXPECT_EQ(woken, IdleWake::Timeout);
     EXPECT_GE(took, 50ms);
     // Frames still wake it.
     ASSERT_EQ(write(pipes[0][1], "x", 1), 1);
-    EXPECT_TRUE(timed_wait(5s).first);
+    EXPECT_EQ(timed_wait(5s).first, IdleWake::Traffic);
 }
 
 TEST_F(IdleWait, AHeartbeatKickOrStopWakesIt) {
@@ -140,12 +140,12 @@ TEST_F(IdleWait, AHeartbeatKickOrStopWakesIt) {
         while (!dp->worker_waiting[0].load()) std::this_thread::sleep_for(1ms);
         kick_heartbeats(*dp);
     });
-    EXPECT_TRUE(timed_wait(10s).first);
+    EXPECT_EQ(timed_wait(10s).first, IdleWake::Work);
     t.join();
     w->hb_kick_seen = dp->hb_kick.load();
     dp->stop.store(true);
     auto [woken, took] = timed_wait(10s);
-    EXPECT_TRUE(woken) << "a stopping engine's workers never wait";
+    EXPECT_EQ(woken, IdleWake::Work) << "a stopping engine's workers never wait";
     EXPECT_LT(took, 1s);
 }
 

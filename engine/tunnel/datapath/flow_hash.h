@@ -12,30 +12,20 @@
 
 namespace ftnet {
 
-// rte_hash_crc() of bytes at any alignment: the same value, but loaded with
-// memcpy (rte_hash_crc dereferences them as uint64_t, undefined behaviour on
-// a frame's unaligned addresses; UBSan reports it).
+// rte_hash_crc() of a multiple of 4 bytes at any alignment: the same value,
+// but loaded with memcpy (rte_hash_crc dereferences them as uint64_t,
+// undefined behaviour on a frame's unaligned addresses; UBSan reports it).
 inline uint32_t crc_unaligned(const uint8_t* p, uint32_t len, uint32_t h) {
     for (; len >= 8; len -= 8, p += 8) {
         uint64_t v;
         std::memcpy(&v, p, 8);
         h = rte_hash_crc_8byte(v, h);
     }
-    if (len >= 4) {
+    if (len == 4) {
         uint32_t v;
         std::memcpy(&v, p, 4);
         h = rte_hash_crc_4byte(v, h);
-        len -= 4;
-        p += 4;
     }
-    if (len >= 2) {
-        uint16_t v;
-        std::memcpy(&v, p, 2);
-        h = rte_hash_crc_2byte(v, h);
-        len -= 2;
-        p += 2;
-    }
-    if (len) h = rte_hash_crc_1byte(*p, h);
     return h;
 }
 

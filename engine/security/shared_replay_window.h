@@ -5,18 +5,20 @@
 // replay. Same semantics as ReplayWindow (replay_window.h, its
 // single-threaded reference), lock-free:
 //
-//   each 64-bit slot holds a 40-bit block tag and the 24-bit bitmap of
-//   that block's sequences, updated by one compare-and-swap; a slot holding
-//   an older block is taken over, one holding a newer block means the frame
-//   is too old; the highest sequence only grows (CAS-max).
+//   a sequence is epoch (upper 16 bits) and counter (lower 48 bits); each
+//   64-bit slot holds the low 8 bits of an epoch, a 32-bit block number
+//   within it and the 24-bit bitmap of that block's sequences, updated by
+//   one compare-and-swap; a slot holding an older block (or an older
+//   epoch) is taken over, one holding a newer block means the frame is too
+//   old; the highest sequence only grows (CAS-max) and is kept whole.
 //
-// No frame is ever accepted twice, whatever the interleaving. Tags are
-// compared modulo 2^40 blocks (2.6e13 sequences): a sender that jumps
-// further (a new epoch) starts a new window (reset() by the owner of the
-// sender's state, with no worker inside). check() any thread; commit() any
-// receiving worker, after the tag verified. Sequence 2^64 - 1 is never
-// used (a space changes epoch long before). Per-packet path: no locks, no
-// allocation.
+// No frame is ever accepted twice, whatever the interleaving: a frame whose
+// slot was taken over is older than the window by then, which the whole
+// 64-bit highest sequence decides, not the truncated tags. A new epoch of
+// the sender (a restart) needs no reset: its sequences are above every old
+// one, and old slots are recognised by their epoch. check() any thread;
+// commit() any receiving worker, after the tag verified. Per-packet path:
+// no locks, no allocation.
 #pragma once
 
 #include <atomic>
@@ -30,8 +32,7 @@ template <unsigned kSlots = 128>
 class SharedReplayWindow {
     static_assert(kSlots >= 8 && (kSlots & (kSlots - 1)) == 0, "a power of two of at least 8 slots");
     static constexpr unsigned kPerSlot = 24;
-    static constexpr uint64_t kTagMask = (uint64_t{1} << 40) - 1;
-    static constexpr uint64_t kBitsMask = (uint64_t{1} << kPerSlot) - 1;
+    static constexpr uint64_t kCounterMask = (uint64_t{1} << 48) - 1;
 
   public:
     // One slot is always being refilled (RFC 6479).
@@ -40,33 +41,31 @@ class SharedReplayWindow {
     ReplayVerdict check(uint64_t seq) const {
         const uint64_t top = top_.load(std::memory_order_acquire);
         if (top && seq <= top - 1 && top - 1 - seq >= kWindow) return ReplayVerdict::TooOld;
-        const uint64_t block = seq / kPerSlot;
-        const uint64_t w = slots_[block & (kSlots - 1)].load(std::memory_order_acquire);
+        const uint64_t w = slots_[index(seq)].load(std::memory_order_acquire);
         if (w == 0) return ReplayVerdict::Ok;
-        const int64_t d = distance(w >> kPerSlot, block);
+        const int d = compare(w, seq);
         if (d > 0) return ReplayVerdict::TooOld;
-        if (d == 0 && (w >> (seq % kPerSlot)) & 1) return ReplayVerdict::Replay;
+        if (d == 0 && (w >> (counter(seq) % kPerSlot)) & 1) return ReplayVerdict::Replay;
         return ReplayVerdict::Ok;
     }
 
     // Records seq; false if it was seen (maybe by another worker an instant
     // ago) or has fallen out of the window: drop the frame.
     bool commit(uint64_t seq) {
-        const uint64_t block = seq / kPerSlot;
-        const uint64_t bit = uint64_t{1} << (seq % kPerSlot);
-        std::atomic<uint64_t>& slot = slots_[block & (kSlots - 1)];
+        const uint64_t bit = uint64_t{1} << (counter(seq) % kPerSlot);
+        std::atomic<uint64_t>& slot = slots_[index(seq)];
         uint64_t w = slot.load(std::memory_order_acquire);
         for (;;) {
             const uint64_t top = top_.load(std::memory_order_acquire);
             if (top && seq <= top - 1 && top - 1 - seq >= kWindow) return false;
             uint64_t nw;
-            const int64_t d = w ? distance(w >> kPerSlot, block) : -1;
+            const int d = w ? compare(w, seq) : -1;
             if (d > 0) return false;
             if (d == 0) {
                 if (w & bit) return false;
                 nw = w | bit;
             } else {
-                nw = ((block & kTagMask) << kPerSlot) | bit;
+                nw = tag_of(seq) | bit;
             }
             if (slot.compare_exchange_weak(w, nw, std::memory_order_acq_rel, std::memory_order_acquire)) break;
         }
@@ -81,16 +80,33 @@ class SharedReplayWindow {
     uint64_t top() const { return top_.load(std::memory_order_acquire) - 1; }
     bool started() const { return top_.load(std::memory_order_acquire) != 0; }
 
+    // Forgets everything; only with no receiver inside (tests, a peer
+    // removed from the configuration).
     void reset() {
         for (auto& s : slots_) s.store(0, std::memory_order_relaxed);
         top_.store(0, std::memory_order_release);
     }
 
   private:
-    // Signed distance from block b to the slot's tag, modulo 2^40.
-    static int64_t distance(uint64_t tag, uint64_t b) {
-        const uint64_t diff = (tag - (b & kTagMask)) & kTagMask;
-        return diff & (uint64_t{1} << 39) ? static_cast<int64_t>(diff) - (int64_t{1} << 40) : static_cast<int64_t>(diff);
+    static uint64_t counter(uint64_t seq) { return seq & kCounterMask; }
+    static uint64_t block(uint64_t seq) { return counter(seq) / kPerSlot; }
+    static unsigned index(uint64_t seq) { return static_cast<unsigned>(block(seq) & (kSlots - 1)); }
+    // epoch (8 low bits) | block (32 low bits) | bitmap
+    static uint64_t tag_of(uint64_t seq) {
+        return ((seq >> 48) & 0xff) << 56 | (block(seq) & 0xffffffff) << kPerSlot;
+    }
+    // Where the slot's block stands against seq's: > 0 newer, 0 the same,
+    // < 0 older. Epochs and blocks compare in serial arithmetic (RFC 1982)
+    // on their truncated bits; the whole highest sequence has already
+    // rejected anything far enough behind for that to alias.
+    static int compare(uint64_t w, uint64_t seq) {
+        const auto we = static_cast<uint8_t>(w >> 56);
+        const auto se = static_cast<uint8_t>(seq >> 48);
+        if (we != se) return static_cast<int8_t>(static_cast<uint8_t>(we - se)) > 0 ? 1 : -1;
+        const auto wb = static_cast<uint32_t>(w >> kPerSlot);
+        const auto sb = static_cast<uint32_t>(block(seq));
+        if (wb == sb) return 0;
+        return static_cast<int32_t>(wb - sb) > 0 ? 1 : -1;
     }
 
     std::atomic<uint64_t> slots_[kSlots] = {};

@@ -47,6 +47,25 @@ TEST(SharedReplayWindow, OnlyCommittedFramesMoveItAndResetStartsOver) {
     EXPECT_TRUE(accept(w, 10));
 }
 
+// A restarted sender (a new epoch in the upper 16 bits) is accepted at
+// once, with no reset, and its old life is too old from then on; a frame
+// of the new life is still accepted once only, whatever slots the old life
+// left behind (their block numbers alias the new ones).
+TEST(SharedReplayWindow, NewEpochNeedsNoResetAndRetiresTheOldLife) {
+    SW w;
+    const uint64_t e1 = uint64_t{1} << 48, e2 = uint64_t{2} << 48, e300 = uint64_t{300} << 48;
+    for (uint64_t s = 1; s <= 5000; s++) ASSERT_TRUE(accept(w, e1 | s));
+    for (uint64_t s = 1; s <= 5000; s++) ASSERT_TRUE(accept(w, e2 | s)) << s;  // same counters, new life
+    for (uint64_t s = 1; s <= 5000; s++) EXPECT_FALSE(accept(w, e2 | s)) << s;
+    EXPECT_EQ(w.check(e1 | 4999), ReplayVerdict::TooOld);
+    EXPECT_EQ(w.check(e1 | 5001), ReplayVerdict::TooOld);  // never seen, but of a dead life
+    // Epochs 256 apart share their low 8 bits: the whole sequence decides.
+    EXPECT_TRUE(accept(w, e300 | 4990));
+    EXPECT_TRUE(accept(w, e300 | 4991));
+    EXPECT_FALSE(accept(w, e300 | 4990));
+    EXPECT_EQ(w.check(e2 | 5000), ReplayVerdict::TooOld);
+}
+
 // 1..N shuffled within blocks smaller than the window, with replays.
 std::vector<uint64_t> stream(uint64_t n, unsigned seed, unsigned block) {
     std::mt19937_64 rng(seed);

@@ -44,7 +44,7 @@
 
 #include "engine/core/dataplane.h"
 #include "engine/tunnel/encap_template.h"
-#include "engine/tunnel/signed_message.h"
+#include "engine/tunnel/protected_message.h"
 #include "engine/heartbeat/cluster_properties.h"
 #include "engine/core/worker.h"
 #include "tests/unit/packet_fixtures.h"
@@ -56,7 +56,6 @@ namespace {
 
 constexpr unsigned kPeers = 64, kNets = 4, kRoutes = kPeers * kNets;
 constexpr uint16_t kAdapter = kNets;
-const uint8_t kKey[16] = {0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
 IpAddr addr(unsigned net, unsigned host) { return *IpAddr::parse("fd00:" + std::to_string(net + 1) + "::" + std::to_string(host)); }
 MacAddr local_mac(unsigned net) { return MacAddr{{0, 0, 0x5e, 0, 0x53, static_cast<uint8_t>(0x10 + net)}}; }
@@ -73,6 +72,8 @@ struct Bench {
     RouteEntry mirror[kRoutes] = {};  // peer -> local, for the simulated peers' messages
     uint32_t peer_seq[kRoutes] = {};
     uint32_t peer_rep_seq[kRoutes] = {};
+    uint64_t peer_counter[kPeers] = {};  // each simulated peer's one sequence space
+    PeerReplayWindows* windows = nullptr;
     uint64_t replies_from_worker = 0, requests_from_worker = 0;
     // The schedule under test: the simulated peers' request period and
     // phase per route, and the tables published while routes join.
@@ -99,7 +100,10 @@ void setup(Bench& b) {
     b.dp->to_control = rte_ring_create("hbs_toctl", 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
     b.dp->from_control[0] = rte_ring_create("hbs_fromctl", 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
     b.dp->route_events = rte_ring_create_elem("hbs_ev", sizeof(RouteEvent), 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
-    b.dp->auth_key = SipKey::from_bytes(kKey);
+    b.dp->keys.store(const_cast<KeyRing*>(&test::test_keys()));
+    b.windows = new PeerReplayWindows[kMaxPeers];
+    b.dp->replay = b.windows;
+    b.dp->epoch = 1;
     b.dp->boot_id = 0xb0b0;
     b.dp->tsc_hz = rte_get_tsc_hz();
     size_t qsz = rte_rcu_qsbr_get_memsize(1);
@@ -140,7 +144,6 @@ void setup(Bench& b) {
             s.dst_ip = addr(n, p + 2);
             s.src_node = 1;
             s.dst_node = pe.node_id;
-            s.route_id = rid;
             RouteEntry& e = pe.routes[pe.n_routes++];
             build_encap_template(e, s);
             e.resolved = true;
@@ -173,7 +176,7 @@ void setup(Bench& b) {
 
 // The 64 peers: answer what the worker sent, and send their own requests.
 void simulate_peers(Bench& b, uint64_t now) {
-    const SipKey key = SipKey::from_bytes(kKey);
+    const KeyRing& key = test::test_keys();
     void* burst[64];
     for (unsigned n = 0; n < kNets; n++) {
         unsigned got;
@@ -189,18 +192,20 @@ void simulate_peers(Bench& b, uint64_t now) {
                     continue;
                 }
                 b.requests_from_worker++;
-                const uint16_t rid = rte_be_to_cpu_16(h->route_id);
+                const unsigned peer = rte_be_to_cpu_16(h->dst_node) - 2u;
+                const uint16_t rid = static_cast<uint16_t>(peer * kNets + n);
                 wire::HeartbeatPayload req;
-                std::memcpy(&req, f + 62 + 16, sizeof req);
+                std::memcpy(&req, f + 62 + sizeof(wire::Header), sizeof req);
                 wire::HeartbeatPayload rep{};
-                rep.boot_id = rte_cpu_to_be_32(0x5000 + rid / kNets);
+                rep.boot_id = rte_cpu_to_be_32(0x5000 + peer);
                 rep.echo_boot_id = req.boot_id;
-                rep.echo_seq = h->seq;
+                rep.echo_seq = req.seq;
                 rep.tx_time = req.tx_time;
-                const uint32_t seq = ++b.peer_rep_seq[rid];
+                rep.seq = rte_cpu_to_be_32(++b.peer_rep_seq[rid]);
                 rte_pktmbuf_reset(m);
-                auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(signed_message_len(Family::V6, sizeof rep))));
-                build_signed_message(p, b.mirror[rid], wire::MsgType::HeartbeatRep, seq, &rep, sizeof rep, key);
+                auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(message_len(Family::V6, sizeof rep))));
+                build_message(p, b.mirror[rid], wire::MsgType::HeartbeatRep, &rep, sizeof rep, key, 0,
+                              next_sequence(1, b.peer_counter[peer]));
                 burst[out++] = m;
             }
             if (out) {
@@ -218,8 +223,10 @@ void simulate_peers(Bench& b, uint64_t now) {
         wire::HeartbeatPayload req{};
         req.boot_id = rte_cpu_to_be_32(0x5000 + rid / kNets);
         req.tx_time = rte_cpu_to_be_64(now);
-        auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(signed_message_len(Family::V6, sizeof req))));
-        build_signed_message(p, b.mirror[rid], wire::MsgType::HeartbeatReq, ++b.peer_seq[rid], &req, sizeof req, key);
+        req.seq = rte_cpu_to_be_32(++b.peer_seq[rid]);
+        auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(message_len(Family::V6, sizeof req))));
+        build_message(p, b.mirror[rid], wire::MsgType::HeartbeatReq, &req, sizeof req, key, 0,
+                      next_sequence(1, b.peer_counter[rid / kNets]));
         if (rte_ring_sp_enqueue(b.ports[rid % kNets].rx, m) != 0) rte_pktmbuf_free(m);
     }
 }
@@ -365,16 +372,17 @@ int main(int argc, char** argv) {
     {
         alignas(64) uint8_t out[256];
         wire::HeartbeatPayload hp{};
-        const SipKey key = SipKey::from_bytes(kKey);
+        const KeyRing& key = test::test_keys();
         constexpr unsigned kIters = 2000000;
+        uint64_t counter = 0;
         const uint64_t t0 = rte_rdtsc();
         for (unsigned i = 0; i < kIters; i++) {
             hp.tx_time = i;
-            build_signed_message(out, b.mirror[i % kRoutes], wire::MsgType::HeartbeatReq, i, &hp, sizeof hp, key);
+            build_message(out, b.mirror[i % kRoutes], wire::MsgType::HeartbeatReq, &hp, sizeof hp, key, 0, next_sequence(1, counter));
         }
         const double ns = static_cast<double>(rte_rdtsc() - t0) * 1e9 / static_cast<double>(rte_get_tsc_hz()) / kIters;
         bare_sign_ns = ns;
-        std::printf("baseline: one signed heartbeat built in %.1f ns; 4 x 256k messages/s of that alone = %.2f%% of one core\n",
+        std::printf("baseline: one sealed (AES-GCM) heartbeat built in %.1f ns; 4 x 256k messages/s of that alone = %.2f%% of one core\n",
                     ns, 4 * 256000 * ns / 1e7);
     }
     std::mt19937 rng(7);

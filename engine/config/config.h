@@ -122,10 +122,7 @@ struct PeerConfig {
 
 struct ClusterConfig {
     ClusterProperties properties;  // heartbeat profile and properties
-    // The cluster key (16 bytes) that authenticates heartbeats and HELLOs;
-    // required, from `key` (32 hex digits) or `key_file` (a file holding them).
-    std::array<uint8_t, 16> key{};
-    std::string key_source;  // "cluster.key" or the key file's path, for messages
+    // (The cluster keys are the security module's: engine/security/control/key_config.h.)
 };
 
 struct Config {

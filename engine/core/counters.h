@@ -44,6 +44,20 @@ struct RouteCounters {
     Counter tx_pkts, tx_bytes, rx_pkts, rx_bytes;
 };
 
+// The last frame a worker refused for a reason worth a log line (a forged,
+// replayed or version 1 message), for the control thread's rate-limited
+// log: who sent it. A seqlock: the worker (its only writer) makes `seq` odd,
+// writes, makes it even; a reader retries while it is odd or changed.
+struct DropSample {
+    std::atomic<uint32_t> seq{0};
+    std::atomic<uint16_t> reason{0};
+    std::atomic<uint16_t> port_index{0};
+    std::atomic<uint16_t> src_port{0};  // host order
+    std::atomic<uint8_t> family{0};     // 4 or 6
+    std::atomic<uint64_t> addr_hi{0}, addr_lo{0};  // outer source, network order bytes
+    uint64_t last_tsc = 0;               // worker-private: when it last wrote (at most every 10 ms)
+};
+
 struct alignas(64) WorkerCounters {
     PortCounters port[kMaxPorts];     // indexed by engine port index
     Counter drops[kNumDropReasons];   // indexed by DropReason
@@ -64,6 +78,8 @@ struct alignas(64) WorkerCounters {
     Gauge hb_stall_max_cycles;        // the longest of them
     Counter link_notices;             // link notices accepted from peers
     Counter hb_all_silent;            // episodes of every route to every peer going silent at once
+    Counter key_rx[256];              // messages admitted, by the key id that sealed them
+    DropSample last_refused;          // engine/security/datapath/wire_drop.h
 
     void drop(DropReason r, uint64_t n = 1) { drops[static_cast<size_t>(r)].add(n); }
 };

@@ -16,7 +16,8 @@
 #include "engine/core/limits.h"
 #include "engine/core/net_addr.h"
 #include "engine/tunnel/route_table.h"
-#include "engine/core/siphash.h"
+#include "engine/security/key_ring.h"
+#include "engine/security/replay_windows.h"
 
 namespace ftnet {
 
@@ -147,14 +148,26 @@ struct Dataplane {
     int control_wakeup_fd = -1;                     // eventfd the control thread sleeps on
     WorkerCounters* counters[kMaxWorkers] = {};     // worker i writes counters[i]
     rte_ring* route_events = nullptr;               // workers -> control: MP enqueue of RouteEvent
-    SipKey auth_key;                                // the cluster key (heartbeats, HELLO)
     uint32_t boot_id = 0;                           // random at each start; in every heartbeat
+    // This life's epoch (docs/wire-format.md 10.3): the upper 16 bits of
+    // every sequence this node seals with, different at each start.
+    uint16_t epoch = 0;
+    // Receive replay windows, by RouteTable peer index (kMaxPeers of them;
+    // engine/security/replay_windows.h).
+    PeerReplayWindows* replay = nullptr;
+    // The control thread's sequence counter (wire::kControlSpace); only the
+    // control thread touches it.
+    uint64_t control_counter = 0;
     uint64_t tsc_hz = 0;
 
     // --- written by the control thread ---
     // The route snapshot. Written: control thread (release store);
     // read: workers (acquire load, once per poll loop).
     std::atomic<RouteTable*> routes{nullptr};
+    // The cluster keys (engine/security/key_ring.h). Written: the security
+    // module (release store, RCU); read: workers (acquire, once per poll
+    // loop) and the control thread.
+    std::atomic<KeyRing*> keys{nullptr};
     PortLive port_live[kMaxPorts];
     RouteLive route_live[kMaxRoutes];
     // Bumped (release) after a port's usability or a route's peer_link_down

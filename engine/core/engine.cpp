@@ -311,7 +311,6 @@ void Engine::init_dataplane() {
     }
     dp_->control_wakeup_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
-    dp_->auth_key = SipKey::from_bytes(cfg_.cluster.key.data());
     dp_->boot_id = boot_id_;
     dp_->tsc_hz = rte_get_tsc_hz();
     tsc0_ = rte_rdtsc();

@@ -58,6 +58,7 @@ uint64_t thread_cpu_ns(void*) {
 unsigned worker_poll_once(Worker& w) {
     Dataplane& dp = *w.dp;
     w.rt = dp.routes.load(std::memory_order_acquire);
+    w.keys = dp.keys.load(std::memory_order_acquire);
     w.punted = 0;
     unsigned moved = 0;
     rte_mbuf* pkts[kMaxBurst];

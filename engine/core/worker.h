@@ -116,6 +116,8 @@ struct alignas(64) Worker {
 
     // Per-iteration state.
     const RouteTable* rt = nullptr;  // snapshot for this iteration
+    const KeyRing* keys = nullptr;   // the cluster keys for this iteration
+    uint64_t tx_counter = 0;         // this worker's sequence space (wire::Header::space = index)
     unsigned punted = 0;             // frames handed to the control thread
 
     // "Same destination as the previous frame" cache for adapter input.
@@ -128,7 +130,6 @@ struct alignas(64) Worker {
     // before any data at the end of each loop, so that a burst of data never
     // delays them in the port's queue (or in the kernel's backlog behind it).
     TxBuffer tx_ctl[kMaxPorts];
-    uint32_t seq[kMaxRoutes] = {};  // DATA sequence per route id (this worker's; informational)
 
     // Heartbeats of the routes this worker owns (datapath/heartbeat.cpp).
     HbPrivate hb[kMaxRoutes];

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "engine/tunnel/ftnet_wire.h"
+#include "engine/security/route_binding.h"
 
 namespace ftnet {
 
@@ -50,7 +51,8 @@ void build_encap_template(RouteEntry& r, const TemplateSpec& s) {
     h->type = static_cast<uint8_t>(wire::MsgType::Data);
     h->src_node = rte_cpu_to_be_16(s.src_node);
     h->dst_node = rte_cpu_to_be_16(s.dst_node);
-    h->route_id = rte_cpu_to_be_16(s.route_id);
+    h->route_binding = rte_cpu_to_be_32(route_binding(s.family, s.src_ip, s.dst_ip));
+    r.bind_rx = route_binding(s.family, s.dst_ip, s.src_ip);
     r.hdr_len = static_cast<uint8_t>(outer_hdr_len(s.family));
     r.family = s.family;
 }

@@ -1,7 +1,7 @@
 // Prebuilt outer headers for one route: Ethernet, IPv4 or IPv6, UDP and the
 // ftnet header of a DATA message. Encapsulation copies the template and
 // patches only what changes per packet (lengths, sequence, UDP source port,
-// flow label, checksums), as VPP and grout do for VXLAN.
+// flow label, checksums; the seal fills in key id, flags, space, sequence), as VPP and grout do for VXLAN.
 //
 // Built by the control thread when it builds a RouteTable; pure.
 #pragma once
@@ -24,15 +24,15 @@ struct TemplateSpec {
     uint8_t ttl = 64;
     uint16_t src_node = 0;
     uint16_t dst_node = 0;
-    uint16_t route_id = 0;
 };
 
-// Fills r.tmpl, r.hdr_len, r.family and r.csum_base; leaves the other fields.
+// Fills r.tmpl, r.hdr_len, r.family, r.csum_base and r.bind_rx; leaves the
+// other fields.
 void build_encap_template(RouteEntry& r, const TemplateSpec& s);
 
 // Offsets inside a template (and inside an encapsulated frame).
 inline constexpr uint16_t kOuterL3Off = 14;
 inline constexpr uint16_t outer_l4_off(Family f) { return f == Family::V6 ? 14 + 40 : 14 + 20; }
-inline constexpr uint16_t outer_hdr_len(Family f) { return outer_l4_off(f) + 8 + 16; }
+inline constexpr uint16_t outer_hdr_len(Family f) { return outer_l4_off(f) + 8 + 22; }
 
 }  // namespace ftnet

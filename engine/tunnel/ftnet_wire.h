@@ -1,12 +1,17 @@
-// The ftnet tunnel wire format, version 1 (docs/wire-format.md has the
+// The ftnet tunnel wire format, version 2 (docs/wire-format.md has the
 // picture and the rules; the Wireshark dissector in scripts/wireshark
 // decodes the same fields).
 //
 //   outer Ethernet | outer IPv6 or IPv4 | UDP (dst port 3343) | ftnet header |
-//   payload (an inner Ethernet frame for DATA) | [auth tag, 16 bytes]
+//   payload (an inner Ethernet frame for DATA; encrypted when kFlagEncrypted) |
+//   AEAD tag (16 bytes)
 //
-// All multi-byte fields are big-endian. Header-only and pure: shared by the
-// workers (encap/decap), the control thread (HELLO) and the tests.
+// Every message is protected by AES-GCM under a cluster key
+// (engine/security/seal.h): the header is authenticated (and with it the
+// route binding, hence the outer addresses), the payload is authenticated
+// and optionally encrypted. All multi-byte fields are big-endian. Header-only
+// and pure: shared by the workers (encap/decap), the control thread (HELLO,
+// notices) and the tests.
 #pragma once
 
 #include <cstddef>
@@ -14,38 +19,47 @@
 
 namespace ftnet::wire {
 
-inline constexpr uint8_t kVersion = 1;
+inline constexpr uint8_t kVersion = 2;
+inline constexpr uint8_t kVersion1 = 1;  // refused, with one log line per peer (no downgrade)
 inline constexpr uint16_t kDefaultUdpPort = 3343;  // the classic cluster port
-inline constexpr size_t kAuthTagLen = 16;           // SipHash-2-4-128 tag (siphash.h)
+inline constexpr size_t kAuthTagLen = 16;           // AES-GCM tag
 
 // What the payload is. Values are part of the wire format: never renumber.
 enum class MsgType : uint8_t {
     Data = 1,         // payload: one inner Ethernet frame from ftnet0
     Hello = 2,        // payload: HelloPayload (virtual adapter endpoint exchange)
-    HeartbeatReq = 3, // payload: heartbeat request (sequence, timestamp)
-    HeartbeatRep = 4, // payload: heartbeat reply (echoes the request)
+    HeartbeatReq = 3, // payload: HeartbeatPayload
+    HeartbeatRep = 4, // payload: HeartbeatPayload (echoes the request)
     Session = 5,      // payload: reliable-session segment (reserved)
     LinkNotice = 6,   // payload: LinkNoticeHeader + entries (ends of routes that lost or regained link)
 };
 inline constexpr uint8_t kMaxMsgType = 6;
 
 // flags
-inline constexpr uint16_t kFlagAuth = 0x0001;  // a kAuthTagLen tag follows the payload
-inline constexpr uint16_t kFlagsKnown = kFlagAuth;
+inline constexpr uint8_t kFlagEncrypted = 0x01;  // the payload is AES-GCM ciphertext
+inline constexpr uint8_t kFlagsKnown = kFlagEncrypted;
+
+// The control thread's sequence space; workers use their index (0..).
+inline constexpr uint8_t kControlSpace = 0xff;
 
 struct __attribute__((packed)) Header {
-    uint8_t version;       // kVersion; other versions are dropped and counted
-    uint8_t type;          // MsgType
-    uint16_t flags;        // kFlag*; unknown bits are dropped and counted
-    uint16_t src_node;     // sender's node id (1..4096)
-    uint16_t dst_node;     // receiver's node id; a packet for another node is dropped
-    uint16_t route_id;     // sender's id for the route (local network, peer address,
-                           // family) the packet was sent on (a reply carries the
-                           // replier's own id for the route)
-    uint16_t payload_len;  // bytes after this header, not counting the auth tag
-    uint32_t seq;          // per-route sequence number of the sender
+    uint8_t version;         // kVersion; other versions are dropped and counted
+    uint8_t type;            // MsgType
+    uint8_t flags;           // kFlag*; unknown bits are dropped and counted
+    uint8_t key_id;          // the cluster key that sealed it (1..255)
+    uint16_t src_node;       // sender's node id (1..4096)
+    uint16_t dst_node;       // receiver's node id; a packet for another node is dropped
+    uint32_t route_binding;  // CRC32C of the route's family and both addresses
+                             // (engine/security/route_binding.h): authenticated,
+                             // so a message moved to another route is refused
+    uint64_t seq;            // sender's sequence in its space: epoch (16) | counter (48)
+    uint8_t space;           // sender's sequence space: worker index, kControlSpace
+    uint8_t reserved;        // 0
 };
-static_assert(sizeof(Header) == 16);
+static_assert(sizeof(Header) == 22);
+
+inline constexpr uint64_t kSeqCounterMask = (uint64_t{1} << 48) - 1;
+inline uint16_t seq_epoch(uint64_t seq) { return static_cast<uint16_t>(seq >> 48); }
 
 inline constexpr size_t kUdpHdrLen = 8;
 inline constexpr size_t kEthHdrLen = 14;
@@ -72,22 +86,23 @@ struct __attribute__((packed)) HelloPayload {
 static_assert(sizeof(HelloPayload) == 100);
 inline constexpr uint32_t kHelloWantReply = 0x1;
 
-// HEARTBEAT_REQ / HEARTBEAT_REP payload. Always sent with kFlagAuth: the
-// tag covers the ftnet header and this payload, so none of it can be forged
-// without the cluster key.
+// HEARTBEAT_REQ / HEARTBEAT_REP payload. Like every message, sealed with
+// the cluster key: none of it can be forged.
 //
-// Header seq: a request carries the requester's per-route request sequence
-// (1, 2, 3, ... since its start); a reply carries the replier's per-route
-// reply sequence. A reply is accepted only if it echoes the requester's
+// seq: a request carries the requester's per-route request sequence (1, 2,
+// 3, ... since its start); a reply carries the sequence of the request it
+// answers in echo_seq. A reply is accepted only if it echoes the requester's
 // current boot id and a request sequence above the last one answered and not
 // above the last one sent, so a replayed or forged reply can never make a
 // dead route look alive; a request whose sequence is not above the last one
 // seen from that peer boot on that route is a replay and gets no answer.
+// (The header's seq is the sender's message sequence, for the AEAD nonce
+// and the replay window; it is not per route.)
 struct __attribute__((packed)) HeartbeatPayload {
     uint32_t boot_id;       // sender's boot id (random at each start)
-    uint32_t echo_boot_id;  // reply: the requester's boot id; request: 0
+    uint32_t echo_boot_id;  // reply: the requester's boot id; request: the peer's boot id it last heard
     uint64_t tx_time;       // request: requester's send time (its own clock); reply: echoed
-    uint32_t echo_seq;      // reply: the answered request's sequence; request: 0
+    uint32_t echo_seq;      // reply: the answered request's sequence; request: the peer's newest request heard
     uint16_t interval_ms;   // sender's heartbeat interval on this route (informational)
     uint8_t threshold;      // sender's miss threshold on this route (informational)
     uint8_t route_state;    // sender's view of the route: 0 unknown, 1 up, 2 down; a request
@@ -96,11 +111,10 @@ struct __attribute__((packed)) HeartbeatPayload {
                             // first and the last network its heartbeats of one round left on:
                             // the receiver allows that much more silence on a route before
                             // it calls it down (a busy sender is not a broken network)
+    uint32_t seq;           // request: the per-route request sequence; reply: the replier's
+                            // per-route reply count (informational)
 };
-static_assert(sizeof(HeartbeatPayload) == 28);
-// The first revision of version 1 had no send_skew_us: receivers accept such
-// 24-byte heartbeats (skew 0).
-inline constexpr size_t kHeartbeatPayloadV1Len = 24;
+static_assert(sizeof(HeartbeatPayload) == 32);
 
 // LINK_NOTICE payload: a node tells a peer, over a route that still works,
 // that its end of other routes to that peer lost (or regained) its link, so

@@ -23,7 +23,7 @@
 namespace ftnet {
 
 inline constexpr uint16_t kNoPeer = 0xffff;
-inline constexpr size_t kTemplateMax = 96;  // Ethernet 14 + IPv6 40 + UDP 8 + ftnet 16 = 78
+inline constexpr size_t kTemplateMax = 96;  // Ethernet 14 + IPv6 40 + UDP 8 + ftnet 22 = 84
 
 struct alignas(64) RouteEntry {
     // Outer Ethernet + IP + UDP + ftnet header for a DATA frame on this route;
@@ -35,13 +35,15 @@ struct alignas(64) RouteEntry {
     bool resolved;         // next-hop MAC known; an unresolved route is never used
     bool tx_csum_offload;  // the port computes outer checksums
     bool cross_subnet;     // routed: heartbeats use the CrossSubnet properties (HeartbeatSettings index 1)
-    bool tx_chains;        // the port sends chained mbufs (flooding shares the payload)
     uint16_t route_id;     // index into Dataplane::route_live and the route counters
     uint16_t port_index;   // engine port to send on
     // IPv4: one's-complement sum of the template's IP header with total
     // length and checksum zero. IPv6: sum of the pseudo-header's addresses
     // and next header. Either way, per-packet checksums start from here.
     uint32_t csum_base;
+    // The route binding a message from the peer on this route must carry
+    // (engine/security/route_binding.h; host order).
+    uint32_t bind_rx;
 };
 
 struct PeerEntry {

@@ -33,6 +33,17 @@ void set16(Bytes& p, size_t off, uint16_t v) {
     p[off] = static_cast<uint8_t>(v >> 8);
     p[off + 1] = static_cast<uint8_t>(v);
 }
+// Cuts the UDP payload to n bytes, with outer lengths to match: a datagram
+// as a broken or hostile sender would emit it.
+void cut_udp_payload(Bytes& p, size_t n) {
+    const bool v6 = p[12] == 0x86;
+    p.resize(ftnet_off(p) + n);
+    set16(p, l4(p) + 4, static_cast<uint16_t>(8 + n));
+    if (v6)
+        set16(p, 14 + 4, static_cast<uint16_t>(8 + n));
+    else
+        set16(p, 14 + 2, static_cast<uint16_t>(20 + 8 + n));
+}
 
 std::vector<Case> cases() {
     std::vector<Case> v;
@@ -50,16 +61,18 @@ std::vector<Case> cases() {
         v.push_back({"wrong_udp_port", f, [](Bytes& p) { set16(p, l4(p) + 2, 3344); }, RxKind::Drop, DropReason::rx_unhandled_proto});
         v.push_back({"udp_length_mismatch", f, [](Bytes& p) { set16(p, l4(p) + 4, static_cast<uint16_t>((p[l4(p) + 4] << 8 | p[l4(p) + 5]) - 1)); }, RxKind::Drop, DropReason::rx_bad_udp});
         v.push_back({"garbled_payload_checksum", f, [](Bytes& p) { p[p.size() - 3] ^= 0x5a; }, v6 ? RxKind::Drop : RxKind::Data, DropReason::rx_bad_checksum, false});
-        v.push_back({"unknown_version", f, [](Bytes& p) { p[ftnet_off(p)] = 2; }, RxKind::Drop, DropReason::rx_bad_version});
+        v.push_back({"unknown_version", f, [](Bytes& p) { p[ftnet_off(p)] = 3; }, RxKind::Drop, DropReason::rx_bad_version});
+        v.push_back({"version_1_refused", f, [](Bytes& p) { p[ftnet_off(p)] = 1; }, RxKind::Drop, DropReason::rx_bad_version});
         v.push_back({"type_zero", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 0; }, RxKind::Drop, DropReason::rx_bad_type});
         v.push_back({"type_unknown", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 9; }, RxKind::Drop, DropReason::rx_bad_type});
-        v.push_back({"unknown_flag", f, [](Bytes& p) { p[ftnet_off(p) + 3] = 0x80; }, RxKind::Drop, DropReason::rx_bad_type});
+        v.push_back({"unknown_flag", f, [](Bytes& p) { p[ftnet_off(p) + 2] = 0x80; }, RxKind::Drop, DropReason::rx_bad_type});
+        v.push_back({"reserved_not_zero", f, [](Bytes& p) { p[ftnet_off(p) + 21] = 1; }, RxKind::Drop, DropReason::rx_bad_type});
         v.push_back({"other_dst_node", f, [](Bytes& p) { set16(p, ftnet_off(p) + 6, 3); }, RxKind::Drop, DropReason::rx_wrong_dst_node});
         v.push_back({"unknown_src_node", f, [](Bytes& p) { set16(p, ftnet_off(p) + 4, 9); }, RxKind::Drop, DropReason::rx_unknown_src_node});
         v.push_back({"src_node_out_of_range", f, [](Bytes& p) { set16(p, ftnet_off(p) + 4, 0xffff); }, RxKind::Drop, DropReason::rx_unknown_src_node});
-        v.push_back({"payload_len_too_long", f, [](Bytes& p) { set16(p, ftnet_off(p) + 10, static_cast<uint16_t>((p[ftnet_off(p) + 10] << 8 | p[ftnet_off(p) + 11]) + 1)); }, RxKind::Drop, DropReason::rx_bad_length});
-        v.push_back({"payload_len_too_short", f, [](Bytes& p) { set16(p, ftnet_off(p) + 10, 20); }, RxKind::Drop, DropReason::rx_bad_length});
-        v.push_back({"auth_flag_without_tag", f, [](Bytes& p) { p[ftnet_off(p) + 3] = 0x01; }, RxKind::Drop, DropReason::rx_bad_length});
+        v.push_back({"shorter_than_header_and_tag", f, [](Bytes& p) { cut_udp_payload(p, 22 + 15); }, RxKind::Drop, DropReason::rx_truncated});
+        v.push_back({"empty_udp_payload", f, [](Bytes& p) { cut_udp_payload(p, 0); }, RxKind::Drop, DropReason::rx_truncated});
+        v.push_back({"data_shorter_than_ethernet", f, [](Bytes& p) { cut_udp_payload(p, 22 + 13 + 16); }, RxKind::Drop, DropReason::rx_inner_runt});
         v.push_back({"hello", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 2; }, RxKind::Message});
         v.push_back({"heartbeat_request", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 3; }, RxKind::Message});
         v.push_back({"heartbeat_reply", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 4; }, RxKind::Message});

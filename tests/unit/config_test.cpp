@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine/core/limits.h"
+#include "engine/security/control/key_config.h"
 #include "engine/tunnel/control/route_plan.h"
 
 namespace ftnet {
@@ -154,7 +155,7 @@ std::string n_workers(size_t n) {
 INSTANTIATE_TEST_SUITE_P(TopLevel, ConfigRejects, ::testing::Values(
     BadConfig{"UnknownKey",
      "nodes = 1\n",
-     "nodes", "unknown key (allowed here: node, eal, dataplane, adapter, management, tunnel, "
+     "nodes", "unknown key (allowed here: node, eal, dataplane, adapter, management, security, tunnel, "
               "cluster, "
               "network, port, peer)", 1},
     BadConfig{"UnknownTable",
@@ -483,7 +484,7 @@ INSTANTIATE_TEST_SUITE_P(Adapter, ConfigRejects, ::testing::Values(
      "[adapter]\n"
      "mtu = 1500\n",
      "port[0].mtu",
-     "value 1500 cannot carry adapter.mtu 1500 (needs at least 1594: 94 bytes of tunnel overhead)",
+     "value 1500 cannot carry adapter.mtu 1500 (needs at least 1600: 100 bytes of tunnel overhead)",
      9},
     BadConfig{"UnknownKey",
      "[adapter]\n"
@@ -530,19 +531,19 @@ INSTANTIATE_TEST_SUITE_P(Cluster, ConfigRejects, ::testing::Values(
      "[node]\nid = 1\nname = \"n1\"\n"
      "[[network]]\nname = \"net\"\nsubnets = [\"198.18.1.0/24\"]\n"
      "[[port]]\nname = \"p0\"\ndriver = \"null\"\nnetwork = \"net\"\nipv4 = \"198.18.1.1/24\"\n",
-     "cluster.key", "a [cluster] table with key or key_file is required", 0, 1, true},
+     "cluster.key", "required (or cluster.key_file, or [[security.keys]])", 0, 1, true},
     BadConfig{"NoKey",
      "[cluster]\n"
      "profile = \"classic\"\n",
-     "cluster.key", "required (or key_file)", 1},
+     "cluster.key", "required (or cluster.key_file, or [[security.keys]])", 1},
     BadConfig{"KeyTooShort",
      "[cluster]\n"
      "key = \"0011223344\"\n",
-     "cluster.key", "must be 32 hexadecimal digits (a 128-bit key)", 2},
+     "cluster.key", "must be 32 or 64 hexadecimal digits (a 128- or 256-bit AES key)", 2},
     BadConfig{"KeyNotHex",
      "[cluster]\n"
      "key = \"0011223344556677889900aabbccddzz\"\n",
-     "cluster.key", "must be 32 hexadecimal digits", 2},
+     "cluster.key", "must be 32 or 64 hexadecimal digits", 2},
     BadConfig{"KeyAndKeyFile",
      "[cluster]\n"
      "key = \"00112233445566778899aabbccddeeff\"\n"
@@ -1113,17 +1114,17 @@ INSTANTIATE_TEST_SUITE_P(Port, ConfigRejects, ::testing::Values(
      "ipv4 = \"198.18.1.1/24\"\n"
      "mtu = 9601\n",
      "port[0].mtu", "value 9601 is out of range (allowed 1280..9600)", 6},
-    // adapter.mtu 1400 + 14 (inner Ethernet) + 80 (outer IPv6, UDP, ftnet
-    // header, auth tag) = 1494: one byte short.
+    // adapter.mtu 1400 + 14 (inner Ethernet) + 86 (outer IPv6 40, UDP 8,
+    // ftnet header 22, AEAD tag 16) = 1500: one byte short.
     BadConfig{"MtuTooSmallForAdapter",
      "[[port]]\n"
      "name = \"p0\"\n"
      "driver = \"null\"\n"
      "network = \"net\"\n"
      "ipv4 = \"198.18.1.1/24\"\n"
-     "mtu = 1493\n",
+     "mtu = 1499\n",
      "port[0].mtu",
-     "value 1493 cannot carry adapter.mtu 1400 (needs at least 1494: 94 bytes of tunnel overhead)",
+     "value 1499 cannot carry adapter.mtu 1400 (needs at least 1500: 100 bytes of tunnel overhead)",
      6},
     BadConfig{"UnknownKey",
      "[[port]]\n"
@@ -1417,8 +1418,8 @@ TEST(ConfigErrors, WholeFileErrorsComeFirstAndPrintWithoutLine) {
     EXPECT_FALSE(r.config.has_value());
     ASSERT_EQ(r.errors.size(), 4u) << all_errors(r);
     EXPECT_EQ(r.errors[0].str(), "f.toml: node: required table [node] is missing");
-    EXPECT_EQ(r.errors[1].str(), "f.toml: cluster.key: a [cluster] table with key or key_file is required: "
-                                 "heartbeats and HELLOs are authenticated with the cluster key");
+    EXPECT_EQ(r.errors[1].str(), "f.toml: cluster.key: required (or cluster.key_file, or [[security.keys]]): "
+                                 "every ftnet message is sealed with a cluster key");
     EXPECT_EQ(r.errors[2].str(), "f.toml: port: at least one [[port]] (a cluster network port) is required");
     EXPECT_EQ(r.errors[3].str(), "f.toml:2: tunnel.ttl: value 0 is out of range (allowed 1..255)");
 }
@@ -1627,7 +1628,7 @@ name = "y"
 driver = "pci"
 pci = "3b:00.7"
 network = "mgmt"
-mtu = 9094
+mtu = 9100
 
 [[peer]]
 id = 1
@@ -1724,8 +1725,8 @@ TEST(ConfigLoads, PortMtuExactlyAdapterMtuPlusOverhead) {
                        "driver = \"null\"\n"
                        "network = \"net\"\n"
                        "ipv4 = \"198.18.1.1/24\"\n"
-                       "mtu = 1494\n");
-    EXPECT_EQ(c.ports[0].mtu, 1494u);
+                       "mtu = 1500\n");
+    EXPECT_EQ(c.ports[0].mtu, 1500u);
 }
 
 TEST(ConfigLoads, TwoFunctionsOfOneNicAreTwoPorts) {
@@ -1886,8 +1887,15 @@ TEST(ConfigCluster, ProfileDefaultsAndLimits) {
     EXPECT_EQ(c.same_subnet_threshold, 5u);
     EXPECT_EQ(c.cross_subnet_delay_ms, 1000u);
     EXPECT_EQ(c.cross_subnet_threshold, 5u);
-    EXPECT_EQ(classic.config->cluster.key[0], 0x00);
-    EXPECT_EQ(classic.config->cluster.key[15], 0xff);
+    const SecurityConfig* sec = classic.config->find_section<SecurityConfig>(kSecuritySection);
+    ASSERT_NE(sec, nullptr);
+    ASSERT_EQ(sec->keys.size(), 1u);
+    EXPECT_EQ(sec->keys[0].id, 1) << "cluster.key is key id 1 unless key_id says otherwise";
+    EXPECT_EQ(sec->keys[0].bytes.front(), 0x00);
+    EXPECT_EQ(sec->keys[0].bytes.back(), 0xff);
+    EXPECT_EQ(sec->primary, 1);
+    EXPECT_FALSE(sec->encrypt) << "authenticated by default";
+    EXPECT_EQ(sec->state_dir, "/var/lib/ftnet");
     ConfigResult fast = load("profile = \"fast\"\nSameSubnetDelay = 1\nSameSubnetThreshold = 2\n");
     ASSERT_TRUE(fast.config) << all_errors(fast);
     EXPECT_EQ(fast.config->cluster.properties.same_subnet_delay_ms, 1u);
@@ -1931,12 +1939,14 @@ TEST(ConfigCluster, KeyFileMustBePrivateAndHoldAKey) {
     chmod(path.c_str(), 0600);
     r = load();
     ASSERT_TRUE(r.config) << all_errors(r);
-    EXPECT_EQ(r.config->cluster.key[1], 0x11);
-    EXPECT_EQ(r.config->cluster.key_source, path);
+    const SecurityConfig* sec = r.config->find_section<SecurityConfig>(kSecuritySection);
+    ASSERT_NE(sec, nullptr);
+    EXPECT_EQ(sec->keys.at(0).bytes.at(1), 0x11);
+    EXPECT_EQ(sec->keys.at(0).source, path);
     std::ofstream(path) << "not a key\n";
     r = load();
     ASSERT_EQ(r.errors.size(), 1u);
-    EXPECT_THAT(r.errors[0].message, HasSubstr("must hold 32 hexadecimal digits"));
+    EXPECT_THAT(r.errors[0].message, HasSubstr("must hold 32 or 64 hexadecimal digits"));
     std::remove(path.c_str());
 }
 
@@ -1958,6 +1968,53 @@ TEST(ClusterProperties, LiveSetUsesTheProfileLimits) {
     EXPECT_EQ(list[0].value, 1u);
     EXPECT_EQ(list[0].min, 1u);
     EXPECT_EQ(list[0].max, 2000u);
+}
+
+}  // namespace
+}  // namespace ftnet
+
+namespace ftnet {
+namespace {
+
+// [security] and the cluster keys: several keys with ids, the one sealing,
+// encryption, the state directory; every mistake names its key.
+TEST(ConfigSecurity, SeveralKeysAPrimaryAndEncryption) {
+    ConfigResult r = load_config_string(with_standard_sections(
+        "[cluster]\nkey = \"00112233445566778899aabbccddeeff\"\nkey_id = 7\n"
+        "[security]\nencrypt = true\nprimary_key = 9\nstate_dir = \"/run/ftnet-state\"\n"
+        "[[security.keys]]\nid = 9\nkey = \"" + std::string(64, 'a') + "\"\n"), "s.toml");
+    ASSERT_TRUE(r.config) << all_errors(r);
+    const SecurityConfig* s = r.config->find_section<SecurityConfig>(kSecuritySection);
+    ASSERT_NE(s, nullptr);
+    ASSERT_EQ(s->keys.size(), 2u);
+    EXPECT_EQ(s->keys[0].id, 7);
+    EXPECT_EQ(s->keys[0].bytes.size(), 16u);
+    EXPECT_EQ(s->keys[1].id, 9);
+    EXPECT_EQ(s->keys[1].bytes.size(), 32u) << "AES-256";
+    EXPECT_EQ(s->keys[1].source, "security.keys[0].key");
+    EXPECT_EQ(s->primary, 9);
+    EXPECT_TRUE(s->encrypt);
+    EXPECT_EQ(s->state_dir, "/run/ftnet-state");
+}
+
+TEST(ConfigSecurity, MistakesNameTheKeyAndTheReason) {
+    auto first_error = [](const std::string& extra) {
+        ConfigResult r = load_config_string(
+            with_standard_sections("[cluster]\nkey = \"00112233445566778899aabbccddeeff\"\n" + extra), "s.toml");
+        EXPECT_FALSE(r.config.has_value());
+        return r.errors.empty() ? std::string("(none)") : r.errors[0].key + ": " + r.errors[0].message;
+    };
+    EXPECT_THAT(first_error("[[security.keys]]\nid = 2\nkey = \"" + std::string(64, 'b') + "\"\n"),
+                HasSubstr("security.primary_key: required when several keys are given"));
+    EXPECT_THAT(first_error("[security]\nprimary_key = 3\n"), HasSubstr("security.primary_key: 3 is not the id of a configured key"));
+    EXPECT_THAT(first_error("[[security.keys]]\nid = 1\nkey = \"" + std::string(32, 'b') + "\"\n[security]\nprimary_key = 1\n"),
+                HasSubstr("security.keys[0].id: key id 1 is already given by cluster.key"));
+    EXPECT_THAT(first_error("[[security.keys]]\nid = 0\nkey = \"" + std::string(32, 'b') + "\"\n"),
+                HasSubstr("security.keys[0].id: value 0 is out of range (allowed 1..254)"));
+    EXPECT_THAT(first_error("[[security.keys]]\nid = 2\n"), HasSubstr("security.keys[0].key: required (or key_file)"));
+    EXPECT_THAT(first_error("[security]\nencrypt = \"yes\"\n"), HasSubstr("security.encrypt: \"yes\" is not true or false"));
+    EXPECT_THAT(first_error("[security]\nstate_dir = \"var/lib\"\n"), HasSubstr("security.state_dir: \"var/lib\" must be an absolute path"));
+    EXPECT_THAT(first_error("[security]\ncipher = \"aes\"\n"), HasSubstr("security.cipher: unknown key"));
 }
 
 }  // namespace

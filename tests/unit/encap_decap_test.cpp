@@ -9,6 +9,7 @@
 #include <rte_udp.h>
 
 #include "engine/core/checksum.h"
+#include "engine/security/route_binding.h"
 #include "engine/tunnel/datapath/classify.h"
 #include "engine/tunnel/datapath/decap.h"
 #include "engine/tunnel/datapath/encap.h"
@@ -29,13 +30,15 @@ TEST_P(EncapTest, HeadersAreCompleteAndChecksumsRight) {
     Bytes inner = inner_frame(kPeer2AdapterMac, kLocalAdapterMac, size);
     rte_mbuf* m = to_mbuf(test_pool(), inner);
     const uint32_t hash = 0xdeadbeef;
-    ASSERT_TRUE(encap_frame(m, r, hash, 77));
+    DropReason why{};
+    const uint64_t seq = uint64_t{3} << 48 | 77;
+    ASSERT_TRUE(encap_frame(m, r, hash, test_keys(), 5, seq, &why));
     Bytes p = to_bytes(m);
     rte_pktmbuf_free(m);
 
     const bool v6 = fam == Family::V6;
-    const size_t l4 = v6 ? 54 : 34, hdr = l4 + 8 + 16;
-    ASSERT_EQ(p.size(), hdr + size);
+    const size_t l4 = v6 ? 54 : 34, hdr = l4 + 8 + 22;
+    ASSERT_EQ(p.size(), hdr + size + 16) << "headers, the frame, the tag";
     // Ethernet: next hop and our port.
     EXPECT_TRUE(std::equal(p.begin(), p.begin() + 6, peer2_port_mac(0).b.begin()));
     EXPECT_TRUE(std::equal(p.begin() + 6, p.begin() + 12, local_port_mac(0).b.begin()));
@@ -44,7 +47,7 @@ TEST_P(EncapTest, HeadersAreCompleteAndChecksumsRight) {
         EXPECT_EQ(p[14] >> 4, 6);
         EXPECT_EQ((be32(&p[14]) >> 22) & 0x3f, 48u) << "DSCP CS6";
         EXPECT_EQ(be32(&p[14]) & 0xfffff, hash & 0xfffff) << "flow label from the flow hash";
-        EXPECT_EQ(be16(&p[18]), 8 + 16 + size);
+        EXPECT_EQ(be16(&p[18]), 8 + 22 + size + 16);
         EXPECT_EQ(p[20], IPPROTO_UDP);
         EXPECT_EQ(p[21], 64);
         EXPECT_EQ(IpAddr::from_v6_bytes(&p[22]), local_ip(0, Family::V6));
@@ -55,7 +58,7 @@ TEST_P(EncapTest, HeadersAreCompleteAndChecksumsRight) {
     } else {
         EXPECT_EQ(p[14], 0x45);
         EXPECT_EQ(p[15] >> 2, 48);
-        EXPECT_EQ(be16(&p[16]), 20 + 8 + 16 + size);
+        EXPECT_EQ(be16(&p[16]), 20 + 8 + 22 + size + 16);
         EXPECT_EQ(be16(&p[20]) & 0x4000, 0x4000) << "DF: the tunnel never fragments";
         EXPECT_EQ(p[22], 64);
         EXPECT_EQ(p[23], IPPROTO_UDP);
@@ -64,17 +67,20 @@ TEST_P(EncapTest, HeadersAreCompleteAndChecksumsRight) {
     }
     EXPECT_EQ(be16(&p[l4]), 0xc000 | (hash & 0x3fff)) << "source port from the flow hash";
     EXPECT_EQ(be16(&p[l4 + 2]), 3343);
-    EXPECT_EQ(be16(&p[l4 + 4]), 8 + 16 + size);
+    EXPECT_EQ(be16(&p[l4 + 4]), 8 + 22 + size + 16);
     const uint8_t* h = &p[l4 + 8];
-    EXPECT_EQ(h[0], wire::kVersion);
+    EXPECT_EQ(h[0], 2) << "version";
     EXPECT_EQ(h[1], static_cast<uint8_t>(wire::MsgType::Data));
-    EXPECT_EQ(be16(h + 2), 0);
+    EXPECT_EQ(h[2], 0) << "flags: authenticated, not encrypted";
+    EXPECT_EQ(h[3], 1) << "key id";
     EXPECT_EQ(be16(h + 4), kLocalNode);
     EXPECT_EQ(be16(h + 6), 2);
-    EXPECT_EQ(be16(h + 8), r.route_id);
-    EXPECT_EQ(be16(h + 10), size);
-    EXPECT_EQ(be32(h + 12), 77u);
-    EXPECT_TRUE(std::equal(inner.begin(), inner.end(), p.begin() + static_cast<long>(hdr)));
+    EXPECT_EQ(be32(h + 8), route_binding(fam, local_ip(0, fam), peer_ip(2, 0, fam)));
+    EXPECT_EQ(uint64_t{be32(h + 12)} << 32 | be32(h + 16), seq);
+    EXPECT_EQ(h[20], 5) << "sequence space";
+    EXPECT_EQ(h[21], 0);
+    EXPECT_TRUE(std::equal(inner.begin(), inner.end(), p.begin() + static_cast<long>(hdr)))
+        << "authenticated only: the frame is in clear";
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, EncapTest,
@@ -86,7 +92,8 @@ TEST(Encap, ChecksumOffloadLeavesThePseudoHeaderAndSetsFlags) {
     RouteEntry r6 = rt->peers[0].routes[0], r4 = rt->peers[0].routes[1];
     r6.tx_csum_offload = r4.tx_csum_offload = true;
     rte_mbuf* m = to_mbuf(test_pool(), inner_frame(kPeer2AdapterMac, kLocalAdapterMac, 100));
-    ASSERT_TRUE(encap_frame(m, r6, 1, 1));
+    DropReason why{};
+    ASSERT_TRUE(encap_frame(m, r6, 1, test_keys(), 0, next_test_seq(), &why));
     EXPECT_TRUE(m->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM);
     EXPECT_TRUE(m->ol_flags & RTE_MBUF_F_TX_IPV6);
     EXPECT_EQ(m->l2_len, 14);
@@ -97,7 +104,7 @@ TEST(Encap, ChecksumOffloadLeavesThePseudoHeaderAndSetsFlags) {
     rte_pktmbuf_free(m);
 
     m = to_mbuf(test_pool(), inner_frame(kPeer2AdapterMac, kLocalAdapterMac, 100));
-    ASSERT_TRUE(encap_frame(m, r4, 1, 1));
+    ASSERT_TRUE(encap_frame(m, r4, 1, test_keys(), 0, next_test_seq(), &why));
     EXPECT_TRUE(m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM);
     EXPECT_EQ(rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, 14)->hdr_checksum, 0);
     rte_pktmbuf_free(m);
@@ -110,10 +117,41 @@ TEST(Encap, TooLittleHeadroomLeavesTheFrameUntouched) {
     m->data_off = 10;  // 10 bytes of headroom: far less than any outer header
     std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(inner.size())), inner.data(), inner.size());
     const uint16_t before = m->data_off;
-    EXPECT_FALSE(encap_frame(m, rt->peers[0].routes[0], 1, 1));
+    DropReason why{};
+    EXPECT_FALSE(encap_frame(m, rt->peers[0].routes[0], 1, test_keys(), 0, next_test_seq(), &why));
+    EXPECT_EQ(why, DropReason::tx_no_headroom);
     EXPECT_EQ(m->data_off, before);
     EXPECT_EQ(to_bytes(m), inner);
     rte_pktmbuf_free(m);
+}
+
+TEST(Encap, TooLittleTailroomForTheTagLeavesTheFrameUntouched) {
+    auto rt = make_test_table();
+    rte_mbuf* m = rte_pktmbuf_alloc(test_pool());
+    const uint16_t room = rte_pktmbuf_tailroom(m);
+    Bytes inner = inner_frame(kPeer2AdapterMac, kLocalAdapterMac, room - 8);  // 8 bytes left: no room for 16
+    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(inner.size())), inner.data(), inner.size());
+    DropReason why{};
+    EXPECT_FALSE(encap_frame(m, rt->peers[0].routes[0], 1, test_keys(), 0, next_test_seq(), &why));
+    EXPECT_EQ(why, DropReason::tx_no_tailroom);
+    EXPECT_EQ(to_bytes(m), inner);
+    rte_pktmbuf_free(m);
+}
+
+TEST(Encap, AChainedFrameIsMadeContiguousAndSealedWhole) {
+    auto rt = make_test_table();
+    Bytes inner = inner_frame(kPeer2AdapterMac, kLocalAdapterMac, 300);
+    rte_mbuf* a = rte_pktmbuf_alloc(test_pool());
+    rte_mbuf* b = rte_pktmbuf_alloc(test_pool());
+    std::memcpy(rte_pktmbuf_append(a, 100), inner.data(), 100);
+    std::memcpy(rte_pktmbuf_append(b, 200), inner.data() + 100, 200);
+    ASSERT_EQ(rte_pktmbuf_chain(a, b), 0);
+    DropReason why{};
+    ASSERT_TRUE(encap_frame(a, rt->peers[0].routes[0], 1, test_keys(), 0, next_test_seq(), &why));
+    EXPECT_EQ(a->nb_segs, 1);
+    Bytes p = to_bytes(a);
+    EXPECT_TRUE(std::equal(inner.begin(), inner.end(), p.begin() + 84));
+    rte_pktmbuf_free(a);
 }
 
 // What node 2 sends, node 1 classifies and decapsulates into the very same

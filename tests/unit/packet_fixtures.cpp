@@ -15,6 +15,50 @@
 
 namespace ftnet::test {
 
+const KeyRing& test_keys(bool encrypt, uint8_t primary) {
+    static std::unique_ptr<KeyRing> rings[2][3];
+    auto& kr = rings[encrypt][primary];
+    if (!kr) {
+        if (!aead_init()) throw std::runtime_error("intel-ipsec-mb cannot run here");
+        kr = std::make_unique<KeyRing>();
+        std::memset(kr->slot_by_id, kNoKey, sizeof kr->slot_by_id);
+        const uint8_t k1[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+        uint8_t k2[32];
+        for (unsigned i = 0; i < 32; i++) k2[i] = static_cast<uint8_t>(0xa0 + i);
+        aead_expand(kr->keys[0], 1, k1, sizeof k1);
+        aead_expand(kr->keys[1], 2, k2, sizeof k2);
+        kr->slot_by_id[1] = 0;
+        kr->slot_by_id[2] = 1;
+        kr->n_keys = 2;
+        kr->primary = primary == 2 ? 1 : 0;
+        kr->encrypt = encrypt;
+    }
+    return *kr;
+}
+
+const KeyRing& other_cluster_keys() {
+    static std::unique_ptr<KeyRing> kr;
+    if (!kr) {
+        test_keys();  // aead_init()
+        kr = std::make_unique<KeyRing>();
+        std::memset(kr->slot_by_id, kNoKey, sizeof kr->slot_by_id);
+        const uint8_t k[16] = {9, 9, 9};
+        aead_expand(kr->keys[0], 1, k, sizeof k);
+        kr->slot_by_id[1] = 0;
+        kr->n_keys = 1;
+    }
+    return *kr;
+}
+
+uint64_t next_test_seq() {
+    static uint64_t counter = 0;
+    return uint64_t{1} << 48 | ++counter;
+}
+
+std::unique_ptr<PeerReplayWindows[]> make_replay_windows() {
+    return std::unique_ptr<PeerReplayWindows[]>(new PeerReplayWindows[kMaxPeers]);
+}
+
 MacAddr local_port_mac(uint16_t port) { return MacAddr{{0, 0, 0x5e, 0, 0x53, static_cast<uint8_t>(0x12 + port)}}; }
 MacAddr peer2_port_mac(uint16_t port) { return MacAddr{{0, 0, 0x5e, 0, 0x53, static_cast<uint8_t>(0x22 + port)}}; }
 
@@ -35,11 +79,9 @@ void fill_route(RouteEntry& e, uint16_t id, Family f, uint16_t port, uint16_t pe
     s.dst_ip = peer_ip(peer, port, f);
     s.src_node = kLocalNode;
     s.dst_node = peer;
-    s.route_id = id;
     s.dscp = 48;
     build_encap_template(e, s);
     e.resolved = true;
-    e.tx_chains = true;  // ring ports pass chained mbufs through
     e.route_id = id;
     e.port_index = port;
 }
@@ -90,7 +132,6 @@ RouteEntry route_towards_local(Family f, uint16_t port, uint16_t from) {
     s.dst_ip = local_ip(port, f);
     s.src_node = from;
     s.dst_node = kLocalNode;
-    s.route_id = 7;
     build_encap_template(e, s);
     e.resolved = true;
     e.route_id = 7;
@@ -139,7 +180,8 @@ Bytes tunnel_packet(rte_mempool* pool, Family f, uint16_t port, const Bytes& inn
     RouteEntry e = route_towards_local(f, port, from);
     e.tmpl[outer_l4_off(f) + 8 + 1] = static_cast<uint8_t>(type);
     rte_mbuf* m = to_mbuf(pool, inner);
-    if (!encap_frame(m, e, 0x12345, 42)) throw std::runtime_error("encap failed");
+    DropReason why;
+    if (!encap_frame(m, e, 0x12345, test_keys(), 0, next_test_seq(), &why)) throw std::runtime_error("encap failed");
     Bytes b = to_bytes(m);
     rte_pktmbuf_free(m);
     return b;

@@ -65,7 +65,7 @@ TEST(ModuleList, AModuleThatRegistersNothingIsAnError) {
 TEST(ModuleList, TheBuiltInModulesAreTheEnginesFeatures) {
     std::vector<std::string> names;
     for (auto& m : module_specs()) names.push_back(m.name);
-    EXPECT_THAT(names, testing::ElementsAre("cluster_log", "management", "tunnel", "neighbor", "hello", "heartbeat", "link"));
+    EXPECT_THAT(names, testing::ElementsAre("cluster_log", "management", "security", "tunnel", "neighbor", "hello", "heartbeat", "link"));
 }
 
 // --- management commands ---
@@ -232,9 +232,9 @@ TEST(DropReasons, EachModuleKeepsItsOwnListAndNamesAreUnique) {
     }
     EXPECT_STREQ(drop_reason_module(DropReason::txq_full), "core");
     EXPECT_STREQ(drop_reason_module(DropReason::rx_bad_checksum), "tunnel");
-    EXPECT_STREQ(drop_reason_module(DropReason::rx_hb_no_route), "heartbeat");
+    EXPECT_STREQ(drop_reason_module(DropReason::rx_hb_unexpected), "heartbeat");
     EXPECT_STREQ(drop_reason_module(DropReason::rx_notice_malformed), "link");
-    EXPECT_STREQ(drop_reason_module(DropReason::ctl_bad_auth), "hello");
+    EXPECT_STREQ(drop_reason_module(DropReason::rx_bad_auth), "security");
 }
 
 // --- the control loop ---

@@ -56,6 +56,10 @@ class WorkerRingTest : public testing::Test {
         // table gives this worker no routes to heartbeat.
         for (auto& r : dp->route_live) r.up.store(true);
         dp->tsc_hz = rte_get_tsc_hz();
+        dp->keys.store(const_cast<KeyRing*>(&test_keys()));
+        windows = make_replay_windows();
+        dp->replay = windows.get();
+        dp->epoch = 1;
 
         w = std::make_unique<Worker>();
         w->dp = dp.get();
@@ -93,14 +97,22 @@ class WorkerRingTest : public testing::Test {
 
     // Sends one unicast frame to peer 2 from ftnet0 and returns the port and
     // route id it left on (-1 if nothing left).
+    // The port a frame for node 2 left on, and the route it was counted on
+    // (the route is also the one whose binding the frame carries).
     std::pair<int, int> route_taken() {
+        uint64_t before[5];
+        for (int r = 0; r < 5; r++) before[r] = counters->route[r].tx_pkts.get();
         inject(kAdapterIndex, inner_frame(kPeer2AdapterMac, kLocalAdapterMac, 100));
         worker_poll_once(*w);
         for (int p = 0; p < 2; p++) {
             auto out = sent(p);
-            if (!out.empty()) {
-                size_t l4 = out[0][12] == 0x86 ? 54 : 34;
-                return {p, be16(&out[0][l4 + 8 + 8])};
+            if (out.empty()) continue;
+            for (int r = 0; r < 5; r++) {
+                if (counters->route[r].tx_pkts.get() == before[r]) continue;
+                const RouteEntry& e = table->peers[0].routes[r];
+                const size_t l4 = out[0][12] == 0x86 ? 54 : 34;
+                EXPECT_EQ(std::memcmp(&out[0][l4 + 8 + 8], e.tmpl + l4 + 8 + 8, 4), 0) << "the route's binding";
+                return {p, r};
             }
         }
         return {-1, -1};
@@ -109,6 +121,7 @@ class WorkerRingTest : public testing::Test {
     RingPort ports[3];
     std::unique_ptr<Dataplane> dp;
     std::unique_ptr<WorkerCounters> counters;
+    std::unique_ptr<PeerReplayWindows[]> windows;
     std::unique_ptr<RouteTable> table;
     std::unique_ptr<Worker> w;
     unsigned pool_free_at_start = 0;
@@ -124,7 +137,8 @@ TEST_F(WorkerRingTest, FrameFromAdapterLeavesOnTheBestRouteEncapsulated) {
     const Bytes& p = out[0];
     EXPECT_EQ(be16(&p[12]), 0x86dd) << "IPv6 is preferred";
     EXPECT_EQ(be16(&p[54 + 8 + 6]), 2) << "to node 2";
-    EXPECT_TRUE(std::equal(inner.begin(), inner.end(), p.end() - static_cast<long>(inner.size())));
+    EXPECT_TRUE(std::equal(inner.begin(), inner.end(), p.end() - 16 - static_cast<long>(inner.size())))
+        << "the frame, then the tag";
     EXPECT_EQ(counters->port[kAdapterIndex].rx_pkts.get(), 1u);
     EXPECT_EQ(counters->port[0].tx_pkts.get(), 1u);
     EXPECT_EQ(counters->port[0].tx_bytes.get(), p.size());
@@ -198,45 +212,28 @@ TEST_F(WorkerRingTest, BroadcastAndUnknownUnicastReachEveryPeer) {
     EXPECT_EQ(drops(DropReason::tx_no_peer), 1u);
 }
 
-// Flooding shares the payload: every extra peer's frame is a header mbuf
-// chained to a reference-counted clone of the original, not a copy; the
-// bytes on the wire are those a flat copy gives (as it still does on a port
-// that cannot send chains).
-TEST_F(WorkerRingTest, FloodedCopiesShareThePayloadInsteadOfCopyingIt) {
+// Every peer's copy of a flooded frame is sealed on its own, under its own
+// sequence (a shared payload could not be encrypted or tagged twice): flat
+// copies, different sequences, the same frame inside.
+TEST_F(WorkerRingTest, FloodedCopiesAreSealedEachUnderItsOwnSequence) {
     const MacAddr bcast{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
-    auto flood_once = [&](bool chains) {
-        for (uint16_t p = 0; p < table->n_peers; p++)
-            for (uint16_t i = 0; i < table->peers[p].n_routes; i++) table->peers[p].routes[i].tx_chains = chains;
-        inject(kAdapterIndex, inner_frame(bcast, kLocalAdapterMac, 1000));
-        worker_poll_once(*w);
-        std::vector<rte_mbuf*> out;
-        void* m;
-        while (rte_ring_dequeue(ports[0].tx, &m) == 0) out.push_back(static_cast<rte_mbuf*>(m));
-        return out;
-    };
-    auto chained = flood_once(true);
-    ASSERT_EQ(chained.size(), 2u);
-    // The first peer's frame is the chain; the last peer got the original.
-    EXPECT_EQ(chained[0]->nb_segs, 2);
-    ASSERT_NE(chained[0]->next, nullptr);
-    EXPECT_TRUE(RTE_MBUF_CLONED(chained[0]->next)) << "the payload segment is a clone, not a copy";
-    EXPECT_EQ(rte_mbuf_from_indirect(chained[0]->next), chained[1]) << "sharing the original's buffer";
-    EXPECT_EQ(chained[1]->nb_segs, 1);
-    const Bytes chained_bytes = to_bytes(chained[0]);
-    for (rte_mbuf* m : chained) rte_pktmbuf_free(m);
-
-    auto flat = flood_once(false);
-    ASSERT_EQ(flat.size(), 2u);
-    EXPECT_EQ(flat[0]->nb_segs, 1) << "a port that cannot send chains gets a flat copy";
-    Bytes flat_bytes = to_bytes(flat[0]);
-    for (rte_mbuf* m : flat) rte_pktmbuf_free(m);
-    // Same frame but for the per-route sequence number (ftnet header bytes
-    // 12..15), which advanced by one, and so the UDP checksum (IPv6 route).
-    ASSERT_EQ(flat_bytes.size(), chained_bytes.size());
-    const size_t seq_off = 54 + 8 + 12, udp_csum_off = 54 + 6;
-    for (size_t i : {seq_off, seq_off + 1, seq_off + 2, seq_off + 3, udp_csum_off, udp_csum_off + 1}) flat_bytes[i] = chained_bytes[i];
-    EXPECT_EQ(flat_bytes, chained_bytes);
-    EXPECT_EQ(counters->flooded.get(), 2u);
+    const Bytes inner = inner_frame(bcast, kLocalAdapterMac, 1000);
+    inject(kAdapterIndex, inner);
+    worker_poll_once(*w);
+    std::vector<Bytes> out;
+    void* m;
+    while (rte_ring_dequeue(ports[0].tx, &m) == 0) {
+        auto* mb = static_cast<rte_mbuf*>(m);
+        EXPECT_EQ(mb->nb_segs, 1);
+        out.push_back(to_bytes(mb));
+        rte_pktmbuf_free(mb);
+    }
+    ASSERT_EQ(out.size(), 2u);
+    const size_t h = 54 + 8;  // both peers' best routes are IPv6
+    EXPECT_NE(std::memcmp(&out[0][h + 12], &out[1][h + 12], 8), 0) << "two sequences, two nonces";
+    EXPECT_NE(std::memcmp(&out[0][h + 6], &out[1][h + 6], 2), 0) << "one copy per peer";
+    for (const Bytes& b : out) EXPECT_TRUE(std::equal(inner.begin(), inner.end(), b.begin() + static_cast<long>(h + 22)));
+    EXPECT_EQ(counters->flooded.get(), 1u);
 }
 
 TEST_F(WorkerRingTest, BadFramesFromTheAdapterAreCountedDrops) {

@@ -28,7 +28,7 @@
 
 #include <algorithm>
 
-#include "engine/tunnel/signed_message.h"
+#include "engine/tunnel/protected_message.h"
 #include "engine/tunnel/datapath/arrival.h"
 #include "engine/tunnel/datapath/classify.h"
 #include "engine/core/worker.h"
@@ -128,7 +128,7 @@ void transition(Worker& w, const RouteEntry& r, HbPrivate& h, uint64_t now, F&& 
     publish(w, r, h, c, now, is_down_cause(c) && !was_held && h.health.held);
 }
 
-// A message from build_signed_message() on a port that offloads checksums:
+// A message from build_message() on a port that offloads checksums:
 // the NIC completes the IPv4 header checksum or the IPv6 UDP checksum.
 void request_csum_offload(rte_mbuf* m, const RouteEntry& r) {
     if (!r.tx_csum_offload) return;
@@ -139,6 +139,15 @@ void request_csum_offload(rte_mbuf* m, const RouteEntry& r) {
 }
 
 void send_request(Worker& w, const RouteEntry& r, HbPrivate& h, uint64_t now) {
+    if (unlikely(w.keys == nullptr)) {
+        w.ctr->drop(DropReason::tx_no_key);
+        return;
+    }
+    const uint64_t mseq = next_sequence(w.dp->epoch, w.tx_counter);
+    if (unlikely(mseq == 0)) {
+        w.ctr->drop(DropReason::tx_seq_exhausted);
+        return;
+    }
     rte_mbuf* m = rte_pktmbuf_alloc(w.pool);
     if (unlikely(m == nullptr)) {
         w.ctr->drop(DropReason::hb_no_mbuf);
@@ -152,10 +161,11 @@ void send_request(Worker& w, const RouteEntry& r, HbPrivate& h, uint64_t now) {
     p.echo_boot_id = rte_cpu_to_be_32(live_of(w, r).peer_boot.load(std::memory_order_relaxed));
     p.echo_seq = rte_cpu_to_be_32(live_of(w, r).peer_req_seq.load(std::memory_order_relaxed));
     p.tx_time = rte_cpu_to_be_64(now);
-    const size_t len = signed_message_len(r.family, sizeof p);
+    const size_t len = message_len(r.family, sizeof p);
     auto* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(len)));
     h.seq++;
-    build_signed_message(out, r, wire::MsgType::HeartbeatReq, h.seq, &p, sizeof p, w.dp->auth_key);
+    p.seq = rte_cpu_to_be_32(h.seq);
+    build_message(out, r, wire::MsgType::HeartbeatReq, &p, sizeof p, *w.keys, static_cast<uint8_t>(w.index), mseq);
     request_csum_offload(m, r);
     RouteLive& live = w.dp->route_live[r.route_id];
     const unsigned slot = h.seq % RouteLive::kSentTimes;
@@ -600,28 +610,20 @@ unsigned heartbeat_poll(Worker& w, uint64_t now) {
     return sent;
 }
 
-void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const RxResult& c) {
+void heartbeat_input(Worker& w, uint16_t, rte_mbuf* m, const RxResult& c) {
     Dataplane& dp = *w.dp;
     uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
-    if (unlikely(!signed_message_ok(c.hdr, c.payload_len, dp.auth_key))) {
-        drop_packet(w, m, DropReason::rx_bad_auth);
-        return;
-    }
-    // 28 bytes; 24 from a sender of the first revision, which reports no
-    // send skew (docs/wire-format.md, section 8).
-    if (unlikely(c.payload_len != sizeof(wire::HeartbeatPayload) && c.payload_len != wire::kHeartbeatPayloadV1Len)) {
+    // Admitted already (engine/security/datapath/admit.h): authentic, fresh,
+    // and bound to the route it arrived on.
+    if (unlikely(c.payload_len != sizeof(wire::HeartbeatPayload))) {
         drop_packet(w, m, DropReason::rx_bad_length);
         return;
     }
-    const RouteEntry* r = arrival_route(*c.peer, port_index, c.family, f);
-    if (unlikely(r == nullptr)) {
-        drop_packet(w, m, DropReason::rx_hb_no_route);
-        return;
-    }
+    const RouteEntry* r = c.route;
     wire::HeartbeatPayload p{};
     std::memcpy(&p, f + c.payload_off, c.payload_len);
     RouteLive& live = dp.route_live[r->route_id];
-    const uint32_t seq = rte_be_to_cpu_32(c.hdr->seq);
+    const uint32_t seq = rte_be_to_cpu_32(p.seq);
     // Authenticated: the peer's word on how late its messages on one
     // network may come behind another's.
     live.peer_skew_tsc.store(uint64_t{rte_be_to_cpu_32(p.send_skew_us)} * (dp.tsc_hz / 1000000), std::memory_order_relaxed);
@@ -657,10 +659,16 @@ void heartbeat_input(Worker& w, uint16_t port_index, rte_mbuf* m, const RxResult
         rep.echo_seq = rte_cpu_to_be_32(seq);
         rep.tx_time = p.tx_time;
         const uint32_t rep_seq = static_cast<uint32_t>(live.rep_sent.fetch_add(1, std::memory_order_relaxed) + 1);
+        rep.seq = rte_cpu_to_be_32(rep_seq);
+        const uint64_t mseq = next_sequence(dp.epoch, w.tx_counter);
+        if (unlikely(mseq == 0)) {
+            drop_packet(w, m, DropReason::tx_seq_exhausted);
+            return;
+        }
         rte_pktmbuf_reset(m);
-        const size_t len = signed_message_len(r->family, sizeof rep);
+        const size_t len = message_len(r->family, sizeof rep);
         auto* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(len)));
-        build_signed_message(out, *r, wire::MsgType::HeartbeatRep, rep_seq, &rep, sizeof rep, dp.auth_key);
+        build_message(out, *r, wire::MsgType::HeartbeatRep, &rep, sizeof rep, *w.keys, static_cast<uint8_t>(w.index), mseq);
         request_csum_offload(m, *r);
         tx_enqueue_ctl(w, r->port_index, m);
         return;

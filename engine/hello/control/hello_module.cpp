@@ -8,7 +8,6 @@
 #include "engine/core/engine.h"
 #include "engine/tunnel/control/tunnel_module.h"
 #include "engine/tunnel/datapath/arrival.h"
-#include "engine/tunnel/signed_message.h"
 
 namespace ftnet {
 
@@ -48,19 +47,9 @@ void HelloModule::start(Engine& e) {
 }
 
 void HelloModule::on_hello(const ControlFrame& f) {
+    // Admitted by the worker that received it (engine/security/datapath/admit.h):
+    // authentic, fresh and decrypted.
     const RxResult& c = f.c;
-    if (!signed_message_ok(c.hdr, c.payload_len, e_->dp().auth_key)) {
-        // Counted; logged the first time and every 1000th after: a wrong
-        // key is a configuration error an operator must see, a flood of
-        // forgeries is not news.
-        const uint64_t n = e_->ctl_drops(DropReason::ctl_bad_auth);
-        e_->ctl_drop(DropReason::ctl_bad_auth);
-        if (n % 1000 == 0)
-            clog::warn("FTNET", "HELLO with a missing or wrong authentication tag from node {} on port {} "
-                       "dropped ({} so far): is the cluster key the same on every node?",
-                       rte_be_to_cpu_16(c.hdr->src_node), e_->ports()[f.port_index].spec.name, n + 1);
-        return;
-    }
     const Config& cfg = e_->config();
     const uint16_t node = rte_be_to_cpu_16(c.hdr->src_node);
     // The route it came over: the peer's route on this port and family
@@ -79,7 +68,7 @@ void HelloModule::on_hello(const ControlFrame& f) {
     if (out.changed) tunnel_->mark_dirty();
     if (out.reply && via) {
         wire::HelloPayload h = encode_hello(e_->adapter(), endpoints_->wants_reply(node));
-        tunnel_->send_tunnel(*via, wire::MsgType::Hello, &h, sizeof h, 0);
+        tunnel_->send_tunnel(*via, wire::MsgType::Hello, &h, sizeof h);
     }
 }
 
@@ -88,7 +77,7 @@ void HelloModule::send_hellos(uint64_t now) {
         if (!endpoints_->due(p.id, now)) continue;
         wire::HelloPayload h = encode_hello(e_->adapter(), endpoints_->wants_reply(p.id));
         for (auto& r : tunnel_->routes())
-            if (r.peer_node == p.id && tunnel_->route_is_up(r)) tunnel_->send_tunnel(r, wire::MsgType::Hello, &h, sizeof h, 0);
+            if (r.peer_node == p.id && tunnel_->route_is_up(r)) tunnel_->send_tunnel(r, wire::MsgType::Hello, &h, sizeof h);
     }
 }
 

@@ -60,7 +60,7 @@ void LinkModule::send_link_notices(size_t port_index, bool up, uint8_t reason) {
         std::vector<std::string> via;
         for (const RouteDesc& r : tunnel_->routes()) {
             if (r.peer_node != peer.id || r.port_cfg == port_index || !tunnel_->route_is_up(r)) continue;
-            if (tunnel_->send_tunnel(r, wire::MsgType::LinkNotice, payload.data(), payload.size(), seq)) via.push_back(route_title(cfg_, r));
+            if (tunnel_->send_tunnel(r, wire::MsgType::LinkNotice, payload.data(), payload.size())) via.push_back(route_title(cfg_, r));
         }
         if (via.empty()) {
             clog::info("ROUTE", "cannot tell node {} ({}) that {} route(s) on port {} are {}: no other route to it is up",

@@ -9,7 +9,6 @@
 #include <cstring>
 
 #include "engine/tunnel/encap_template.h"
-#include "engine/tunnel/signed_message.h"
 #include "engine/tunnel/datapath/classify.h"
 #include "engine/core/worker.h"
 #include "engine/core/worker_wakeup.h"
@@ -57,10 +56,7 @@ bool accept_notice(Dataplane& dp, const PeerEntry& peer, uint32_t boot, uint32_t
 
 void link_notice_input(Worker& w, rte_mbuf* m, const RxResult& c) {
     Dataplane& dp = *w.dp;
-    if (unlikely(!signed_message_ok(c.hdr, c.payload_len, dp.auth_key))) {
-        drop_packet(w, m, DropReason::rx_bad_auth);
-        return;
-    }
+    // Admitted already (engine/security/datapath/admit.h): authentic and fresh.
     const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*) + c.payload_off;
     wire::LinkNoticeHeader hdr;
     if (unlikely(c.payload_len < sizeof hdr)) {

@@ -76,7 +76,6 @@ json ManagementModule::cmd_status() const {
         {"tx_packets", tx},
         {"drops", drops},
         {"control_tx_dropped", e_->ctl_drops(DropReason::ctl_tx_no_mbuf) + e_->ctl_drops(DropReason::ctl_tx_ring_full)},
-        {"control_bad_auth", e_->ctl_drops(DropReason::ctl_bad_auth)},
         {"event_subscribers", server_ ? server_->subscribers() : 0},
     };
     e_->fill_status(out);

@@ -14,7 +14,7 @@
 #include "engine/neighbor/control/neighbor_wire.h"
 #include "engine/tunnel/control/tunnel_module.h"
 #include "engine/tunnel/encap_template.h"
-#include "engine/tunnel/signed_message.h"
+#include "engine/tunnel/protected_message.h"
 
 namespace ftnet {
 
@@ -87,7 +87,13 @@ void TunnelModule::drain_control_ring(uint64_t now) {
     }
 }
 
-bool TunnelModule::send_tunnel(const RouteDesc& r, wire::MsgType type, const void* payload, size_t len, uint32_t seq) {
+bool TunnelModule::send_tunnel(const RouteDesc& r, wire::MsgType type, const void* payload, size_t len) {
+    const KeyRing* kr = e_->dp().keys.load(std::memory_order_acquire);
+    const uint64_t seq = next_sequence(e_->dp().epoch, e_->dp().control_counter);
+    if (!kr || seq == 0) {
+        e_->ctl_drop(kr ? DropReason::tx_seq_exhausted : DropReason::tx_no_key);
+        return false;
+    }
     alignas(64) RouteEntry e{};
     if (!fill_route_entry(e, r)) return false;
     e.tx_csum_offload = false;  // control frames carry complete checksums
@@ -96,14 +102,14 @@ bool TunnelModule::send_tunnel(const RouteDesc& r, wire::MsgType type, const voi
         e_->ctl_drop(DropReason::ctl_tx_no_mbuf);
         return false;
     }
-    const size_t total = signed_message_len(r.family, len);
+    const size_t total = message_len(r.family, len);
     auto* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(total)));
     if (!out) {
         rte_pktmbuf_free(m);
         e_->ctl_drop(DropReason::ctl_tx_no_mbuf);
         return false;
     }
-    build_signed_message(out, e, type, seq ? seq : ++msg_seq_, payload, len, e_->dp().auth_key);
+    build_message(out, e, type, payload, len, *kr, wire::kControlSpace, seq);
     return e_->send_mbuf(static_cast<uint16_t>(r.port_cfg), m);
 }
 
@@ -166,11 +172,9 @@ bool TunnelModule::fill_route_entry(RouteEntry& e, const RouteDesc& r) const {
     s.ttl = static_cast<uint8_t>(cfg_.tunnel.ttl);
     s.src_node = cfg_.node.id;
     s.dst_node = r.peer_node;
-    s.route_id = r.id;
     build_encap_template(e, s);
     e.resolved = mac.has_value();
     e.tx_csum_offload = ports_[r.port_cfg].handle.tx_csum_offload;
-    e.tx_chains = ports_[r.port_cfg].handle.tx_chains;
     e.cross_subnet = r.cross_subnet;
     e.route_id = r.id;
     e.port_index = static_cast<uint16_t>(r.port_cfg);

@@ -49,9 +49,10 @@ class TunnelModule : public Module {
     // The route workers send on when no route answers (nullptr: none).
     const RouteDesc* last_resort_route(uint16_t peer_node) const;
 
-    // An authenticated tunnel message on route r; false when it could not
-    // be sent (unresolved, no mbuf, ring full: counted).
-    bool send_tunnel(const RouteDesc& r, wire::MsgType type, const void* payload, size_t len, uint32_t seq);
+    // A sealed tunnel message on route r, in the control thread's sequence
+    // space; false when it could not be sent (unresolved, no key, no mbuf,
+    // ring full: counted).
+    bool send_tunnel(const RouteDesc& r, wire::MsgType type, const void* payload, size_t len);
 
     // The table changed: publish a new one after this loop iteration.
     void mark_dirty() { dirty_ = true; }
@@ -92,7 +93,6 @@ class TunnelModule : public Module {
     std::vector<std::function<void(RouteTable&)>> table_fillers_;
     NextHopLookup lookup_;
     std::vector<std::function<void(const RouteDesc&, bool)>> listeners_;
-    uint32_t msg_seq_ = 0;
 };
 
 // Registration (engine/modules.def).

@@ -19,8 +19,10 @@ constexpr unsigned kPrefetchAhead = 4;
 inline void send_on_route(Worker& w, rte_mbuf* m, const RouteEntry& r, uint32_t hash) {
     const uint32_t inner_len = m->pkt_len;
     if (unlikely(!w.dp->route_live[r.route_id].up.load(std::memory_order_relaxed))) w.ctr->tx_last_resort.add();
-    if (unlikely(!encap_frame(m, r, hash, ++w.seq[r.route_id]))) {
-        drop_packet(w, m, DropReason::tx_no_headroom);
+    const uint64_t seq = next_sequence(w.dp->epoch, w.tx_counter);
+    DropReason why = DropReason::tx_seq_exhausted;
+    if (unlikely(seq == 0 || !encap_frame(m, r, hash, *w.keys, static_cast<uint8_t>(w.index), seq, &why))) {
+        drop_packet(w, m, why);
         return;
     }
     RouteCounters& rc = w.ctr->route[r.route_id];
@@ -29,22 +31,10 @@ inline void send_on_route(Worker& w, rte_mbuf* m, const RouteEntry& r, uint32_t 
     tx_enqueue(w, r.port_index, m);
 }
 
-// Another peer's copy of a flooded frame: a fresh header mbuf chained to an
-// indirect mbuf that shares m's payload (reference-counted), so that no
-// payload is copied; encapsulation then writes the outer headers into the
-// header mbuf. A port that cannot send chains gets a flat copy.
-inline rte_mbuf* flood_copy(Worker& w, rte_mbuf* m, const RouteEntry& r) {
-    if (!r.tx_chains) return rte_pktmbuf_copy(m, w.pool, 0, UINT32_MAX);
-    rte_mbuf* hdr = rte_pktmbuf_alloc(w.pool);
-    if (unlikely(hdr == nullptr)) return nullptr;
-    rte_mbuf* body = rte_pktmbuf_clone(m, w.pool);
-    if (unlikely(body == nullptr || rte_pktmbuf_chain(hdr, body) != 0)) {
-        rte_pktmbuf_free(body);
-        rte_pktmbuf_free(hdr);
-        return nullptr;
-    }
-    return hdr;
-}
+// Another peer's copy of a flooded frame: a flat copy, because every
+// peer's copy is sealed (and maybe encrypted) in place under its own nonce,
+// so none can share the payload. Floods are ARP, ND and broadcasts: rare.
+inline rte_mbuf* flood_copy(Worker& w, rte_mbuf* m) { return rte_pktmbuf_copy(m, w.pool, 0, UINT32_MAX); }
 
 // One copy per extra peer (sharing the payload); the last peer gets the
 // original.
@@ -60,7 +50,7 @@ void flood(Worker& w, rte_mbuf* m, uint32_t hash) {
     }
     if (n > 1) w.ctr->flooded.add();
     for (unsigned i = 0; i + 1 < n; i++) {
-        rte_mbuf* c = flood_copy(w, m, *targets[i]);
+        rte_mbuf* c = flood_copy(w, m);
         if (unlikely(c == nullptr)) {
             w.ctr->drop(DropReason::tx_no_mbuf);
             continue;
@@ -72,6 +62,10 @@ void flood(Worker& w, rte_mbuf* m, uint32_t hash) {
 
 inline void adapter_one(Worker& w, rte_mbuf* m, uint32_t max_frame) {
     const uint32_t len = m->pkt_len;
+    if (unlikely(w.keys == nullptr)) {
+        drop_packet(w, m, DropReason::tx_no_key);
+        return;
+    }
     if (unlikely(len < RTE_ETHER_HDR_LEN || m->data_len < RTE_ETHER_HDR_LEN)) {
         drop_packet(w, m, DropReason::tx_runt);
         return;

@@ -5,7 +5,9 @@
 // A pure function of the frame bytes and the route snapshot, inlined into
 // the worker's receive loop and called directly by the unit tests. It reads
 // at most the outer headers and the ftnet header, plus the UDP payload when
-// it has to verify a checksum in software.
+// it has to verify a checksum in software. Tunnel messages it accepts are
+// not yet authenticated: admission (engine/security/datapath/admit.h) runs
+// next, before anything acts on them.
 #pragma once
 
 #include <rte_byteorder.h>
@@ -36,9 +38,12 @@ struct RxResult {
     DropReason drop = DropReason::rx_runt;
     Family family = Family::V4;
     uint16_t payload_off = 0;  // ftnet payload (the inner frame for DATA)
-    uint16_t payload_len = 0;
+    uint16_t payload_len = 0;  // payload bytes, between the header and the tag
     const wire::Header* hdr = nullptr;
     const PeerEntry* peer = nullptr;  // the sending peer (tunnel kinds)
+    // The route it arrived on; set by admission (engine/security/datapath/admit.h)
+    // once the message is authenticated, before any handler sees it.
+    const RouteEntry* route = nullptr;
 };
 
 namespace detail {
@@ -60,20 +65,20 @@ inline bool is_all_nodes(const uint8_t* dst) {
 }
 
 // The ftnet header and what follows, once the outer headers are accepted.
+// Only the clear-text header is judged here; the tag is admission's.
 inline RxResult classify_tunnel(const uint8_t* f, uint16_t ftnet_off, uint32_t udp_payload,
                                 Family fam, const RouteTable& rt) {
-    if (udp_payload < sizeof(wire::Header)) return drop(DropReason::rx_bad_length);
+    if (udp_payload < 1) return drop(DropReason::rx_truncated);
     auto* h = reinterpret_cast<const wire::Header*>(f + ftnet_off);
+    // A version 1 peer is refused, never served unprotected (no downgrade).
     if (h->version != wire::kVersion) return drop(DropReason::rx_bad_version);
-    uint16_t flags = rte_be_to_cpu_16(h->flags);
-    if (h->type == 0 || h->type > wire::kMaxMsgType || (flags & ~wire::kFlagsKnown))
+    if (udp_payload < sizeof(wire::Header) + wire::kAuthTagLen) return drop(DropReason::rx_truncated);
+    if (h->type == 0 || h->type > wire::kMaxMsgType || (h->flags & ~wire::kFlagsKnown) || h->reserved != 0)
         return drop(DropReason::rx_bad_type);
     if (rte_be_to_cpu_16(h->dst_node) != rt.local_node) return drop(DropReason::rx_wrong_dst_node);
     const PeerEntry* peer = rt.peer(rte_be_to_cpu_16(h->src_node));
     if (!peer) return drop(DropReason::rx_unknown_src_node);
-    uint32_t plen = rte_be_to_cpu_16(h->payload_len);
-    uint32_t want = sizeof(wire::Header) + plen + ((flags & wire::kFlagAuth) ? wire::kAuthTagLen : 0);
-    if (want != udp_payload) return drop(DropReason::rx_bad_length);
+    const uint32_t plen = udp_payload - sizeof(wire::Header) - wire::kAuthTagLen;
 
     RxResult r;
     r.family = fam;
@@ -124,8 +129,10 @@ inline RxResult classify_ipv4(const uint8_t* f, uint32_t len, const PortAddrs& p
     // engine sends zero, as VXLAN does, and checks a non-zero one.
     if (!l4_ok && udp->dgram_cksum != 0 && rte_ipv4_udptcp_cksum_verify(ip, udp) != 0)
         return drop(DropReason::rx_bad_checksum);
-    return classify_tunnel(f, static_cast<uint16_t>(l3 + ihl + sizeof(rte_udp_hdr)),
-                           ulen - sizeof(rte_udp_hdr), Family::V4, rt);
+    RxResult r = classify_tunnel(f, static_cast<uint16_t>(l3 + ihl + sizeof(rte_udp_hdr)),
+                                 ulen - sizeof(rte_udp_hdr), Family::V4, rt);
+    r.family = Family::V4;  // also on a drop: the refusal log names the source
+    return r;
 }
 
 inline RxResult classify_ipv6(const uint8_t* f, uint32_t len, const PortAddrs& pa,
@@ -171,8 +178,10 @@ inline RxResult classify_ipv6(const uint8_t* f, uint32_t len, const PortAddrs& p
     // Over IPv6 the UDP checksum is mandatory (RFC 8200 8.1).
     if (!l4_ok && (udp->dgram_cksum == 0 || !ipv6_l4_csum_ok(ip, udp, ulen)))
         return drop(DropReason::rx_bad_checksum);
-    return classify_tunnel(f, static_cast<uint16_t>(l3 + sizeof(rte_ipv6_hdr) + sizeof(rte_udp_hdr)),
-                           ulen - sizeof(rte_udp_hdr), Family::V6, rt);
+    RxResult r = classify_tunnel(f, static_cast<uint16_t>(l3 + sizeof(rte_ipv6_hdr) + sizeof(rte_udp_hdr)),
+                                 ulen - sizeof(rte_udp_hdr), Family::V6, rt);
+    r.family = Family::V6;
+    return r;
 }
 
 }  // namespace detail

@@ -1,11 +1,13 @@
-// Frames received on a cluster network port: classify, then decapsulate
-// tunnel DATA into ftnet0, hand ARP/ND/ICMP to the control thread, other
-// ftnet messages to the module that registered their type, and drop (and
-// count) everything else.
+// Frames received on a cluster network port: classify, admit ftnet
+// messages (source, route binding, key, replay window, AEAD tag), then
+// decapsulate tunnel DATA into ftnet0, hand ARP/ND/ICMP to the control
+// thread, other ftnet messages to the module that registered their type,
+// and drop (and count) everything else.
 
 #include <rte_prefetch.h>
 
-#include "engine/tunnel/datapath/arrival.h"
+#include "engine/security/datapath/admit.h"
+#include "engine/security/datapath/wire_drop.h"
 #include "engine/tunnel/datapath/classify.h"
 #include "engine/tunnel/datapath/decap.h"
 #include "engine/core/datapath_registry.h"
@@ -29,22 +31,30 @@ inline void physical_one(Worker& w, uint16_t port_index, rte_mbuf* m) {
         drop_packet(w, m, DropReason::rx_bad_checksum);
         return;
     }
-    const RxResult c = classify_frame(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, *w.rt,
-                                      port_index, l3_ok, l4_ok);
+    uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
+    RxResult c = classify_frame(f, m->data_len, *w.rt, port_index, l3_ok, l4_ok);
+    if (c.kind == RxKind::Data || c.kind == RxKind::Message) {
+        DropReason why = DropReason::rx_unknown_key;
+        if (unlikely(w.keys == nullptr ||
+                     !admit_message(f, port_index, c, *w.keys, w.dp->replay[c.peer - w.rt->peers], &why))) {
+            note_wire_drop(w, why, f, c.family, port_index);
+            drop_packet(w, m, why);
+            return;
+        }
+        w.ctr->key_rx[c.hdr->key_id].add();
+    } else if (c.kind == RxKind::Drop && c.drop == DropReason::rx_bad_version) {
+        note_wire_drop(w, c.drop, f, c.family, port_index);
+    }
     switch (c.kind) {
     case RxKind::Data: {
-        // The route it came on, before decapsulation strips the outer header.
-        const RouteEntry* r = arrival_route(*c.peer, port_index, c.family, rte_pktmbuf_mtod(m, const uint8_t*));
         DropReason why;
         if (unlikely(!decap_frame(m, c, *w.rt, &why))) {
             drop_packet(w, m, why);
             return;
         }
-        if (r) {
-            RouteCounters& rc = w.ctr->route[r->route_id];
-            rc.rx_pkts.add();
-            rc.rx_bytes.add(m->pkt_len);
-        }
+        RouteCounters& rc = w.ctr->route[c.route->route_id];
+        rc.rx_pkts.add();
+        rc.rx_bytes.add(m->pkt_len);
         tx_enqueue(w, w.dp->adapter_index, m);
         return;
     }

@@ -1,9 +1,11 @@
-// Authenticated ftnet messages (HELLO, heartbeats): a route's outer headers,
-// the ftnet header with kFlagAuth, a payload, and a SipHash-2-4-128 tag over
-// the ftnet header and payload (wire::kAuthTagLen bytes after the payload).
+// ftnet messages other than DATA (HELLO, heartbeats, link notices, and the
+// session and membership messages to come) built whole into a buffer: a
+// route's outer headers, the ftnet header, a payload and the AEAD tag
+// (engine/security/seal.h).
 //
 // Pure functions on byte buffers: the workers build heartbeats into mbuf
-// data with them, the control thread builds HELLOs, the tests check both.
+// data with them, the control thread builds HELLOs and notices, the tests
+// check both.
 #pragma once
 
 #include <rte_byteorder.h>
@@ -14,40 +16,38 @@
 #include <cstring>
 
 #include "engine/core/checksum.h"
+#include "engine/security/seal.h"
 #include "engine/tunnel/encap_template.h"
 #include "engine/tunnel/ftnet_wire.h"
 #include "engine/tunnel/route_table.h"
-#include "engine/core/siphash.h"
 
 namespace ftnet {
 
-// Bytes build_signed_message() writes for a payload of plen bytes.
-inline size_t signed_message_len(Family f, size_t plen) { return outer_hdr_len(f) + plen + wire::kAuthTagLen; }
+// Bytes build_message() writes for a payload of plen bytes.
+inline size_t message_len(Family f, size_t plen) { return outer_hdr_len(f) + plen + wire::kAuthTagLen; }
 
 // Control messages are network control traffic (RFC 4594): DSCP CS6,
 // whatever DSCP the route's data carries.
 inline constexpr uint8_t kControlDscp = 48;
 
-// Writes the whole frame into out (at least signed_message_len() bytes) and
+// Writes the whole frame into out (at least message_len() bytes), sealed
+// with kr's sealing key in sequence space `space` with sequence seq, and
 // returns its length. Checksums are complete unless r.tx_csum_offload, in
 // which case the caller sets the mbuf's offload flags.
-inline size_t build_signed_message(uint8_t* out, const RouteEntry& r, wire::MsgType type, uint32_t seq,
-                                   const void* payload, size_t plen, const SipKey& key) {
+inline size_t build_message(uint8_t* out, const RouteEntry& r, wire::MsgType type, const void* payload, size_t plen,
+                            const KeyRing& kr, uint8_t space, uint64_t seq) {
     const bool v6 = r.family == Family::V6;
     const uint16_t l4 = outer_l4_off(r.family);
     std::memcpy(out, r.tmpl, outer_hdr_len(r.family));
     auto* h = reinterpret_cast<wire::Header*>(out + l4 + sizeof(rte_udp_hdr));
     h->type = static_cast<uint8_t>(type);
-    h->flags = rte_cpu_to_be_16(wire::kFlagAuth);
-    h->payload_len = rte_cpu_to_be_16(static_cast<uint16_t>(plen));
-    h->seq = rte_cpu_to_be_32(seq);
     uint8_t* body = out + outer_hdr_len(r.family);
     std::memcpy(body, payload, plen);
-    siphash128(key, h, sizeof(wire::Header) + plen, body + plen);
+    seal_message(h, plen, kr, space, seq);
 
     const uint16_t udp_len = static_cast<uint16_t>(sizeof(rte_udp_hdr) + sizeof(wire::Header) + plen + wire::kAuthTagLen);
     auto* udp = reinterpret_cast<rte_udp_hdr*>(out + l4);
-    // A fixed source port per route keeps a route's heartbeats on one ECMP path.
+    // A fixed source port per route keeps a route's control messages on one ECMP path.
     udp->src_port = rte_cpu_to_be_16(static_cast<uint16_t>(0xc000 | (r.route_id & 0x3fff)));
     udp->dgram_len = rte_cpu_to_be_16(udp_len);
     if (v6) {
@@ -71,16 +71,6 @@ inline size_t build_signed_message(uint8_t* out, const RouteEntry& r, wire::MsgT
         if (!r.tx_csum_offload) ip->hdr_checksum = static_cast<uint16_t>(~csum_raw(ip, sizeof *ip));
     }
     return outer_hdr_len(r.family) + plen + wire::kAuthTagLen;
-}
-
-// Checks the tag of a received message: hdr points at its ftnet header,
-// plen is the header's payload_len, and the tag follows the payload.
-inline bool signed_message_ok(const wire::Header* hdr, size_t plen, const SipKey& key) {
-    if (!(rte_be_to_cpu_16(hdr->flags) & wire::kFlagAuth)) return false;
-    uint8_t want[wire::kAuthTagLen];
-    siphash128(key, hdr, sizeof(wire::Header) + plen, want);
-    const uint8_t* got = reinterpret_cast<const uint8_t*>(hdr) + sizeof(wire::Header) + plen;
-    return tag_equal(want, got, wire::kAuthTagLen);
 }
 
 }  // namespace ftnet

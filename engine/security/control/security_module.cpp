@@ -1,0 +1,206 @@
+#include "engine/security/control/security_module.h"
+
+#include <fmt/format.h>
+#include <rte_malloc.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/cluster_log/control/cluster_log.h"
+#include "engine/core/engine.h"
+#include "engine/security/aead.h"
+#include "engine/security/control/epoch_file.h"
+#include "engine/security/control/key_material.h"
+#include "engine/security/control/key_set.h"
+
+namespace ftnet {
+
+using json = nlohmann::json;
+
+namespace {
+
+// The refusals worth telling the operator about, in admission order.
+constexpr DropReason kRefusals[] = {DropReason::rx_bad_version,  DropReason::rx_source_mismatch,
+                                    DropReason::rx_wrong_route,  DropReason::rx_unknown_key,
+                                    DropReason::rx_bad_space,    DropReason::rx_seq_replay,
+                                    DropReason::rx_too_old,      DropReason::rx_bad_auth};
+
+const char* cipher_name(const std::vector<uint8_t>& k) { return k.size() == 32 ? "AES-256-GCM" : "AES-128-GCM"; }
+
+std::string sample_source(const DropSample& s, DropReason* reason, uint16_t* port) {
+    uint8_t a[16];
+    const uint64_t hi = s.addr_hi.load(std::memory_order_relaxed), lo = s.addr_lo.load(std::memory_order_relaxed);
+    std::memcpy(a, &hi, 8);
+    std::memcpy(a + 8, &lo, 8);
+    *reason = static_cast<DropReason>(s.reason.load(std::memory_order_relaxed));
+    *port = s.port_index.load(std::memory_order_relaxed);
+    const IpAddr ip = s.family.load(std::memory_order_relaxed) == 6 ? IpAddr::from_v6_bytes(a) : IpAddr::from_v4_bytes(a);
+    const uint16_t sport = s.src_port.load(std::memory_order_relaxed);
+    return ip.is_v6() ? fmt::format("[{}]:{}", ip.str(), sport) : fmt::format("{}:{}", ip.str(), sport);
+}
+
+}  // namespace
+
+void SecurityModule::start(Engine& e) {
+    e_ = &e;
+    Dataplane& dp = e.dp();
+    if (!aead_init())
+        throw EngineError("intel-ipsec-mb cannot run on this CPU (it needs AES-NI): ftnet messages cannot be sealed");
+    const SecurityConfig* sc = e.config().find_section<SecurityConfig>(kSecuritySection);
+    if (!sc || sc->keys.empty()) throw EngineError("no cluster key configured (cluster.key)");
+    cfg_ = *sc;
+    try {
+        dp.epoch = take_epoch(cfg_.state_dir, e.config().node.id);
+    } catch (const EpochError& err) {
+        throw EngineError(fmt::format("security.state_dir: {}", err.what()));
+    }
+    dp.replay = static_cast<PeerReplayWindows*>(
+        rte_zmalloc("ftnet_replay", sizeof(PeerReplayWindows) * kMaxPeers, RTE_CACHE_LINE_SIZE));
+    if (!dp.replay) throw EngineError("cannot allocate the replay windows (raise eal.memory_mb)");
+    rings_ = RcuPublisher<KeyRing>(&dp.keys, dp.qsbr);
+    publish();
+    std::string ids;
+    for (auto& k : cfg_.keys) ids += fmt::format("{}{}", ids.empty() ? "" : ", ", k.id);
+    clog::info("SECURITY", "every message sealed with {} (intel-ipsec-mb, {} code), {}; keys held: {}; sealing with {}; "
+               "epoch {} ({})",
+               cipher_name(std::find_if(cfg_.keys.begin(), cfg_.keys.end(), [&](auto& k) { return k.id == cfg_.primary; })->bytes),
+               aead_arch(), cfg_.encrypt ? "payloads encrypted" : "payloads authenticated, not encrypted", ids,
+               cfg_.primary, dp.epoch, epoch_path(cfg_.state_dir, e.config().node.id));
+
+    e.loop().add_timer("security", 1000, [this](uint64_t) {
+        rings_.reclaim(false);
+        log_refusals();
+    });
+    e.commands().add({"key",
+                      "security",
+                      "cluster keys: list; add ID (key HEX | key_file PATH); use ID (seal with it); retire ID",
+                      {{"action", ArgType::String, false, "list (default), add, use or retire", {"list", "add", "use", "retire"}},
+                       {"id", ArgType::UnsignedInteger, false, "key id (1..254)", {}},
+                       {"key", ArgType::String, false, "add: 32 or 64 hexadecimal digits", {}},
+                       {"key_file", ArgType::String, false, "add: a file only root can read holding the key", {}}},
+                      false,
+                      [this](const json& a) { return cmd_key(a); }});
+    e.add_status([this](json& out) {
+        out["security"] = {{"primary_key", cfg_.primary},
+                           {"encrypt", cfg_.encrypt},
+                           {"epoch", e_->dp().epoch},
+                           {"keys", cfg_.keys.size()}};
+    });
+}
+
+void SecurityModule::stop(Engine& e) {
+    // The workers have stopped: no grace period is needed.
+    rings_.release_all();
+    rte_free(e.dp().replay);
+    e.dp().replay = nullptr;
+}
+
+void SecurityModule::publish() {
+    auto* kr = static_cast<KeyRing*>(rte_zmalloc("ftnet_keys", sizeof(KeyRing), RTE_CACHE_LINE_SIZE));
+    if (!kr) throw MgmtError("cannot allocate a key ring");
+    new (kr) KeyRing();
+    std::memset(kr->slot_by_id, kNoKey, sizeof kr->slot_by_id);
+    for (const ClusterKey& k : cfg_.keys) {
+        aead_expand(kr->keys[kr->n_keys], k.id, k.bytes.data(), k.bytes.size());
+        kr->slot_by_id[k.id] = kr->n_keys;
+        if (k.id == cfg_.primary) kr->primary = kr->n_keys;
+        kr->n_keys++;
+    }
+    kr->encrypt = cfg_.encrypt;
+    rings_.publish(kr);
+    // A worker waiting for traffic keeps its old snapshot until it wakes;
+    // that is harmless (the old ring stays valid until it reports quiescence).
+}
+
+json SecurityModule::key_list() const {
+    json keys = json::array();
+    for (const ClusterKey& k : cfg_.keys) {
+        uint64_t rx = 0;
+        for (uint16_t w = 0; w < e_->dp().n_workers; w++) rx += e_->dp().counters[w]->key_rx[k.id].get();
+        keys.push_back({{"id", k.id},
+                        {"cipher", cipher_name(k.bytes)},
+                        {"primary", k.id == cfg_.primary},
+                        {"rx_messages", rx},
+                        {"source", k.source}});
+    }
+    return {{"keys", keys}, {"primary_key", cfg_.primary}, {"encrypt", cfg_.encrypt}, {"epoch", e_->dp().epoch}};
+}
+
+json SecurityModule::cmd_key(const json& a) {
+    const std::string action = a.value("action", std::string("list"));
+    if (action == "list") return key_list();
+    if (!a.contains("id")) throw MgmtError(fmt::format("key {}: id is required", action));
+    const uint64_t id64 = a["id"].get<uint64_t>();
+    if (id64 < 1 || id64 > kMaxKeyId) throw MgmtError(fmt::format("key id {} is out of range (1..{})", id64, kMaxKeyId));
+    const auto id = static_cast<uint8_t>(id64);
+    SecurityConfig next = cfg_;
+    std::optional<std::string> refused;
+    std::string done;
+    if (action == "add") {
+        if (a.contains("key") == a.contains("key_file")) throw MgmtError("key add: give exactly one of key and key_file");
+        ClusterKey k;
+        k.id = id;
+        if (a.contains("key")) {
+            auto b = parse_key_hex(a["key"].get<std::string>());
+            if (!b) throw MgmtError("key: must be 32 or 64 hexadecimal digits (a 128- or 256-bit AES key)");
+            k.bytes = *b;
+            k.source = "ftnetctl key add";
+        } else {
+            std::string why;
+            auto b = read_key_file(a["key_file"].get<std::string>(), &why);
+            if (!b) throw MgmtError("key_file: " + why);
+            k.bytes = *b;
+            k.source = a["key_file"].get<std::string>();
+        }
+        done = fmt::format("key {} ({}) added: accepted from peers now; `key use {}` seals with it", id, cipher_name(k.bytes), id);
+        refused = key_add(next, std::move(k));
+    } else if (action == "use") {
+        refused = key_use(next, id);
+        done = fmt::format("sealing with key {} now", id);
+    } else {
+        refused = key_retire(next, id);
+        done = fmt::format("key {} retired: messages sealed with it are refused (rx-unknown-key) from now on", id);
+    }
+    if (refused) throw MgmtError(*refused);
+    cfg_ = std::move(next);
+    publish();
+    clog::info("SECURITY", "{}", done);
+    return key_list();
+}
+
+void SecurityModule::log_refusals() {
+    const Dataplane& dp = e_->dp();
+    std::string parts;
+    uint64_t total = 0;
+    for (DropReason r : kRefusals) {
+        uint64_t n = 0;
+        for (uint16_t w = 0; w < dp.n_workers; w++) n += dp.counters[w]->drops[static_cast<size_t>(r)].get();
+        const uint64_t d = n - refused_seen_[static_cast<size_t>(r)];
+        refused_seen_[static_cast<size_t>(r)] = n;
+        if (!d) continue;
+        total += d;
+        parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", drop_reason_name(r), d);
+    }
+    if (!total) return;
+    // The newest sample of a sender, from any worker.
+    std::string from;
+    for (uint16_t w = 0; w < dp.n_workers && w < 64; w++) {
+        const DropSample& s = dp.counters[w]->last_refused;
+        const uint32_t q = s.seq.load(std::memory_order_acquire);
+        if (q == sample_seen_[w] || (q & 1)) continue;
+        DropReason why;
+        uint16_t port;
+        std::string src = sample_source(s, &why, &port);
+        if (s.seq.load(std::memory_order_acquire) != q) continue;
+        sample_seen_[w] = q;
+        const auto& ports = e_->ports();
+        from = fmt::format("; last: {} from {} on port {}{}", drop_reason_name(why), src,
+                           port < ports.size() ? ports[port].spec.name : "?",
+                           why == DropReason::rx_bad_version ? " (a node speaking ftnet wire version 1: upgrade it; "
+                                                               "it is refused, never downgraded to)"
+                                                             : "");
+    }
+    clog::warn("SECURITY", "refused {} message(s) in the last second ({}){}", total, parts, from);
+}
+
+}  // namespace ftnet

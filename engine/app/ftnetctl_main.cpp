@@ -131,6 +131,19 @@ int main(int argc, char** argv) {
     auto* cset = cluster->add_subcommand("set", "change a property at once, within its profile's limits");
     cset->add_option("name", prop, "property, e.g. SameSubnetDelay")->required();
     cset->add_option("value", prop_value, "new value")->required();
+    auto* key = app.add_subcommand("key", "cluster keys: list, add, use (seal with), retire");
+    key->require_subcommand(0, 1);
+    unsigned key_id = 0;
+    std::string key_hex, key_file;
+    key->add_subcommand("list", "the keys held, which one seals, messages received with each");
+    auto* kadd = key->add_subcommand("add", "hold another key (accepted from peers at once)");
+    kadd->add_option("id", key_id, "key id, 1..254")->required();
+    auto* kadd_src = kadd->add_option_group("key material");
+    kadd_src->add_option("--key", key_hex, "32 or 64 hexadecimal digits");
+    kadd_src->add_option("--key-file", key_file, "a file only root can read, holding the key");
+    kadd_src->require_option(1);
+    key->add_subcommand("use", "seal with this key from now on")->add_option("id", key_id, "key id")->required();
+    key->add_subcommand("retire", "stop accepting this key")->add_option("id", key_id, "key id")->required();
     unsigned max_events = 0;
     app.add_subcommand("events", "follow route and node events as they happen (Ctrl-C to stop)")
         ->add_option("-c,--count", max_events, "exit after this many events");
@@ -149,6 +162,13 @@ int main(int argc, char** argv) {
         req["args"] = {{"action", action}};
         if (!prop.empty()) req["args"]["name"] = prop;
         if (action == "set") req["args"]["value"] = prop_value;
+    }
+    if (cmd == "key") {
+        const std::string action = key->get_subcommands().empty() ? "list" : key->get_subcommands().front()->get_name();
+        req["args"] = {{"action", action}};
+        if (action != "list") req["args"]["id"] = key_id;
+        if (!key_hex.empty()) req["args"]["key"] = key_hex;
+        if (!key_file.empty()) req["args"]["key_file"] = key_file;
     }
     if (cmd == "events") return follow_events(sock, output == "json", max_events);
     try {

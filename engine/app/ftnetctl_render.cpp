@@ -208,6 +208,17 @@ std::string render_neighbors(const json& v) {
 
 }  // namespace
 
+// `key`: one line per key, the sealing one marked.
+std::string render_keys(const json& r) {
+    std::string out = fmt::format("epoch {}, payloads {}\n", r.value("epoch", 0),
+                                  r.value("encrypt", false) ? "encrypted" : "authenticated, not encrypted");
+    for (auto& k : r.value("keys", json::array()))
+        out += fmt::format("key {:>3} {}  {:<11}  {} messages received  ({})\n", k.value("id", 0),
+                           k.value("primary", false) ? "*" : " ", k.value("cipher", std::string()),
+                           k.value("rx_messages", uint64_t{0}), k.value("source", std::string()));
+    return out;
+}
+
 std::string render(const std::string& cmd, const json& r) {
     if (cmd == "routes") return render_routes(r);
     if (cmd == "interfaces") return render_interfaces(r);
@@ -221,6 +232,7 @@ std::string render(const std::string& cmd, const json& r) {
         return out;
     }
     if (cmd == "cluster") return render_cluster(r);
+    if (cmd == "key") return render_keys(r);
     if (cmd == "link")
         return fmt::format("port {}: admin {}, link {}\n", r["port"].get<std::string>(), r["admin"].get<std::string>(),
                            r["link"].get<std::string>());

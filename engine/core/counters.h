@@ -44,13 +44,12 @@ struct RouteCounters {
     Counter tx_pkts, tx_bytes, rx_pkts, rx_bytes;
 };
 
-// The last frame a worker refused for a reason worth a log line (a forged,
+// The last frame a worker refused for one reason worth a log line (a forged,
 // replayed or version 1 message), for the control thread's rate-limited
 // log: who sent it. A seqlock: the worker (its only writer) makes `seq` odd,
 // writes, makes it even; a reader retries while it is odd or changed.
 struct DropSample {
     std::atomic<uint32_t> seq{0};
-    std::atomic<uint16_t> reason{0};
     std::atomic<uint16_t> port_index{0};
     std::atomic<uint16_t> src_port{0};  // host order
     std::atomic<uint8_t> family{0};     // 4 or 6
@@ -79,7 +78,9 @@ struct alignas(64) WorkerCounters {
     Counter link_notices;             // link notices accepted from peers
     Counter hb_all_silent;            // episodes of every route to every peer going silent at once
     Counter key_rx[256];              // messages admitted, by the key id that sealed them
-    DropSample last_refused;          // engine/security/datapath/wire_drop.h
+    // The last refused message per kind of refusal (engine/security/datapath/wire_drop.h).
+    static constexpr unsigned kRefusalKinds = 8;
+    DropSample refused[kRefusalKinds];
 
     void drop(DropReason r, uint64_t n = 1) { drops[static_cast<size_t>(r)].add(n); }
 };

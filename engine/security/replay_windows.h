@@ -4,8 +4,8 @@
 //
 // Dataplane::replay holds kMaxPeers of them, indexed like RouteTable::peers
 // (peers come from the configuration, so an index keeps its peer for the
-// engine's life). Allocated zeroed by the security module before the
-// workers start; written by receiving workers (admit.h), read by the
+// engine's life). Mapped zeroed (lazily, by the kernel) by the security
+// module before the workers start; written by receiving workers (admit.h), read by the
 // control thread for `ftnetctl key list`.
 #pragma once
 
@@ -17,11 +17,22 @@
 
 namespace ftnet {
 
+// 2048 slots of 24 sequences: a window of 49,128 messages of one sender
+// space. The space is shared by all the sender's routes, and a heartbeat on
+// an idle network overtakes the data queued on a saturated one (the
+// sender's transmit ring, the links, our receive ring: thousands of frames
+// on a busy NIC), so the window must be far deeper than one route's
+// reordering: 3,048 was measured too small in the two-node lab, whose
+// af_packet rings hold 1,024 frames each way. 16 KiB per sender space,
+// touched only for the spaces a peer really uses.
+inline constexpr unsigned kReplaySlots = 2048;
+using SenderWindow = SharedReplayWindow<kReplaySlots>;
+
 struct PeerReplayWindows {
-    SharedReplayWindow<> spaces[kMaxWorkers + 1];  // worker spaces, then the control space
+    SenderWindow spaces[kMaxWorkers + 1];  // worker spaces, then the control space
 
     // The window of a sender's space; nullptr for a space no sender uses.
-    SharedReplayWindow<>* space(uint8_t s) {
+    SenderWindow* space(uint8_t s) {
         if (s == wire::kControlSpace) return &spaces[kMaxWorkers];
         return s < kMaxWorkers ? &spaces[s] : nullptr;
     }

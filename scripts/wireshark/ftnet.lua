@@ -1,34 +1,44 @@
--- ftnet.lua: Wireshark dissector for the ftnet tunnel, wire format version 1.
+-- ftnet.lua: Wireshark dissector for the ftnet tunnel, wire format version 2.
 --
--- The format is defined by engine/tunnel/ftnet_wire.h and documented in
--- docs/wire-format.md:
+-- The format is defined by engine/tunnel/ftnet_wire.h (header and payloads),
+-- engine/security/seal.h (what the sender fills in and seals) and
+-- engine/security/route_binding.h, and documented in docs/wire-format.md:
 --
---   Ethernet | IPv6 or IPv4 | UDP (dst port 3343) | ftnet header (16 bytes) |
+--   Ethernet | IPv6 or IPv4 | UDP (dst port 3343) | ftnet header (22 bytes) |
 --   payload (DATA: an inner Ethernet frame; HELLO: 100-byte HelloPayload;
---   HEARTBEAT-REQ/REP: 28-byte HeartbeatPayload; LINK-NOTICE: 12-byte
---   header and 36-byte entries) |
---   [16-byte auth tag when the AUTH flag is set]
+--   HEARTBEAT-REQ/REP: 32-byte HeartbeatPayload; LINK-NOTICE: 12-byte
+--   header and 36-byte entries) | AES-GCM tag (16 bytes, on every message)
+--
+-- There is no length field: the payload is what the UDP payload holds after
+-- the header and before the tag (shown as the generated ftnet.payload_len).
 --
 -- The dissector shows every header field (ftnet.version, ftnet.type,
--- ftnet.flags, ftnet.flags.auth, ftnet.src_node, ftnet.dst_node,
--- ftnet.route_id, ftnet.payload_len, ftnet.seq, ftnet.auth_tag), the HELLO
--- fields (ftnet.hello.*), the heartbeat fields (ftnet.hb.*), the link notice
--- fields (ftnet.notice.*), hands a DATA
--- payload to Wireshark's Ethernet dissector (no FCS) so the inner frame is
--- decoded too, and raises expert info where a receiver would drop the packet
--- (bad length, unknown version, type or flags, a HELLO or heartbeat without
--- the AUTH flag, a heartbeat payload that is neither 28 nor 24 bytes, a malformed link
--- notice), naming the
--- ftnetd drop counter it would increment.
+-- ftnet.flags, ftnet.flags.encrypted, ftnet.key_id, ftnet.src_node,
+-- ftnet.dst_node, ftnet.route_binding, ftnet.seq with ftnet.seq.epoch and
+-- ftnet.seq.counter, ftnet.space, ftnet.reserved), the tag (ftnet.auth_tag),
+-- the HELLO fields (ftnet.hello.*), the heartbeat fields (ftnet.hb.*) and
+-- the link notice fields (ftnet.notice.*), and hands a DATA payload to
+-- Wireshark's Ethernet dissector (no FCS) so the inner frame is decoded too.
 --
--- HELLO, heartbeats and link notices are signed: a SipHash-2-4-128 tag over the ftnet
--- header and the payload, keyed with the cluster key. The dissector shows
--- the tag; it checks it only when given the key (Preferences > Protocols >
--- FTNET > Cluster key, or `-o ftnet.cluster_key:<32 hex digits>`), and then
--- sets ftnet.auth_tag.status (0 bad, 1 good, 2 not verified). Wireshark
--- keeps preferences in a plain-text file: give the key on the command line
--- on a shared machine. DATA tags are never checked, as ftnetd does not
--- check them either.
+-- Tags are NOT verified. Every message is sealed with AES-GCM under the
+-- cluster key; with the ENCRYPTED flag clear the payload is clear text (the
+-- tag authenticates header and payload) and is decoded; with it set the
+-- payload is ciphertext, shown as ftnet.encrypted_payload and not decoded
+-- (the dissector holds no key and does not decrypt). Either way a forged or
+-- corrupted message looks the same as a good one here: only a receiver
+-- can tell.
+--
+-- What the dissector can check without the key, it does: the route binding
+-- against the outer addresses (ftnet.route_binding.status: 0 wrong, 1
+-- right, 2 not checked), and it raises expert info where a receiver would
+-- drop the packet, naming the ftnetd drop counter it would increment: a
+-- version 1 frame ("ftnet wire version 1: refused by version 2 nodes") or
+-- another unknown version, a frame shorter than header and tag, an unknown
+-- type, unknown flags, a non-zero reserved byte, key id 0, a wrong route
+-- binding, a DATA payload shorter than an Ethernet header, a HELLO a
+-- receiver ignores, a heartbeat payload other than 32 bytes, a malformed link
+-- notice. Lengths are checked on encrypted messages too (AES-GCM does not
+-- change them).
 --
 -- Use it without installing:
 --   tshark -X lua_script:scripts/wireshark/ftnet.lua -r capture.pcap
@@ -60,18 +70,19 @@
 
 local ftnet = Proto("ftnet", "ftnet Cluster Tunnel Protocol")
 
-local HDR_LEN = 16
-local AUTH_TAG_LEN = 16
+local HDR_LEN = 22
+local TAG_LEN = 16
 local HELLO_LEN = 100
-local HB_LEN = 28
-local HB_V1_LEN = 24  -- the first revision of version 1, without send_skew_us
+local HB_LEN = 32
 local NOTICE_HDR_LEN = 12
 local NOTICE_ENTRY_LEN = 36
 local NOTICE_MAX_ENTRIES = 16
 local ETH_HDR_LEN = 14
-local KNOWN_VERSION = 1
+local KNOWN_VERSION = 2
+local VERSION_1 = 1
 local DEFAULT_PORT = 3343
-local FLAG_AUTH = 0x0001
+local FLAG_ENCRYPTED = 0x01
+local CONTROL_SPACE = 0xff
 
 -- Values are part of the wire format (ftnet_wire.h MsgType).
 local msg_types = {
@@ -91,42 +102,40 @@ local info_names = {
     [5] = "SESSION",
     [6] = "NOTICE",
 }
--- Types that ftnetd always signs and whose tag receivers check, with what
--- counts an unsigned or wrongly signed one.
-local signed_types = {
-    [2] = "ctl-bad-auth",
-    [3] = "rx-bad-auth",
-    [4] = "rx-bad-auth",
-    [6] = "rx-bad-auth",
-}
 -- HeartbeatPayload.route_state (route_health.h HealthState).
 local route_states = {
     [0] = "unknown",
     [1] = "up",
     [2] = "down",
 }
-local auth_status = {
-    [0] = "Bad",
-    [1] = "Good",
-    [2] = "Not verified",
+local binding_status = {
+    [0] = "Wrong for the outer addresses",
+    [1] = "Right for the outer addresses",
+    [2] = "Not checked",
 }
 
 local f = ftnet.fields
 f.version     = ProtoField.uint8("ftnet.version", "Version", base.DEC)
 f.type        = ProtoField.uint8("ftnet.type", "Message type", base.DEC, msg_types)
-f.flags       = ProtoField.uint16("ftnet.flags", "Flags", base.HEX)
-f.flags_auth  = ProtoField.bool("ftnet.flags.auth", "AUTH (auth tag follows the payload)", 16,
-                                nil, 0x0001)
-f.flags_unknown = ProtoField.uint16("ftnet.flags.unknown", "Unknown flags", base.HEX, nil, 0xfffe)
+f.flags       = ProtoField.uint8("ftnet.flags", "Flags", base.HEX)
+f.flags_encrypted = ProtoField.bool("ftnet.flags.encrypted", "ENCRYPTED (payload is AES-GCM ciphertext)", 8,
+                                    nil, FLAG_ENCRYPTED)
+f.flags_unknown = ProtoField.uint8("ftnet.flags.unknown", "Unknown flags", base.HEX, nil, 0xfe)
+f.key_id      = ProtoField.uint8("ftnet.key_id", "Key id", base.DEC)
 f.src_node    = ProtoField.uint16("ftnet.src_node", "Source node", base.DEC)
 f.dst_node    = ProtoField.uint16("ftnet.dst_node", "Destination node", base.DEC)
-f.route_id    = ProtoField.uint16("ftnet.route_id", "Route id", base.DEC)
+f.route_binding = ProtoField.uint32("ftnet.route_binding", "Route binding", base.HEX)
+f.binding_status = ProtoField.uint8("ftnet.route_binding.status", "Route binding status", base.DEC,
+                                    binding_status)
+f.seq         = ProtoField.uint64("ftnet.seq", "Sequence", base.DEC)
+f.seq_epoch   = ProtoField.uint16("ftnet.seq.epoch", "Epoch (sender's life)", base.DEC)
+f.seq_counter = ProtoField.uint64("ftnet.seq.counter", "Counter", base.DEC)
+f.space       = ProtoField.uint8("ftnet.space", "Sequence space", base.DEC)
+f.reserved    = ProtoField.uint8("ftnet.reserved", "Reserved", base.HEX)
 f.payload_len = ProtoField.uint16("ftnet.payload_len", "Payload length", base.DEC)
-f.seq         = ProtoField.uint32("ftnet.seq", "Sequence number", base.DEC)
 f.payload     = ProtoField.bytes("ftnet.payload", "Payload")
-f.auth_tag    = ProtoField.bytes("ftnet.auth_tag", "Auth tag")
-f.auth_status = ProtoField.uint8("ftnet.auth_tag.status", "Auth tag status", base.DEC, auth_status)
-f.trailer     = ProtoField.bytes("ftnet.trailer", "Bytes after the announced payload")
+f.encrypted_payload = ProtoField.bytes("ftnet.encrypted_payload", "Encrypted payload")
+f.auth_tag    = ProtoField.bytes("ftnet.auth_tag", "AES-GCM tag")
 
 f.hello            = ProtoField.none("ftnet.hello", "HELLO (virtual adapter endpoint exchange)")
 f.hello_mac        = ProtoField.ether("ftnet.hello.mac", "Adapter MAC")
@@ -142,13 +151,14 @@ f.hello_cluster    = ProtoField.stringz("ftnet.hello.cluster", "Cluster name")
 
 f.hb              = ProtoField.none("ftnet.hb", "Heartbeat")
 f.hb_boot_id      = ProtoField.uint32("ftnet.hb.boot_id", "Sender's boot id", base.HEX)
-f.hb_echo_boot_id = ProtoField.uint32("ftnet.hb.echo_boot_id", "Echoed boot id (the requester's)", base.HEX)
+f.hb_echo_boot_id = ProtoField.uint32("ftnet.hb.echo_boot_id", "Echoed boot id", base.HEX)
 f.hb_tx_time      = ProtoField.uint64("ftnet.hb.tx_time", "Requester's send time (its TSC, cycles)", base.DEC)
 f.hb_echo_seq     = ProtoField.uint32("ftnet.hb.echo_seq", "Echoed request seq", base.DEC)
 f.hb_interval_ms  = ProtoField.uint16("ftnet.hb.interval_ms", "Sender's heartbeat interval (ms)", base.DEC)
 f.hb_threshold    = ProtoField.uint8("ftnet.hb.threshold", "Sender's miss threshold", base.DEC)
 f.hb_route_state  = ProtoField.uint8("ftnet.hb.route_state", "Sender's route state", base.DEC, route_states)
 f.hb_send_skew_us = ProtoField.uint32("ftnet.hb.send_skew_us", "Sender's send skew between networks (us)", base.DEC)
+f.hb_seq          = ProtoField.uint32("ftnet.hb.seq", "Heartbeat seq", base.DEC)
 
 local notice_states = { [0] = "down", [1] = "up" }
 local notice_reasons = { [0] = "none", [1] = "link lost", [2] = "set down by the operator" }
@@ -166,36 +176,96 @@ f.notice_receiver4 = ProtoField.ipv4("ftnet.notice.receiver_ipv4", "Receiver's e
 f.notice_sender6  = ProtoField.ipv6("ftnet.notice.sender_ipv6", "Sender's end")
 f.notice_receiver6 = ProtoField.ipv6("ftnet.notice.receiver_ipv6", "Receiver's end")
 
-local ef_bad_length = ProtoExpert.new("ftnet.bad_length", "Length disagrees with the ftnet header",
-                                      expert.group.MALFORMED, expert.severity.ERROR)
+local ef_truncated = ProtoExpert.new("ftnet.truncated", "Shorter than the ftnet header and tag",
+                                     expert.group.MALFORMED, expert.severity.ERROR)
+local ef_version1 = ProtoExpert.new("ftnet.version1", "ftnet wire version 1: refused by version 2 nodes",
+                                    expert.group.PROTOCOL, expert.severity.ERROR)
 local ef_unknown_version = ProtoExpert.new("ftnet.unknown_version", "Unknown ftnet version",
                                            expert.group.PROTOCOL, expert.severity.ERROR)
 local ef_unknown_type = ProtoExpert.new("ftnet.unknown_type", "Unknown ftnet message type",
                                         expert.group.PROTOCOL, expert.severity.WARN)
 local ef_unknown_flags = ProtoExpert.new("ftnet.unknown_flags", "Unknown ftnet flags",
                                          expert.group.PROTOCOL, expert.severity.WARN)
+local ef_reserved = ProtoExpert.new("ftnet.reserved_not_zero", "Reserved byte not zero",
+                                    expert.group.PROTOCOL, expert.severity.WARN)
+local ef_key_id = ProtoExpert.new("ftnet.key_id_zero", "Key id 0 (cluster keys are 1..255)",
+                                  expert.group.SECURITY, expert.severity.ERROR)
+local ef_wrong_route = ProtoExpert.new("ftnet.wrong_route", "Route binding wrong for the outer addresses",
+                                       expert.group.SECURITY, expert.severity.ERROR)
 local ef_inner_runt = ProtoExpert.new("ftnet.inner_runt", "DATA payload shorter than an Ethernet header",
                                       expert.group.MALFORMED, expert.severity.ERROR)
 local ef_hello_invalid = ProtoExpert.new("ftnet.hello.invalid", "HELLO a receiver ignores",
                                          expert.group.PROTOCOL, expert.severity.WARN)
-local ef_unsigned = ProtoExpert.new("ftnet.unsigned", "HELLO, heartbeat or link notice without the AUTH flag",
-                                    expert.group.SECURITY, expert.severity.ERROR)
-local ef_bad_tag = ProtoExpert.new("ftnet.bad_auth_tag", "Auth tag wrong for the configured cluster key",
-                                   expert.group.SECURITY, expert.severity.ERROR)
-local ef_hb_bad_length = ProtoExpert.new("ftnet.hb.bad_length", "Heartbeat payload is neither 28 nor 24 bytes",
+local ef_hb_bad_length = ProtoExpert.new("ftnet.hb.bad_length", "Heartbeat payload is not 32 bytes",
                                          expert.group.MALFORMED, expert.severity.ERROR)
 local ef_notice_bad = ProtoExpert.new("ftnet.notice.malformed", "Link notice a receiver drops",
                                       expert.group.MALFORMED, expert.severity.ERROR)
-ftnet.experts = { ef_bad_length, ef_unknown_version, ef_unknown_type, ef_unknown_flags,
-                  ef_inner_runt, ef_hello_invalid, ef_unsigned, ef_bad_tag, ef_hb_bad_length, ef_notice_bad }
+ftnet.experts = { ef_truncated, ef_version1, ef_unknown_version, ef_unknown_type, ef_unknown_flags,
+                  ef_reserved, ef_key_id, ef_wrong_route, ef_inner_runt, ef_hello_invalid, ef_hb_bad_length,
+                  ef_notice_bad }
 
 ftnet.prefs.udp_port = Pref.uint("UDP port", DEFAULT_PORT,
                                  "UDP destination port of the tunnel (ftnetd tunnel.udp_port)")
-ftnet.prefs.cluster_key = Pref.string("Cluster key", "",
-                                      "ftnetd's [cluster] key (32 hex digits): when set, the auth tags " ..
-                                      "of HELLOs and heartbeats are checked. Stored in plain text.")
 
 local eth_dissector = Dissector.get("eth_withoutfcs")
+
+-- The outer addresses, for the route binding check.
+local ip_src_f, ip_dst_f = Field.new("ip.src"), Field.new("ip.dst")
+local ip6_src_f, ip6_dst_f = Field.new("ipv6.src"), Field.new("ipv6.dst")
+
+-- 32-bit operations: the bit32 library in Lua 5.2, the native operators
+-- from Lua 5.3 on (a syntax error for 5.2, hence load()).
+local bxor, band, rshift
+if bit32 then
+    bxor, band, rshift = bit32.bxor, bit32.band, bit32.rshift
+else
+    bxor, band, rshift = load("return function(a, b) return a ~ b end, function(a, b) return a & b end, " ..
+                              "function(a, n) return a >> n end")()
+end
+
+-- CRC32C (Castagnoli, reflected polynomial 0x82f63b78) without the final
+-- inversion, as DPDK's rte_hash_crc() computes it.
+local crc32c_table = {}
+for i = 0, 255 do
+    local c = i
+    for _ = 1, 8 do
+        if band(c, 1) == 1 then c = bxor(rshift(c, 1), 0x82f63b78) else c = rshift(c, 1) end
+    end
+    crc32c_table[i] = c
+end
+
+local function crc32c(s, init)
+    local c = init
+    for i = 1, #s do c = bxor(crc32c_table[band(bxor(c, s:byte(i)), 0xff)], rshift(c, 8)) end
+    return c
+end
+
+-- route_binding() (engine/security/route_binding.h): family, sender's
+-- address, receiver's address, each address in 16 bytes (IPv4 zero-padded).
+local function route_binding(family, sender, receiver)
+    local pad = string.rep("\0", 16 - #sender)
+    local b = string.char(family) .. sender .. pad .. receiver .. pad
+    return crc32c(b, 0xf7e7a1)
+end
+
+-- The binding a receiver expects for this packet, from the IP header under
+-- the UDP one; nil when that header cannot be told (the packet is quoted in
+-- an ICMP error, or is not over IP at all).
+local function expected_binding(pinfo)
+    if pinfo.in_error_pkt then return nil end
+    local src = tostring(pinfo.net_src)
+    local family, srcs, dsts
+    if src:find(":", 1, true) then
+        family, srcs, dsts = 6, { ip6_src_f() }, { ip6_dst_f() }
+    else
+        family, srcs, dsts = 4, { ip_src_f() }, { ip_dst_f() }
+    end
+    local s, d = srcs[#srcs], dsts[#dsts]
+    if not s or not d or tostring(s.value) ~= src or tostring(d.value) ~= tostring(pinfo.net_dst) then
+        return nil
+    end
+    return route_binding(family, s.range:raw(), d.range:raw())
+end
 
 -- A name as decode_hello() accepts it: NUL-terminated inside its 32 bytes,
 -- letters, digits, '-' and '_'.
@@ -206,14 +276,17 @@ local function valid_name(r)
     return s:sub(1, nul - 1):match("^[%w_-]*$") ~= nil
 end
 
-local function dissect_hello(tvb, pinfo, tree, off, plen)
-    local avail = tvb:len() - off
-    local n = math.max(math.min(plen, avail), 0)
+-- The HelloPayload (ftnet_wire.h). plen: the payload's length on the wire;
+-- n: how many of its bytes the capture holds. Returns the text the Info
+-- column gets.
+local function dissect_hello(tvb, tree, off, plen, n)
     local ht = n > 0 and tree:add(f.hello, tvb(off, n)) or tree:add(f.hello)
-    if plen < HELLO_LEN or avail < HELLO_LEN then
-        ht:add_proto_expert_info(ef_hello_invalid, string.format(
-            "HELLO payload of %d bytes is shorter than the %d-byte HelloPayload: receivers ignore it",
-            n, HELLO_LEN))
+    if plen < HELLO_LEN or n < HELLO_LEN then
+        if plen < HELLO_LEN then
+            ht:add_proto_expert_info(ef_hello_invalid, string.format(
+                "HELLO payload of %d bytes is shorter than the %d-byte HelloPayload: receivers ignore it",
+                plen, HELLO_LEN))
+        end
         if n > 0 then ht:add(f.payload, tvb(off, n)) end
         return ""
     end
@@ -253,61 +326,74 @@ local function dissect_hello(tvb, pinfo, tree, off, plen)
     local summary = string.format(": node \"%s\" cluster \"%s\" MAC %s MTU %d", name:stringz(),
                                   clu:stringz(), tostring(mac:ether()), mtu:uint())
     if flags:uint() % 2 == 1 then summary = summary .. ", please answer" end
-    if plen > HELLO_LEN then
-        ht:add(f.payload, tvb(off + HELLO_LEN, math.min(plen, avail) - HELLO_LEN))
-            :append_text(" (after the HelloPayload; ignored by version-1 receivers)")
+    if n > HELLO_LEN then
+        ht:add(f.payload, tvb(off + HELLO_LEN, n - HELLO_LEN))
+            :append_text(" (after the HelloPayload; ignored by receivers)")
     end
     return summary
 end
 
--- The HeartbeatPayload (ftnet_wire.h). plen is the header's payload_len,
--- n how many of its bytes the packet holds. Returns the text the Info
--- column gets after "seq N".
-local function dissect_heartbeat(tvb, tree, off, plen, n, mtype)
-    local ht = n > 0 and tree:add(f.hb, tvb(off, n)) or tree:add(f.hb)
-    ht:append_text(mtype == 3 and " request" or " reply")
-    if plen ~= HB_LEN and plen ~= HB_V1_LEN then
-        ht:add_proto_expert_info(ef_hb_bad_length, string.format(
+local function check_heartbeat_length(item, plen)
+    if plen ~= HB_LEN then
+        item:add_proto_expert_info(ef_hb_bad_length, string.format(
             "heartbeat payload of %d bytes, not the %d-byte HeartbeatPayload: receivers drop it (rx-bad-length)",
             plen, HB_LEN))
     end
-    local len = plen == HB_V1_LEN and HB_V1_LEN or HB_LEN
-    if n < len then
+end
+
+-- The HeartbeatPayload (ftnet_wire.h). Returns the text the Info column
+-- gets after the sequence.
+local function dissect_heartbeat(tvb, tree, off, plen, n, mtype)
+    local ht = n > 0 and tree:add(f.hb, tvb(off, n)) or tree:add(f.hb)
+    ht:append_text(mtype == 3 and " request" or " reply")
+    check_heartbeat_length(ht, plen)
+    if plen < HB_LEN or n < HB_LEN then
         if n > 0 then ht:add(f.payload, tvb(off, n)) end
         return ""
     end
     local boot = tvb(off, 4):uint()
     ht:add(f.hb_boot_id, tvb(off, 4))
-    ht:add(f.hb_echo_boot_id, tvb(off + 4, 4))
+    ht:add(f.hb_echo_boot_id, tvb(off + 4, 4)):append_text(mtype == 3 and " (the peer's, last heard)"
+                                                           or " (the requester's)")
     ht:add(f.hb_tx_time, tvb(off + 8, 8))
-    ht:add(f.hb_echo_seq, tvb(off + 16, 4))
+    ht:add(f.hb_echo_seq, tvb(off + 16, 4)):append_text(mtype == 3 and " (the peer's newest request heard)"
+                                                        or " (the request answered)")
     ht:add(f.hb_interval_ms, tvb(off + 20, 2))
     ht:add(f.hb_threshold, tvb(off + 22, 1))
     ht:add(f.hb_route_state, tvb(off + 23, 1))
+    ht:add(f.hb_send_skew_us, tvb(off + 24, 4))
+    ht:add(f.hb_seq, tvb(off + 28, 4)):append_text(mtype == 3 and " (the requester's per-route request sequence)"
+                                                   or " (the replier's per-route reply count)")
     local state = tvb(off + 23, 1):uint()
-    ht:append_text(string.format(": boot id 0x%08x, every %d ms x %d, route %s", boot, tvb(off + 20, 2):uint(),
-                                 tvb(off + 22, 1):uint(), route_states[state] or string.format("state %d", state)))
-    if len == HB_LEN then
-        ht:add(f.hb_send_skew_us, tvb(off + 24, 4))
-        ht:append_text(string.format(", send skew %d us", tvb(off + 24, 4):uint()))
-    else
-        ht:append_text(" (first revision: no send skew)")
-    end
-    if n > len then
-        ht:add(f.payload, tvb(off + len, n - len)):append_text(" (after the HeartbeatPayload)")
+    ht:append_text(string.format(": boot id 0x%08x, every %d ms x %d, route %s, send skew %d us", boot,
+                                 tvb(off + 20, 2):uint(), tvb(off + 22, 1):uint(),
+                                 route_states[state] or string.format("state %d", state), tvb(off + 24, 4):uint()))
+    if n > HB_LEN then
+        ht:add(f.payload, tvb(off + HB_LEN, n - HB_LEN)):append_text(" (after the HeartbeatPayload)")
     end
     if mtype == 4 then return string.format(" echo %d", tvb(off + 16, 4):uint()) end
-    return ""
+    return string.format(" req %d", tvb(off + 28, 4):uint())
+end
+
+-- The length rule of link_notice_input(), which is all an encrypted notice
+-- shows.
+local function notice_length_ok(plen)
+    local entries = (plen - NOTICE_HDR_LEN) / NOTICE_ENTRY_LEN
+    return plen >= NOTICE_HDR_LEN and entries == math.floor(entries) and entries >= 1 and
+           entries <= NOTICE_MAX_ENTRIES
 end
 
 -- The LINK_NOTICE payload (ftnet_wire.h LinkNoticeHeader, LinkNoticeEntry).
 -- Returns the text the Info column gets.
 local function dissect_notice(tvb, tree, off, plen, n)
     local nt = n > 0 and tree:add(f.notice, tvb(off, n)) or tree:add(f.notice)
-    if n < NOTICE_HDR_LEN then
-        nt:add_proto_expert_info(ef_notice_bad, string.format(
-            "link notice of %d bytes is shorter than its %d-byte header: receivers drop it (rx-notice-malformed)", n,
-            NOTICE_HDR_LEN))
+    if plen < NOTICE_HDR_LEN or n < NOTICE_HDR_LEN then
+        if plen < NOTICE_HDR_LEN then
+            nt:add_proto_expert_info(ef_notice_bad, string.format(
+                "link notice of %d bytes is shorter than its %d-byte header: receivers drop it (rx-notice-malformed)",
+                plen, NOTICE_HDR_LEN))
+        end
+        if n > 0 then nt:add(f.payload, tvb(off, n)) end
         return ""
     end
     nt:add(f.notice_boot_id, tvb(off, 4))
@@ -342,65 +428,31 @@ local function dissect_notice(tvb, tree, off, plen, n)
     return string.format(": %d down, %d up", downs, ups)
 end
 
--- SipHash-2-4 with 128-bit output (engine/core/siphash.h), on Wireshark's
--- UInt64, whose + wraps modulo 2^64 as the algorithm wants.
-local function rotl(x, b) return x:lshift(b):bor(x:rshift(64 - b)) end
-
-local function sipround(v)
-    v[1] = v[1] + v[2]; v[2] = rotl(v[2], 13); v[2] = v[2]:bxor(v[1]); v[1] = rotl(v[1], 32)
-    v[3] = v[3] + v[4]; v[4] = rotl(v[4], 16); v[4] = v[4]:bxor(v[3])
-    v[1] = v[1] + v[4]; v[4] = rotl(v[4], 21); v[4] = v[4]:bxor(v[1])
-    v[3] = v[3] + v[2]; v[2] = rotl(v[2], 17); v[2] = v[2]:bxor(v[3]); v[3] = rotl(v[3], 32)
-end
-
--- "0123456789abcdef" -> "efcdab8967452301": hex of the same bytes in the
--- other order.
-local function swap_bytes(hex)
-    local out = {}
-    for i = #hex - 1, 1, -2 do out[#out + 1] = hex:sub(i, i + 1) end
-    return table.concat(out)
-end
-
--- The 8 bytes of x, least significant first, as 16 lowercase hex digits.
-local function le_hex(x)
-    local h = x:tohex():lower()
-    return swap_bytes(string.rep("0", 16 - #h) .. h)
-end
-
--- The key as SipHash's two little-endian words, or nil when the preference
--- is not 32 hex digits.
-local function cluster_key()
-    local k = ftnet.prefs.cluster_key:gsub("%s", "")
-    if #k ~= 32 or not k:match("^%x+$") then return nil end
-    return UInt64.fromhex(swap_bytes(k:sub(1, 16))), UInt64.fromhex(swap_bytes(k:sub(17, 32)))
-end
-
--- The tag of tvb(off, len), as 32 lowercase hex digits.
-local function siphash128_hex(k0, k1, tvb, off, len)
-    local v = { UInt64.fromhex("736f6d6570736575"):bxor(k0), UInt64.fromhex("646f72616e646f6d"):bxor(k1),
-                UInt64.fromhex("6c7967656e657261"):bxor(k0), UInt64.fromhex("7465646279746573"):bxor(k1) }
-    v[2] = v[2]:bxor(UInt64.new(0xee))
-    local whole = len - len % 8
-    for i = 0, whole - 8, 8 do
-        local m = tvb(off + i, 8):le_uint64()
-        v[4] = v[4]:bxor(m)
-        sipround(v)
-        sipround(v)
-        v[1] = v[1]:bxor(m)
+-- An encrypted payload: bytes, and the length checks of its type (AES-GCM
+-- keeps the length).
+local function dissect_encrypted(tvb, tree, off, plen, n, mtype)
+    local it = n > 0 and tree:add(f.encrypted_payload, tvb(off, n)) or tree
+    if n > 0 then it:append_text(" (AES-GCM ciphertext: not decrypted)") end
+    if mtype == 1 then
+        if plen < ETH_HDR_LEN then
+            it:add_proto_expert_info(ef_inner_runt, string.format(
+                "DATA payload of %d bytes is shorter than an Ethernet header: receivers drop it (rx-inner-runt)", plen))
+        end
+    elseif mtype == 2 then
+        if plen < HELLO_LEN then
+            it:add_proto_expert_info(ef_hello_invalid, string.format(
+                "HELLO payload of %d bytes is shorter than the %d-byte HelloPayload: receivers ignore it",
+                plen, HELLO_LEN))
+        end
+    elseif mtype == 3 or mtype == 4 then
+        check_heartbeat_length(it, plen)
+    elseif mtype == 6 then
+        if not notice_length_ok(plen) then
+            it:add_proto_expert_info(ef_notice_bad, string.format(
+                "link notice of %d bytes is not a %d-byte header and 1..%d entries of %d bytes: receivers drop it " ..
+                "(rx-notice-malformed)", plen, NOTICE_HDR_LEN, NOTICE_MAX_ENTRIES, NOTICE_ENTRY_LEN))
+        end
     end
-    local b = UInt64.new(len % 256):lshift(56)
-    for i = 0, len % 8 - 1 do b = b:bor(UInt64.new(tvb(off + whole + i, 1):uint()):lshift(8 * i)) end
-    v[4] = v[4]:bxor(b)
-    sipround(v)
-    sipround(v)
-    v[1] = v[1]:bxor(b)
-    v[3] = v[3]:bxor(UInt64.new(0xee))
-    for _ = 1, 4 do sipround(v) end
-    local h0 = v[1]:bxor(v[2]):bxor(v[3]):bxor(v[4])
-    v[2] = v[2]:bxor(UInt64.new(0xdd))
-    for _ = 1, 4 do sipround(v) end
-    local h1 = v[1]:bxor(v[2]):bxor(v[3]):bxor(v[4])
-    return le_hex(h0) .. le_hex(h1)
 end
 
 function ftnet.dissector(tvb, pinfo, tree)
@@ -408,21 +460,31 @@ function ftnet.dissector(tvb, pinfo, tree)
     local cap = tvb:len()               -- what the capture holds of it
     pinfo.cols.protocol:set("FTNET")
     local t = tree:add(ftnet, tvb())
+    local min_len = HDR_LEN + TAG_LEN
 
     if cap < 1 then
-        t:add_proto_expert_info(ef_bad_length, "empty UDP payload: receivers drop it (rx-bad-length)")
-        pinfo.cols.info:set("ftnet [bad length]")
+        t:add_proto_expert_info(ef_truncated, string.format(
+            "empty UDP payload, shorter than the %d-byte ftnet header and the %d-byte tag: receivers drop it " ..
+            "(rx-truncated)", HDR_LEN, TAG_LEN))
+        pinfo.cols.info:set("ftnet [truncated]")
         return udp_len
     end
     local version = tvb(0, 1):uint()
     local ver_i = t:add(f.version, tvb(0, 1))
     if version ~= KNOWN_VERSION then
-        -- Another version may lay out everything after this byte differently.
-        ver_i:add_proto_expert_info(ef_unknown_version, string.format(
-            "ftnet version %d, this dissector knows version %d: receivers drop it (rx-bad-version)",
-            version, KNOWN_VERSION))
+        -- Another version lays out everything after this byte differently
+        -- (version 1: a 16-byte header with a payload_len field).
+        if version == VERSION_1 then
+            ver_i:add_proto_expert_info(ef_version1,
+                "ftnet wire version 1: refused by version 2 nodes (rx-bad-version)")
+        else
+            ver_i:add_proto_expert_info(ef_unknown_version, string.format(
+                "ftnet version %d, this dissector knows version %d: receivers drop it (rx-bad-version)",
+                version, KNOWN_VERSION))
+        end
         if cap > 1 then t:add(f.payload, tvb(1)) end
-        pinfo.cols.info:set(string.format("ftnet version %d (unknown, not decoded)", version))
+        pinfo.cols.info:set(string.format("ftnet version %d (%s, not decoded)", version,
+                                          version == VERSION_1 and "refused by version 2 nodes" or "unknown"))
         return udp_len
     end
 
@@ -431,19 +493,32 @@ function ftnet.dissector(tvb, pinfo, tree)
         if o + n <= cap then return t:add(pf, tvb(o, n)), tvb(o, n):uint() end
         return nil, nil
     end
-    local _, mtype = field(f.type, 1, 1)
-    local flags_i, flags = field(f.flags, 2, 2)
+    local type_i, mtype = field(f.type, 1, 1)
+    local flags_i, flags = field(f.flags, 2, 1)
+    local key_i, key_id = field(f.key_id, 3, 1)
     local _, src = field(f.src_node, 4, 2)
     local _, dst = field(f.dst_node, 6, 2)
-    local _, route = field(f.route_id, 8, 2)
-    local plen_i, plen = field(f.payload_len, 10, 2)
-    local _, seq = field(f.seq, 12, 4)
+    local binding_i, binding = field(f.route_binding, 8, 4)
+    local seq_i
+    if 20 <= cap then
+        seq_i = t:add(f.seq, tvb(12, 8))
+        seq_i:add(f.seq_epoch, tvb(12, 2))
+        seq_i:add(f.seq_counter, tvb(14, 6))
+    end
+    local space_i, space = field(f.space, 20, 1)
+    local reserved_i, reserved = field(f.reserved, 21, 1)
+    if flags_i then flags_i:add(f.flags_encrypted, tvb(2, 1)) end
+    if space_i then
+        space_i:append_text(space == CONTROL_SPACE and " (control thread)" or string.format(" (worker %d)", space))
+    end
 
-    if udp_len < HDR_LEN then
-        t:add_proto_expert_info(ef_bad_length, string.format(
-            "UDP payload of %d bytes is shorter than the %d-byte ftnet header: receivers drop it (rx-bad-length)",
-            udp_len, HDR_LEN))
-        pinfo.cols.info:set(string.format("ftnet truncated header (%d bytes) [bad length]", udp_len))
+    if udp_len < min_len then
+        -- Dropped before the rest of the header is looked at.
+        t:add_proto_expert_info(ef_truncated, string.format(
+            "UDP payload of %d bytes is shorter than the %d-byte ftnet header and the %d-byte tag: receivers " ..
+            "drop it (rx-truncated)", udp_len, HDR_LEN, TAG_LEN))
+        if cap > HDR_LEN then t:add(f.payload, tvb(HDR_LEN)) end
+        pinfo.cols.info:set(string.format("ftnet truncated (%d bytes) [truncated]", udp_len))
         return udp_len
     end
     if cap < HDR_LEN then
@@ -453,93 +528,78 @@ function ftnet.dissector(tvb, pinfo, tree)
     end
 
     local type_name = msg_types[mtype] or string.format("type %d", mtype)
-    local auth = flags % 2 == 1
-    if flags_i then
-        flags_i:add(f.flags_auth, tvb(2, 2))
-        if flags - flags % 2 ~= 0 then
-            flags_i:add(f.flags_unknown, tvb(2, 2))
-            flags_i:add_proto_expert_info(ef_unknown_flags, string.format(
-                "unknown flags 0x%04x: receivers drop it (rx-bad-type)", flags - flags % 2))
-        end
-    end
-    local info = string.format("%s node %d -> node %d route %d seq %d", info_names[mtype] or type_name, src, dst,
-                               route, seq)
+    local encrypted = flags % 2 == 1
+    local epoch, counter = tvb(12, 2):uint(), tvb(14, 6):uint64()
+    local info = string.format("%s node %d -> node %d seq %d:%s", info_names[mtype] or type_name, src, dst, epoch,
+                               tostring(counter))
     t:append_text(string.format(", %s", info))
-    -- Markers after the type's own summary: "[no auth]", "[bad length]".
+    -- Markers after the type's own summary: "[encrypted]", "[wrong route]".
     local marks = ""
-    local counter = signed_types[mtype]
-    if counter and not auth then
-        flags_i:add_proto_expert_info(ef_unsigned, string.format(
-            "%s without the AUTH flag: receivers drop it (%s)", type_name, counter))
-        marks = marks .. " [no auth]"
-    elseif auth and not counter then
-        marks = marks .. " [auth]"
-    end
+
+    -- The checks of classify_tunnel() and admit_message() that need no key.
     if not msg_types[mtype] then
-        t:add_proto_expert_info(ef_unknown_type, string.format(
+        type_i:add_proto_expert_info(ef_unknown_type, string.format(
             "unknown message type %d: receivers drop it (rx-bad-type)", mtype))
     end
-
-    -- Length rule: header + payload_len + auth tag must be the UDP payload.
-    local want = HDR_LEN + plen + (auth and AUTH_TAG_LEN or 0)
-    local bad_length = want ~= udp_len
-    if bad_length then
-        plen_i:add_proto_expert_info(ef_bad_length, string.format(
-            "header %d + payload_len %d%s = %d bytes, but the UDP payload holds %d: receivers drop it (rx-bad-length)",
-            HDR_LEN, plen, auth and string.format(" + auth tag %d", AUTH_TAG_LEN) or "", want, udp_len))
-        marks = marks .. " [bad length]"
+    if flags - flags % 2 ~= 0 then
+        flags_i:add(f.flags_unknown, tvb(2, 1))
+        flags_i:add_proto_expert_info(ef_unknown_flags, string.format(
+            "unknown flags 0x%02x: receivers drop it (rx-bad-type)", flags - flags % 2))
+    end
+    if reserved ~= 0 then
+        reserved_i:add_proto_expert_info(ef_reserved, string.format(
+            "reserved byte 0x%02x is not 0: receivers drop it (rx-bad-type)", reserved))
+    end
+    local want_binding = expected_binding(pinfo)
+    local bstatus = 2
+    if want_binding then bstatus = want_binding == binding and 1 or 0 end
+    local bs_i = binding_i:add(f.binding_status, bstatus)
+    bs_i:set_generated()
+    if bstatus == 0 then
+        bs_i:add_proto_expert_info(ef_wrong_route, string.format(
+            "route binding 0x%08x, but 0x%08x for these outer addresses: receivers drop it (rx-wrong-route)",
+            binding, want_binding))
+        marks = marks .. " [wrong route]"
+    end
+    if key_id == 0 then
+        key_i:add_proto_expert_info(ef_key_id, "key id 0 is no cluster key's: receivers drop it (rx-unknown-key)")
     end
 
     local off = HDR_LEN
-    local pcap_n = math.max(math.min(plen, cap - off), 0)  -- payload bytes captured
-    local pwire_n = math.max(math.min(plen, udp_len - off), 0)  -- payload bytes on the wire
+    local plen = udp_len - min_len
+    local n = math.max(math.min(plen, cap - off), 0)  -- payload bytes captured
+    local len_i = n > 0 and t:add(f.payload_len, tvb(off, n), plen) or t:add(f.payload_len, plen)
+    len_i:set_generated()
     local inner = false
-    if mtype == 1 then
+    if encrypted then
+        dissect_encrypted(tvb, t, off, plen, n, mtype)
+        marks = " [encrypted]" .. marks
+    elseif mtype == 1 then
         if plen < ETH_HDR_LEN then
-            local it = pcap_n > 0 and t:add(f.payload, tvb(off, pcap_n)) or t
+            local it = n > 0 and t:add(f.payload, tvb(off, n)) or t
             it:add_proto_expert_info(ef_inner_runt, string.format(
                 "DATA payload of %d bytes is shorter than an Ethernet header: receivers drop it (rx-inner-runt)",
                 plen))
-        elseif pcap_n > 0 then
+        elseif n > 0 then
             inner = true
         end
     elseif mtype == 2 then
-        info = info .. dissect_hello(tvb, pinfo, t, off, pwire_n)
+        info = info .. dissect_hello(tvb, t, off, plen, n)
     elseif mtype == 3 or mtype == 4 then
-        info = info .. dissect_heartbeat(tvb, t, off, plen, pcap_n, mtype)
+        info = info .. dissect_heartbeat(tvb, t, off, plen, n, mtype)
     elseif mtype == 6 then
-        info = info .. dissect_notice(tvb, t, off, plen, pcap_n)
-    elseif pcap_n > 0 then
+        info = info .. dissect_notice(tvb, t, off, plen, n)
+    elseif n > 0 then
         -- Session segments (5), reserved, and unknown types: bytes.
-        t:add(f.payload, tvb(off, pcap_n))
+        t:add(f.payload, tvb(off, n))
     end
 
-    local after = off + plen
-    if auth and after < cap then
-        local n = math.min(AUTH_TAG_LEN, cap - after)
-        local tag_i = t:add(f.auth_tag, tvb(after, n))
-        if not counter then
-            tag_i:append_text(" (not checked: receivers do not authenticate this type)")
-        else
-            -- Checked only with the key, and only when header, payload and
-            -- tag are all there.
-            local k0, k1 = cluster_key()
-            local status = 2
-            if k0 and n == AUTH_TAG_LEN and not bad_length then
-                local want_tag = siphash128_hex(k0, k1, tvb, 0, HDR_LEN + plen)
-                status = want_tag == tostring(tvb(after, n):bytes()):lower() and 1 or 0
-            end
-            local st_i = tag_i:add(f.auth_status, status)
-            st_i:set_generated()
-            if status == 0 then
-                st_i:add_proto_expert_info(ef_bad_tag, string.format(
-                    "auth tag wrong for the configured cluster key: receivers drop it (%s)", counter))
-                marks = marks .. " [bad auth]"
-            end
-        end
+    -- The tag, as far as the capture holds it.
+    local tag_off = off + plen
+    if tag_off < cap then
+        t:add(f.auth_tag, tvb(tag_off, math.min(TAG_LEN, cap - tag_off)))
+            :append_text(" (not verified: the dissector holds no cluster key)")
     end
-    local tail = after + (auth and AUTH_TAG_LEN or 0)
-    if tail < cap then t:add(f.trailer, tvb(tail)) end
 
     pinfo.cols.info:set(info .. marks)
     if inner then
@@ -549,7 +609,7 @@ function ftnet.dissector(tvb, pinfo, tree)
         -- rather than "packet size limited during capture".)
         pinfo.cols.info:append(" | ")
         pinfo.cols.info:fence()
-        eth_dissector:call(tvb(off, pcap_n):tvb(), pinfo, tree)
+        eth_dissector:call(tvb(off, n):tvb(), pinfo, tree)
     end
     return udp_len
 end

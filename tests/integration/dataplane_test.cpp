@@ -133,7 +133,7 @@ TEST_F(Dataplane, CaptureShowsTheTunnelOnTheBestNetworkOnly) {
         for (auto& f : read_pcap(lab->dir() + "/" + net + ".pcap")) {
             bool v6 = f.size() > 14 && f[12] == 0x86 && f[13] == 0xdd;
             size_t ftnet = v6 ? 14 + 40 + 8 : 14 + 20 + 8;
-            if (f.size() < ftnet + 16 || f[ftnet] != 1) continue;
+            if (f.size() < ftnet + 22 + 16 || f[ftnet] != 2) continue;
             if (f[ftnet + 1] == 1) {
                 data++;
                 data_v4 += !v6;
@@ -204,11 +204,13 @@ TEST_F(Dataplane, VirtualAdapterIdentityIsDerivedAndStableAcrossRestarts) {
     ASSERT_TRUE(eventually([&] { return ping(2, "169.254.1.1", 1).ok(); }, 10s)) << "the peer relearns the restarted node";
 }
 
-// A frame the test builds by hand: IPv4 + UDP (checksum 0) + ftnet header.
-std::vector<uint8_t> tunnel_frame(uint8_t version, uint8_t type, uint16_t src, uint16_t dst, uint16_t payload_len,
-                                  size_t real_payload, uint16_t udp_port = 3343) {
+// A frame the test builds by hand, from the probe host's address on the
+// cluster network: IPv4 + UDP (checksum 0) + a version 2 ftnet header
+// (22 bytes) + `udp_payload - 22` bytes of payload and tag, all 0x42.
+std::vector<uint8_t> tunnel_frame(uint8_t version, uint8_t type, uint16_t src, uint16_t dst, size_t udp_payload,
+                                  uint16_t udp_port = 3343) {
     std::vector<uint8_t> f = {0x00, 0x00, 0x5e, 0x00, 0x53, 0x12, 0x02, 0x00, 0x00, 0x00, 0x00, 0x99, 0x08, 0x00};
-    size_t udp_len = 8 + 16 + real_payload, tot = 20 + udp_len;
+    size_t udp_len = 8 + udp_payload, tot = 20 + udp_len;
     uint8_t ip[20] = {0x45, 0, uint8_t(tot >> 8), uint8_t(tot), 0, 0, 0x40, 0, 64, 17, 0, 0, 198, 18, 2, 99, 198, 18, 2, 1};
     uint32_t sum = 0;
     for (int i = 0; i < 20; i += 2) sum += uint32_t(ip[i]) << 8 | ip[i + 1];
@@ -218,10 +220,10 @@ std::vector<uint8_t> tunnel_frame(uint8_t version, uint8_t type, uint16_t src, u
     f.insert(f.end(), ip, ip + 20);
     uint8_t udp[8] = {0xc0, 0x01, uint8_t(udp_port >> 8), uint8_t(udp_port), uint8_t(udp_len >> 8), uint8_t(udp_len), 0, 0};
     f.insert(f.end(), udp, udp + 8);
-    uint8_t h[16] = {version, type, 0, 0, uint8_t(src >> 8), uint8_t(src), uint8_t(dst >> 8), uint8_t(dst), 0, 1,
-                     uint8_t(payload_len >> 8), uint8_t(payload_len), 0, 0, 0, 1};
-    f.insert(f.end(), h, h + 16);
-    f.resize(f.size() + real_payload, 0x42);
+    uint8_t h[22] = {version, type, 0, 1, uint8_t(src >> 8), uint8_t(src), uint8_t(dst >> 8), uint8_t(dst), 0, 0, 0, 0,
+                     0, 1, 0, 0, 0, 0, 0, 1, 0, 0};
+    f.insert(f.end(), h, h + std::min<size_t>(22, udp_payload));
+    f.resize(14 + 20 + 8 + udp_payload, 0x42);
     return f;
 }
 
@@ -231,12 +233,14 @@ TEST_F(Dataplane, MalformedTrafficIsDroppedCountedAndHarmless) {
         std::vector<uint8_t> frame;
     };
     std::vector<Bad> bad = {
-        {"rx-bad-version", tunnel_frame(7, 1, 2, 1, 64, 64)},
-        {"rx-bad-type", tunnel_frame(1, 42, 2, 1, 64, 64)},
-        {"rx-wrong-dst-node", tunnel_frame(1, 1, 2, 9, 64, 64)},
-        {"rx-unknown-src-node", tunnel_frame(1, 1, 77, 1, 64, 64)},
-        {"rx-bad-length", tunnel_frame(1, 1, 2, 1, 900, 64)},
-        {"rx-inner-runt", tunnel_frame(1, 1, 2, 1, 8, 8)},
+        {"rx-bad-version", tunnel_frame(7, 1, 2, 1, 100)},
+        {"rx-bad-type", tunnel_frame(2, 42, 2, 1, 100)},
+        {"rx-wrong-dst-node", tunnel_frame(2, 1, 2, 9, 100)},
+        {"rx-unknown-src-node", tunnel_frame(2, 1, 77, 1, 100)},
+        {"rx-truncated", tunnel_frame(2, 1, 2, 1, 22 + 15)},
+        {"rx-inner-runt", tunnel_frame(2, 1, 2, 1, 22 + 8 + 16)},
+        // Well-formed, from a host that is not node 2 (the probe's address).
+        {"rx-source-mismatch", tunnel_frame(2, 1, 2, 1, 100)},
         {"rx-unknown-ethertype", {0x00, 0x00, 0x5e, 0x00, 0x53, 0x12, 0x02, 0, 0, 0, 0, 0x99, 0x12, 0x34, 1, 2, 3, 4}},
     };
     std::map<std::string, uint64_t> before;

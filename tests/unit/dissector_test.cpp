@@ -1,16 +1,26 @@
 // The Wireshark dissector (scripts/wireshark/ftnet.lua) against frames built
-// by the engine's own code: build_encap_template() for the outer headers,
-// patched the way encap_frame() patches them (engine/tunnel/datapath/encap.h) for
-// DATA, build_signed_message() (engine/tunnel/signed_message.h) for HELLOs
-// and heartbeats exactly as the control thread and the workers send them,
-// and encode_hello() for a HELLO payload. Each test writes a classic pcap
-// file into its own temporary directory, decodes it with tshark and the
-// dissector, and checks that every field reads back as it was encoded, that
-// the inner frame is decoded, that the dissector's SipHash agrees with the
-// engine's, and that malformed packets raise the dissector's expert info.
+// by the engine's own code, wire format version 2: build_encap_template()
+// for the outer headers and the ftnet header, then for DATA the inner frame
+// sealed with seal_message() (engine/security/seal.h) and the outer headers
+// patched the way encap_frame() patches them (engine/tunnel/datapath/encap.h),
+// and build_message() (engine/tunnel/protected_message.h) for HELLOs,
+// heartbeats and link notices exactly as the control thread and the workers
+// send them, with encode_hello() for a HELLO payload. Every message is
+// sealed with AES-GCM under a KeyRing the test builds as
+// tests/unit/packet_fixtures.cpp builds test_keys() (this binary runs no EAL
+// and has no mbufs, so it does not link the fixtures).
 //
-// Needs tshark (scripts/setup.sh installs it) and FTNET_SOURCE_ROOT (set by
-// meson for the test). Without either the tests fail; they never skip.
+// Each test writes a classic pcap file into its own temporary directory,
+// decodes it with tshark and the dissector, and checks that every field
+// reads back as the engine wrote it, that the inner frame of an
+// authenticated-only DATA message is decoded and an encrypted one is not,
+// that the route binding is checked against the outer addresses, that tags
+// are shown but never verified, and that malformed packets raise the
+// dissector's expert info.
+//
+// Needs tshark (scripts/setup.sh installs it), AES-NI and FTNET_SOURCE_ROOT
+// (set by meson for the test). Without any of them the tests fail; they
+// never skip.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -27,17 +37,21 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "engine/core/checksum.h"
+#include "engine/hello/control/endpoint_exchange.h"
+#include "engine/security/aead.h"
+#include "engine/security/key_ring.h"
+#include "engine/security/route_binding.h"
+#include "engine/security/seal.h"
 #include "engine/tunnel/encap_template.h"
 #include "engine/tunnel/ftnet_wire.h"
+#include "engine/tunnel/protected_message.h"
 #include "engine/tunnel/route_table.h"
-#include "engine/tunnel/signed_message.h"
-#include "engine/core/siphash.h"
-#include "engine/hello/control/endpoint_exchange.h"
 
 namespace ftnet {
 namespace {
@@ -72,6 +86,18 @@ uint16_t inet_checksum(const uint8_t* p, size_t n) {
 
 MacAddr mac(const char* s) { return *MacAddr::parse(s); }
 IpAddr ip(const char* s) { return *IpAddr::parse(s); }
+
+std::string hex(const uint8_t* p, size_t n) {
+    static const char* digits = "0123456789abcdef";
+    std::string s;
+    for (size_t i = 0; i < n; i++) {
+        s += digits[p[i] >> 4];
+        s += digits[p[i] & 15];
+    }
+    return s;
+}
+
+std::string hex(const Bytes& b) { return hex(b.data(), b.size()); }
 
 // An inner Ethernet frame as the host writes it into ftnet0: an ICMP echo
 // request between two APIPA addresses.
@@ -129,7 +155,6 @@ TemplateSpec v4_spec() {
     s.ttl = 64;
     s.src_node = 1;
     s.dst_node = 2;
-    s.route_id = 3;
     return s;
 }
 
@@ -144,45 +169,109 @@ TemplateSpec v6_spec() {
     s.ttl = 32;
     s.src_node = 4096;
     s.dst_node = 1;
-    s.route_id = 1023;
     return s;
 }
+
+// The other end of a route: the peer's route back.
+TemplateSpec reversed(const TemplateSpec& s) {
+    TemplateSpec r = s;
+    std::swap(r.src_mac, r.dst_mac);
+    std::swap(r.src_ip, r.dst_ip);
+    std::swap(r.src_node, r.dst_node);
+    return r;
+}
+
+// The route binding the engine puts into a message on the route `s`
+// describes, as the dissector prints ftnet.route_binding.
+std::string binding_of(const TemplateSpec& s) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08x", route_binding(s.family, s.src_ip, s.dst_ip));
+    return buf;
+}
+
+// The cluster keys of the tests, with the key material of test_keys()
+// (tests/unit/packet_fixtures.cpp): key id 1 AES-128, key id 2 AES-256;
+// `primary` is the id that seals. aead_init() has run (DissectorTest::SetUp).
+const KeyRing& keys(bool encrypt, uint8_t primary = 1) {
+    static std::unique_ptr<KeyRing> rings[2][3];
+    auto& kr = rings[encrypt][primary];
+    if (!kr) {
+        kr = std::make_unique<KeyRing>();
+        std::memset(kr->slot_by_id, kNoKey, sizeof kr->slot_by_id);
+        const uint8_t k1[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                                0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+        uint8_t k2[32];
+        for (unsigned i = 0; i < 32; i++) k2[i] = static_cast<uint8_t>(0xa0 + i);
+        aead_expand(kr->keys[0], 1, k1, sizeof k1);
+        aead_expand(kr->keys[1], 2, k2, sizeof k2);
+        kr->slot_by_id[1] = 0;
+        kr->slot_by_id[2] = 1;
+        kr->n_keys = 2;
+        kr->primary = primary == 2 ? 1 : 0;
+        kr->encrypt = encrypt;
+    }
+    return *kr;
+}
+
+// Another cluster's key with the same id (1), as other_cluster_keys().
+const KeyRing& other_cluster_keys() {
+    static std::unique_ptr<KeyRing> kr;
+    if (!kr) {
+        kr = std::make_unique<KeyRing>();
+        std::memset(kr->slot_by_id, kNoKey, sizeof kr->slot_by_id);
+        const uint8_t k[16] = {9, 9, 9};
+        aead_expand(kr->keys[0], 1, k, sizeof k);
+        kr->slot_by_id[1] = 0;
+        kr->n_keys = 1;
+    }
+    return *kr;
+}
+
+constexpr uint64_t seq_of(uint16_t epoch, uint64_t counter) { return uint64_t{epoch} << 48 | counter; }
+
+// How a message is sealed (seal_message()'s arguments).
+struct Seal {
+    bool encrypt = false;
+    uint8_t key = 1;          // the key id that seals: 1 or 2
+    uint8_t space = 0;        // worker index, or wire::kControlSpace
+    uint64_t seq = seq_of(1, 1);
+    const KeyRing* ring = nullptr;  // instead of keys(encrypt, key)
+};
+
+const KeyRing& ring_of(const Seal& s) { return s.ring ? *s.ring : keys(s.encrypt, s.key); }
 
 struct TunnelPacket {
     TemplateSpec spec;
     wire::MsgType type = wire::MsgType::Data;
-    uint16_t flags = 0;
     uint32_t flow_hash = 0;
-    uint32_t seq = 0;
+    Seal seal;
     Bytes payload;
-    Bytes auth_tag;  // appended after the payload (kFlagAuth)
 };
 
 // Offset of the ftnet header in an encapsulated frame.
 size_t ftnet_off(Family f) { return outer_l4_off(f) + wire::kUdpHdrLen; }
 
-// The route's template followed by the payload (and tag), patched as
-// encap_frame() patches an mbuf when the port does not offload checksums.
-// `edit`, when given, changes the frame (cuts it, corrupts a field) before
-// the outer lengths and checksums are computed, so that the outer headers
-// stay valid and only the ftnet layer is wrong, as a receiver would see a
-// datagram that a broken or hostile sender emitted.
+// The route's template followed by the payload and the tag, sealed and
+// patched as encap_frame() seals and patches an mbuf when the port does not
+// offload checksums. `edit`, when given, changes the frame (cuts it,
+// corrupts a field) after the seal and before the outer lengths and
+// checksums are computed, so that the outer headers stay valid and only the
+// ftnet layer is wrong, as a receiver would see a datagram that a broken or
+// hostile sender emitted.
 Bytes build_frame(const TunnelPacket& t, const std::function<void(Bytes&)>& edit = {}) {
     alignas(64) RouteEntry r{};
     build_encap_template(r, t.spec);
     Bytes f(r.tmpl, r.tmpl + r.hdr_len);
     f.insert(f.end(), t.payload.begin(), t.payload.end());
-    f.insert(f.end(), t.auth_tag.begin(), t.auth_tag.end());
+    f.resize(f.size() + wire::kAuthTagLen);
 
     const uint16_t l4 = outer_l4_off(t.spec.family);
     const size_t fh = ftnet_off(t.spec.family);
-    // What the sender sets besides the template: the type (control_loop's
-    // send_tunnel() patches it for HELLO) and the flags.
+    // The type is the template's (DATA) unless a test sends something else
+    // through this path.
     f[fh + 1] = static_cast<uint8_t>(t.type);
-    put16(f, fh + 2, t.flags);
-    // encap_frame(): payload_len (without the tag), seq, UDP source port.
-    put16(f, fh + 10, static_cast<uint16_t>(t.payload.size()));
-    put32(f, fh + 12, t.seq);
+    seal_message(reinterpret_cast<wire::Header*>(&f[fh]), t.payload.size(), ring_of(t.seal), t.seal.space,
+                 t.seal.seq);
     put16(f, l4, static_cast<uint16_t>(0xc000 | (t.flow_hash & 0x3fff)));
     if (edit) edit(f);
 
@@ -211,6 +300,29 @@ Bytes cut_udp_payload(const TunnelPacket& t, size_t keep) {
     return build_frame(t, [&](Bytes& f) { f.resize(ftnet_off(t.spec.family) + keep); });
 }
 
+// A message as the engine sends it: build_message() on the route `spec`
+// describes (route id `route_id`: the UDP source port), as the workers send
+// heartbeats and the control thread HELLOs and link notices.
+Bytes sealed_frame(const TemplateSpec& spec, uint16_t route_id, wire::MsgType type, const Bytes& payload,
+                   const Seal& s) {
+    alignas(64) RouteEntry r{};
+    build_encap_template(r, spec);
+    r.route_id = route_id;
+    Bytes f(message_len(spec.family, payload.size()));
+    const size_t n = build_message(f.data(), r, type, payload.data(), payload.size(), ring_of(s), s.space, s.seq);
+    EXPECT_EQ(n, f.size());
+    return f;
+}
+
+// The tag a frame ends with, as tshark prints ftnet.auth_tag.
+std::string tag_of(const Bytes& f) { return hex(f.data() + f.size() - wire::kAuthTagLen, wire::kAuthTagLen); }
+
+// The payload of a frame as it is on the wire (ciphertext when encrypted).
+std::string wire_payload_of(const Bytes& f, Family fam) {
+    const size_t start = ftnet_off(fam) + sizeof(wire::Header);
+    return hex(f.data() + start, f.size() - start - wire::kAuthTagLen);
+}
+
 AdapterInfo adapter_a() {
     AdapterInfo a;
     a.mac = mac("02:00:5e:00:10:01");
@@ -229,50 +341,6 @@ Bytes hello_payload(const AdapterInfo& a, bool want_reply) {
     return Bytes(p, p + sizeof h);
 }
 
-// The cluster key of the tests, and the same 16 bytes as the 32 hex digits
-// of `[cluster] key` (and of the dissector's ftnet.cluster_key preference).
-constexpr uint8_t kKey[16] = {'f', 't', 'n', 'e', 't', '-', 't', 'e', 's', 't', '-', 'k', 'e', 'y', '-', '1'};
-constexpr uint8_t kOtherKey[16] = {'f', 't', 'n', 'e', 't', '-', 't', 'e', 's', 't', '-', 'k', 'e', 'y', '-', '2'};
-
-std::string hex(const uint8_t* p, size_t n) {
-    static const char* digits = "0123456789abcdef";
-    std::string s;
-    for (size_t i = 0; i < n; i++) {
-        s += digits[p[i] >> 4];
-        s += digits[p[i] & 15];
-    }
-    return s;
-}
-
-const std::string kKeyHex = hex(kKey, sizeof kKey);
-
-// A signed message as the engine sends it: build_signed_message() on the
-// route `spec` describes, as the workers send heartbeats and the control
-// thread HELLOs.
-Bytes signed_frame(const TemplateSpec& spec, wire::MsgType type, uint32_t seq, const Bytes& payload,
-                   const uint8_t (&key)[16] = kKey) {
-    alignas(64) RouteEntry r{};
-    build_encap_template(r, spec);
-    r.route_id = spec.route_id;
-    Bytes f(signed_message_len(spec.family, payload.size()));
-    const size_t n = build_signed_message(f.data(), r, type, seq, payload.data(), payload.size(), SipKey::from_bytes(key));
-    EXPECT_EQ(n, f.size());
-    return f;
-}
-
-// The tag a signed frame ends with, as tshark prints ftnet.auth_tag.
-std::string tag_of(const Bytes& f) { return hex(f.data() + f.size() - wire::kAuthTagLen, wire::kAuthTagLen); }
-
-// The other end of a route: the peer's route back, with its own id.
-TemplateSpec reversed(const TemplateSpec& s, uint16_t route_id) {
-    TemplateSpec r = s;
-    std::swap(r.src_mac, r.dst_mac);
-    std::swap(r.src_ip, r.dst_ip);
-    std::swap(r.src_node, r.dst_node);
-    r.route_id = route_id;
-    return r;
-}
-
 struct Heartbeat {
     uint32_t boot_id = 0;
     uint32_t echo_boot_id = 0;
@@ -282,6 +350,7 @@ struct Heartbeat {
     uint8_t threshold = 0;
     uint8_t route_state = 0;
     uint32_t send_skew_us = 0;
+    uint32_t seq = 0;
 };
 
 Bytes hb_payload(const Heartbeat& h) {
@@ -294,8 +363,31 @@ Bytes hb_payload(const Heartbeat& h) {
     p.threshold = h.threshold;
     p.route_state = h.route_state;
     p.send_skew_us = rte_cpu_to_be_32(h.send_skew_us);
+    p.seq = rte_cpu_to_be_32(h.seq);
     const auto* b = reinterpret_cast<const uint8_t*>(&p);
     return Bytes(b, b + sizeof p);
+}
+
+Bytes notice_payload(uint32_t boot, uint32_t seq, uint8_t count, const std::vector<wire::LinkNoticeEntry>& entries) {
+    wire::LinkNoticeHeader h{};
+    h.boot_id = rte_cpu_to_be_32(boot);
+    h.seq = rte_cpu_to_be_32(seq);
+    h.count = count;
+    Bytes out(reinterpret_cast<const uint8_t*>(&h), reinterpret_cast<const uint8_t*>(&h) + sizeof h);
+    for (auto& e : entries)
+        out.insert(out.end(), reinterpret_cast<const uint8_t*>(&e), reinterpret_cast<const uint8_t*>(&e) + sizeof e);
+    return out;
+}
+
+wire::LinkNoticeEntry notice_entry(const std::string& sender, const std::string& receiver, uint8_t state, uint8_t reason) {
+    wire::LinkNoticeEntry e{};
+    const IpAddr s = *IpAddr::parse(sender), r = *IpAddr::parse(receiver);
+    e.family = s.is_v6() ? 6 : 4;
+    e.state = state;
+    e.reason = reason;
+    std::memcpy(e.sender_addr, s.b.data(), s.is_v6() ? 16 : 4);
+    std::memcpy(e.receiver_addr, r.b.data(), r.is_v6() ? 16 : 4);
+    return e;
 }
 
 // ---------------------------------------------------------------- pcap
@@ -367,6 +459,7 @@ class DissectorTest : public ::testing::Test {
                                     "FTNET_SOURCE_ROOT=/path/to/ftnet)";
         script_ = fs::path(root) / "scripts/wireshark/ftnet.lua";
         ASSERT_TRUE(fs::is_regular_file(script_)) << script_ << " is missing";
+        ASSERT_TRUE(aead_init()) << "intel-ipsec-mb cannot run here (no AES-NI): the frames cannot be sealed";
     }
     void TearDown() override {
         // On failure, the whole packet tree helps more than one field.
@@ -463,35 +556,72 @@ class DissectorTest : public ::testing::Test {
 bool is_true(const std::string& s) { return s == "1" || s == "True"; }
 bool is_false(const std::string& s) { return s == "0" || s == "False"; }
 
+// No expert info of the dissector's (the inner frame's dissectors may add
+// their own): its messages all say what receivers do with the packet.
+auto NoFtnetExpertInfo() { return Not(::testing::AnyOf(HasSubstr("receivers"), HasSubstr("refused by version 2"))); }
+
 const std::vector<std::string> kHeaderFields = {
-    "ftnet.version", "ftnet.type",        "ftnet.flags", "ftnet.flags.auth", "ftnet.src_node",
-    "ftnet.dst_node", "ftnet.route_id", "ftnet.payload_len", "ftnet.seq", "ftnet.auth_tag",
+    "ftnet.version",   "ftnet.type",      "ftnet.flags",     "ftnet.flags.encrypted",
+    "ftnet.key_id",    "ftnet.src_node",  "ftnet.dst_node",  "ftnet.route_binding",
+    "ftnet.route_binding.status",         "ftnet.seq",       "ftnet.seq.epoch",
+    "ftnet.seq.counter", "ftnet.space",   "ftnet.reserved",  "ftnet.payload_len",
+    "ftnet.auth_tag",  "ftnet.encrypted_payload",
 };
+
+std::vector<std::string> with_header_fields(std::initializer_list<const char*> more) {
+    std::vector<std::string> v = kHeaderFields;
+    v.insert(v.end(), more.begin(), more.end());
+    return v;
+}
+
+// Every header field, the payload length and the tag read back as the
+// engine wrote them for a message of type `type` and plen payload bytes on
+// the route `spec` describes, sealed as `s`; an encrypted payload reads
+// back as the ciphertext the frame carries.
+void expect_header(Fields& r, const Bytes& frame, const TemplateSpec& spec, wire::MsgType type, const Seal& s,
+                   size_t plen) {
+    EXPECT_EQ(r["ftnet.version"], "2");
+    EXPECT_EQ(r["ftnet.type"], std::to_string(static_cast<unsigned>(type)));
+    EXPECT_EQ(r["ftnet.flags"], s.encrypt ? "0x01" : "0x00");
+    EXPECT_TRUE(s.encrypt ? is_true(r["ftnet.flags.encrypted"]) : is_false(r["ftnet.flags.encrypted"]))
+        << r["ftnet.flags.encrypted"];
+    EXPECT_EQ(r["ftnet.key_id"], std::to_string(ring_of(s).sealing().id));
+    EXPECT_EQ(r["ftnet.src_node"], std::to_string(spec.src_node));
+    EXPECT_EQ(r["ftnet.dst_node"], std::to_string(spec.dst_node));
+    EXPECT_EQ(r["ftnet.route_binding"], binding_of(spec));
+    EXPECT_EQ(r["ftnet.route_binding.status"], "1") << "right for the outer addresses";
+    EXPECT_EQ(r["ftnet.seq"], std::to_string(s.seq));
+    EXPECT_EQ(r["ftnet.seq.epoch"], std::to_string(wire::seq_epoch(s.seq)));
+    EXPECT_EQ(r["ftnet.seq.counter"], std::to_string(s.seq & wire::kSeqCounterMask));
+    EXPECT_EQ(r["ftnet.space"], std::to_string(s.space));
+    EXPECT_EQ(r["ftnet.reserved"], "0x00");
+    EXPECT_EQ(r["ftnet.payload_len"], std::to_string(plen));
+    EXPECT_EQ(r["ftnet.auth_tag"], tag_of(frame));
+    EXPECT_EQ(r["ftnet.encrypted_payload"], s.encrypt ? wire_payload_of(frame, spec.family) : "");
+}
+
+// The Info column's summary of a message: "DATA node 1 -> node 2 seq 1:17".
+std::string summary(const char* name, const TemplateSpec& spec, uint64_t seq) {
+    return std::string(name) + " node " + std::to_string(spec.src_node) + " -> node " + std::to_string(spec.dst_node) +
+           " seq " + std::to_string(wire::seq_epoch(seq)) + ":" + std::to_string(seq & wire::kSeqCounterMask);
+}
 
 // ---------------------------------------------------------------- tests
 
 TEST_F(DissectorTest, DataOverIpv4DecodesEveryHeaderFieldAndTheInnerIcmp) {
-    TunnelPacket t{.spec = v4_spec(), .flow_hash = 0x1234abcd, .seq = 17,
+    TunnelPacket t{.spec = v4_spec(), .flow_hash = 0x1234abcd, .seal = {.space = 0, .seq = seq_of(1, 17)},
                    .payload = inner_icmp_echo(0x4242, 7)};
-    auto pcap = write_pcap({build_frame(t)});
-    auto fields = kHeaderFields;
-    for (auto f : {"ftnet.payload", "icmp.type", "icmp.ident", "icmp.seq", "icmp.checksum.status",
-                   "ip.src", "ip.dst", "eth.src"})
-        fields.push_back(f);
+    const Bytes f = build_frame(t);
+    auto pcap = write_pcap({f});
     std::vector<Fields> rows;
-    ASSERT_NO_FATAL_FAILURE(decode(pcap, fields, &rows));
+    ASSERT_NO_FATAL_FAILURE(decode(pcap,
+                                   with_header_fields({"ftnet.payload", "icmp.type", "icmp.ident", "icmp.seq",
+                                                       "icmp.checksum.status", "ip.src", "ip.dst", "eth.src"}),
+                                   &rows));
     ASSERT_EQ(rows.size(), 1u);
     Fields& r = rows[0];
-    EXPECT_EQ(r["ftnet.version"], "1");
-    EXPECT_EQ(r["ftnet.type"], "1");
-    EXPECT_EQ(r["ftnet.flags"], "0x0000");
-    EXPECT_TRUE(is_false(r["ftnet.flags.auth"])) << r["ftnet.flags.auth"];
-    EXPECT_EQ(r["ftnet.src_node"], "1");
-    EXPECT_EQ(r["ftnet.dst_node"], "2");
-    EXPECT_EQ(r["ftnet.route_id"], "3");
-    EXPECT_EQ(r["ftnet.payload_len"], std::to_string(t.payload.size()));
-    EXPECT_EQ(r["ftnet.seq"], "17");
-    EXPECT_EQ(r["ftnet.auth_tag"], "");
+    expect_header(r, f, t.spec, wire::MsgType::Data, t.seal, t.payload.size());
+    EXPECT_EQ(r["ftnet.seq"], "281474976710673");  // epoch 1, counter 17
     EXPECT_EQ(r["ftnet.payload"], "") << "a DATA payload goes to the Ethernet dissector";
     // The inner frame, decoded by Wireshark's own dissectors.
     EXPECT_EQ(r["icmp.type"], "8");
@@ -501,31 +631,30 @@ TEST_F(DissectorTest, DataOverIpv4DecodesEveryHeaderFieldAndTheInnerIcmp) {
     EXPECT_EQ(r["ip.src"], "198.18.1.1,169.254.10.1");
     EXPECT_EQ(r["ip.dst"], "198.18.1.2,169.254.20.2");
     EXPECT_EQ(r["eth.src"], "02:00:00:00:01:01,02:00:5e:00:10:01");
-    EXPECT_THAT(r["_ws.col.Info"], StartsWith("DATA node 1 -> node 2 route 3 seq 17"));
+    EXPECT_THAT(r["_ws.col.Info"], StartsWith("DATA node 1 -> node 2 seq 1:17 | "));
     EXPECT_THAT(r["_ws.col.Info"], HasSubstr("Echo (ping) request"));
-    EXPECT_EQ(r["_ws.expert.message"].find("ftnet"), std::string::npos) << r["_ws.expert.message"];
+    EXPECT_THAT(r["_ws.expert.message"], NoFtnetExpertInfo());
 }
 
+// Key 2 (AES-256), worker 3's sequence space, the largest epoch and counter.
 TEST_F(DissectorTest, DataOverIpv6DecodesEveryHeaderFieldAndTheInnerArp) {
-    TunnelPacket t{.spec = v6_spec(), .flow_hash = 0xfedcba98, .seq = 0xfffffffe,
+    TunnelPacket t{.spec = v6_spec(), .flow_hash = 0xfedcba98,
+                   .seal = {.key = 2, .space = 3, .seq = seq_of(0xffff, wire::kSeqCounterMask)},
                    .payload = inner_arp_request()};
-    auto pcap = write_pcap({build_frame(t)});
-    auto fields = kHeaderFields;
-    for (auto f : {"arp.opcode", "arp.src.hw_mac", "arp.src.proto_ipv4", "arp.dst.proto_ipv4",
-                   "ipv6.src", "ipv6.dst", "eth.dst"})
-        fields.push_back(f);
+    const Bytes f = build_frame(t);
+    auto pcap = write_pcap({f});
     std::vector<Fields> rows;
-    ASSERT_NO_FATAL_FAILURE(decode(pcap, fields, &rows));
+    ASSERT_NO_FATAL_FAILURE(decode(pcap,
+                                   with_header_fields({"arp.opcode", "arp.src.hw_mac", "arp.src.proto_ipv4",
+                                                       "arp.dst.proto_ipv4", "ipv6.src", "ipv6.dst", "eth.dst"}),
+                                   &rows));
     ASSERT_EQ(rows.size(), 1u);
     Fields& r = rows[0];
-    EXPECT_EQ(r["ftnet.version"], "1");
-    EXPECT_EQ(r["ftnet.type"], "1");
-    EXPECT_EQ(r["ftnet.flags"], "0x0000");
-    EXPECT_EQ(r["ftnet.src_node"], "4096");
-    EXPECT_EQ(r["ftnet.dst_node"], "1");
-    EXPECT_EQ(r["ftnet.route_id"], "1023");
-    EXPECT_EQ(r["ftnet.payload_len"], "42");
-    EXPECT_EQ(r["ftnet.seq"], "4294967294");
+    expect_header(r, f, t.spec, wire::MsgType::Data, t.seal, 42);
+    EXPECT_EQ(r["ftnet.key_id"], "2");
+    EXPECT_EQ(r["ftnet.seq"], "18446744073709551615");
+    EXPECT_EQ(r["ftnet.seq.epoch"], "65535");
+    EXPECT_EQ(r["ftnet.seq.counter"], "281474976710655");
     EXPECT_EQ(r["arp.opcode"], "1");
     EXPECT_EQ(r["arp.src.hw_mac"], "02:00:5e:00:20:02");
     EXPECT_EQ(r["arp.src.proto_ipv4"], "169.254.20.2");
@@ -533,18 +662,74 @@ TEST_F(DissectorTest, DataOverIpv6DecodesEveryHeaderFieldAndTheInnerArp) {
     EXPECT_EQ(r["ipv6.src"], "fd00:2::1");
     EXPECT_EQ(r["ipv6.dst"], "fd00:2::2");
     EXPECT_EQ(r["eth.dst"], "02:00:00:00:02:02,ff:ff:ff:ff:ff:ff");
-    EXPECT_THAT(r["_ws.col.Info"], StartsWith("DATA node 4096 -> node 1 route 1023 seq 4294967294"));
+    EXPECT_THAT(r["_ws.col.Info"], StartsWith("DATA node 4096 -> node 1 seq 65535:281474976710655 | "));
     EXPECT_THAT(r["_ws.col.Info"], HasSubstr("Who has 169.254.10.1?"));
-    EXPECT_EQ(r["_ws.expert.message"].find("ftnet"), std::string::npos) << r["_ws.expert.message"];
+    EXPECT_THAT(r["_ws.expert.message"], NoFtnetExpertInfo());
+}
+
+// The same inner frame authenticated only and encrypted: the first is
+// decoded, the others are shown as the ciphertext the seal wrote, with no
+// inner Ethernet frame, over IPv4 and IPv6.
+TEST_F(DissectorTest, EncryptedDataIsShownAsCiphertextAndAuthenticatedDataIsDecoded) {
+    const Bytes icmp = inner_icmp_echo(5, 5);
+    TunnelPacket clear{.spec = v4_spec(), .flow_hash = 7, .seal = {.seq = seq_of(2, 20)}, .payload = icmp};
+    TunnelPacket enc4{.spec = v4_spec(), .flow_hash = 7, .seal = {.encrypt = true, .seq = seq_of(2, 21)},
+                      .payload = icmp};
+    TunnelPacket enc6{.spec = v6_spec(), .flow_hash = 8,
+                      .seal = {.encrypt = true, .key = 2, .space = 1, .seq = seq_of(2, 22)},
+                      .payload = inner_arp_request()};
+    const std::vector<Bytes> frames = {build_frame(clear), build_frame(enc4), build_frame(enc6)};
+    // What the seal did: clear text left as it was, the others encrypted.
+    ASSERT_EQ(wire_payload_of(frames[0], Family::V4), hex(icmp));
+    ASSERT_NE(wire_payload_of(frames[1], Family::V4), hex(icmp));
+    ASSERT_NE(wire_payload_of(frames[2], Family::V6), hex(enc6.payload));
+    auto pcap = write_pcap(frames);
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap,
+                                   with_header_fields({"ftnet.payload", "icmp.type", "icmp.seq", "arp.opcode",
+                                                       "eth.src", "ip.src", "ipv6.src", "udp.checksum.status"}),
+                                   &rows));
+    ASSERT_EQ(rows.size(), 3u);
+
+    Fields& a = rows[0];
+    expect_header(a, frames[0], clear.spec, wire::MsgType::Data, clear.seal, icmp.size());
+    EXPECT_EQ(a["icmp.type"], "8");
+    EXPECT_EQ(a["icmp.seq"], "5");
+    EXPECT_EQ(a["eth.src"], "02:00:00:00:01:01,02:00:5e:00:10:01");
+    EXPECT_THAT(a["_ws.col.Info"], HasSubstr("Echo (ping) request"));
+    EXPECT_THAT(a["_ws.col.Info"], Not(HasSubstr("[encrypted]")));
+
+    Fields& b = rows[1];
+    expect_header(b, frames[1], enc4.spec, wire::MsgType::Data, enc4.seal, icmp.size());
+    EXPECT_EQ(b["ftnet.payload"], "");
+    EXPECT_EQ(b["icmp.type"], "");
+    EXPECT_EQ(b["eth.src"], "02:00:00:00:01:01") << "no inner Ethernet frame";
+    EXPECT_EQ(b["ip.src"], "198.18.1.1");
+    EXPECT_EQ(b["_ws.col.Info"], "DATA node 1 -> node 2 seq 2:21 [encrypted]");
+    EXPECT_EQ(b["_ws.expert.message"], "");
+
+    Fields& c = rows[2];
+    expect_header(c, frames[2], enc6.spec, wire::MsgType::Data, enc6.seal, enc6.payload.size());
+    EXPECT_EQ(c["arp.opcode"], "");
+    EXPECT_EQ(c["eth.src"], "02:00:00:00:02:01") << "no inner Ethernet frame";
+    EXPECT_EQ(c["ipv6.src"], "fd00:2::1");
+    EXPECT_EQ(c["udp.checksum.status"], "1");
+    EXPECT_EQ(c["_ws.col.Info"], "DATA node 4096 -> node 1 seq 2:22 [encrypted]");
+    EXPECT_EQ(c["_ws.expert.message"], "");
+
+    const std::string tree = verbose(pcap);
+    EXPECT_THAT(tree, HasSubstr("(AES-GCM ciphertext: not decrypted)"));
+    EXPECT_THAT(tree, HasSubstr("(not verified: the dissector holds no cluster key)"));
 }
 
 // The outer headers as the engine builds them: valid checksums (zero UDP
 // checksum over IPv4, computed over IPv6), the UDP source port and IPv6 flow
-// label from the flow hash, the DSCP, DF over IPv4, the hop limit.
+// label from the flow hash, the DSCP, DF over IPv4, the hop limit, and
+// lengths that count the header and the tag.
 TEST_F(DissectorTest, OuterHeadersCarryTheEncapChoices) {
-    TunnelPacket t4{.spec = v4_spec(), .flow_hash = 0x1234abcd, .seq = 1,
+    TunnelPacket t4{.spec = v4_spec(), .flow_hash = 0x1234abcd, .seal = {.seq = seq_of(1, 1)},
                     .payload = inner_icmp_echo(1, 1)};
-    TunnelPacket t6{.spec = v6_spec(), .flow_hash = 0xfedcba98, .seq = 2,
+    TunnelPacket t6{.spec = v6_spec(), .flow_hash = 0xfedcba98, .seal = {.encrypt = true, .seq = seq_of(1, 2)},
                     .payload = inner_icmp_echo(2, 2)};
     auto pcap = write_pcap({build_frame(t4), build_frame(t6)});
     std::vector<Fields> rows;
@@ -552,10 +737,10 @@ TEST_F(DissectorTest, OuterHeadersCarryTheEncapChoices) {
                                    {"udp.srcport", "udp.dstport", "udp.length", "udp.checksum",
                                     "udp.checksum.status", "ip.checksum.status", "ip.dsfield.dscp",
                                     "ip.flags.df", "ip.ttl", "ip.len", "ipv6.flow", "ipv6.tclass.dscp",
-                                    "ipv6.hlim", "ipv6.plen", "ftnet.seq"},
+                                    "ipv6.hlim", "ipv6.plen", "ftnet.seq", "ftnet.payload_len"},
                                    &rows));
     ASSERT_EQ(rows.size(), 2u);
-    const size_t udp_len = 8 + 16 + t4.payload.size();
+    const size_t udp_len = 8 + 22 + t4.payload.size() + 16;
 
     Fields& a = rows[0];
     EXPECT_EQ(a["udp.srcport"], std::to_string(0xc000 | (0x1234abcd & 0x3fff)));
@@ -567,7 +752,8 @@ TEST_F(DissectorTest, OuterHeadersCarryTheEncapChoices) {
     EXPECT_EQ(split(a["ip.dsfield.dscp"], ',')[0], "48");
     EXPECT_TRUE(is_true(split(a["ip.flags.df"], ',')[0])) << a["ip.flags.df"];
     EXPECT_EQ(split(a["ip.ttl"], ',')[0], "64");
-    EXPECT_EQ(a["ftnet.seq"], "1");
+    EXPECT_EQ(a["ftnet.seq"], std::to_string(seq_of(1, 1)));
+    EXPECT_EQ(a["ftnet.payload_len"], std::to_string(t4.payload.size()));
 
     Fields& b = rows[1];
     EXPECT_EQ(b["udp.srcport"], std::to_string(0xc000 | (0xfedcba98 & 0x3fff)));
@@ -580,10 +766,12 @@ TEST_F(DissectorTest, OuterHeadersCarryTheEncapChoices) {
     EXPECT_EQ(std::stoul(b["ipv6.flow"], nullptr, 16), 0xfedcba98u & 0xfffff) << b["ipv6.flow"];
     EXPECT_EQ(b["ipv6.tclass.dscp"], "46");
     EXPECT_EQ(b["ipv6.hlim"], "32");
-    EXPECT_EQ(b["ftnet.seq"], "2");
+    EXPECT_EQ(b["ftnet.seq"], std::to_string(seq_of(1, 2)));
+    EXPECT_EQ(b["ftnet.payload_len"], std::to_string(t6.payload.size()));
 }
 
-// HELLOs as the control thread sends them: signed (build_signed_message()).
+// HELLOs as the control thread sends them: build_message() in the control
+// thread's sequence space.
 TEST_F(DissectorTest, HelloDecodesEveryPayloadField) {
     AdapterInfo a = adapter_a();
     AdapterInfo b = adapter_a();
@@ -594,28 +782,24 @@ TEST_F(DissectorTest, HelloDecodesEveryPayloadField) {
     b.boot_id = 7;
     b.node_name = "n2";
     b.cluster = "";
-    const Bytes f6 = signed_frame(v6_spec(), wire::MsgType::Hello, 5, hello_payload(a, true));
-    const Bytes f4 = signed_frame(v4_spec(), wire::MsgType::Hello, 6, hello_payload(b, false));
+    const Seal s6{.space = wire::kControlSpace, .seq = seq_of(5, 1)};
+    const Seal s4{.key = 2, .space = wire::kControlSpace, .seq = seq_of(5, 2)};
+    const Bytes f6 = sealed_frame(v6_spec(), 1023, wire::MsgType::Hello, hello_payload(a, true), s6);
+    const Bytes f4 = sealed_frame(v4_spec(), 3, wire::MsgType::Hello, hello_payload(b, false), s4);
     auto pcap = write_pcap({f6, f4});
-    auto fields = kHeaderFields;
-    for (auto f : {"ftnet.hello.mac", "ftnet.hello.apipa", "ftnet.hello.link_local", "ftnet.hello.mtu",
-                   "ftnet.hello.boot_id", "ftnet.hello.flags", "ftnet.hello.flags.want_reply",
-                   "ftnet.hello.node_name", "ftnet.hello.cluster", "ftnet.payload", "udp.checksum.status"})
-        fields.push_back(f);
     std::vector<Fields> rows;
-    ASSERT_NO_FATAL_FAILURE(decode(pcap, fields, &rows));
+    ASSERT_NO_FATAL_FAILURE(decode(
+        pcap,
+        with_header_fields({"ftnet.hello.mac", "ftnet.hello.apipa", "ftnet.hello.link_local", "ftnet.hello.mtu",
+                            "ftnet.hello.boot_id", "ftnet.hello.flags", "ftnet.hello.flags.want_reply",
+                            "ftnet.hello.node_name", "ftnet.hello.cluster", "ftnet.payload", "udp.srcport",
+                            "udp.checksum.status"}),
+        &rows));
     ASSERT_EQ(rows.size(), 2u);
 
     Fields& r = rows[0];
-    EXPECT_EQ(r["ftnet.type"], "2");
-    EXPECT_EQ(r["ftnet.flags"], "0x0001");
-    EXPECT_TRUE(is_true(r["ftnet.flags.auth"])) << r["ftnet.flags.auth"];
-    EXPECT_EQ(r["ftnet.src_node"], "4096");
-    EXPECT_EQ(r["ftnet.dst_node"], "1");
-    EXPECT_EQ(r["ftnet.route_id"], "1023");
-    EXPECT_EQ(r["ftnet.payload_len"], "100");
-    EXPECT_EQ(r["ftnet.seq"], "5");
-    EXPECT_EQ(r["ftnet.auth_tag"], tag_of(f6));
+    expect_header(r, f6, v6_spec(), wire::MsgType::Hello, s6, 100);
+    EXPECT_EQ(r["ftnet.space"], "255");
     EXPECT_EQ(r["ftnet.hello.mac"], "02:00:5e:00:10:01");
     EXPECT_EQ(r["ftnet.hello.apipa"], "169.254.10.1");
     EXPECT_EQ(r["ftnet.hello.link_local"], "fe80::5eff:fe00:1001");
@@ -626,19 +810,15 @@ TEST_F(DissectorTest, HelloDecodesEveryPayloadField) {
     EXPECT_EQ(r["ftnet.hello.node_name"], "node-a");
     EXPECT_EQ(r["ftnet.hello.cluster"], "clu_1");
     EXPECT_EQ(r["ftnet.payload"], "");
+    EXPECT_EQ(r["udp.srcport"], std::to_string(0xc000 | 1023));
     EXPECT_EQ(r["udp.checksum.status"], "1");
-    EXPECT_THAT(r["_ws.col.Info"], StartsWith("HELLO node 4096 -> node 1 route 1023 seq 5"));
-    EXPECT_THAT(r["_ws.col.Info"], HasSubstr("node-a"));
+    EXPECT_THAT(r["_ws.col.Info"], StartsWith("HELLO node 4096 -> node 1 seq 5:1: node \"node-a\" cluster \"clu_1\""));
+    EXPECT_THAT(r["_ws.col.Info"], HasSubstr("please answer"));
     EXPECT_EQ(r["_ws.expert.message"], "");
 
     Fields& s = rows[1];
-    EXPECT_EQ(s["ftnet.type"], "2");
-    EXPECT_EQ(s["ftnet.flags"], "0x0001");
-    EXPECT_EQ(s["ftnet.auth_tag"], tag_of(f4));
-    EXPECT_EQ(s["ftnet.src_node"], "1");
-    EXPECT_EQ(s["ftnet.dst_node"], "2");
-    EXPECT_EQ(s["ftnet.route_id"], "3");
-    EXPECT_EQ(s["ftnet.seq"], "6");
+    expect_header(s, f4, v4_spec(), wire::MsgType::Hello, s4, 100);
+    EXPECT_EQ(s["ftnet.key_id"], "2");
     EXPECT_EQ(s["ftnet.hello.mac"], "02:00:5e:00:20:02");
     EXPECT_EQ(s["ftnet.hello.apipa"], "169.254.20.2");
     EXPECT_EQ(s["ftnet.hello.link_local"], "fe80::2");
@@ -648,7 +828,11 @@ TEST_F(DissectorTest, HelloDecodesEveryPayloadField) {
     EXPECT_TRUE(is_false(s["ftnet.hello.flags.want_reply"])) << s["ftnet.hello.flags.want_reply"];
     EXPECT_EQ(s["ftnet.hello.node_name"], "n2");
     EXPECT_EQ(s["ftnet.hello.cluster"], "");
+    EXPECT_EQ(s["udp.srcport"], std::to_string(0xc000 | 3));
+    EXPECT_EQ(s["_ws.col.Info"], "HELLO node 1 -> node 2 seq 5:2: node \"n2\" cluster \"\" MAC 02:00:5e:00:20:02 MTU 9000");
     EXPECT_EQ(s["_ws.expert.message"], "");
+
+    EXPECT_THAT(verbose(pcap), HasSubstr("Sequence space: 255 (control thread)"));
 }
 
 // decode_hello()'s domain checks, seen in Wireshark: a HELLO a receiver
@@ -658,111 +842,80 @@ TEST_F(DissectorTest, HelloOutOfDomainRaisesExpertInfo) {
     a.mtu = 1000;
     a.apipa = ip("10.0.0.1");
     Bytes hello = hello_payload(a, false);
-    auto pcap = write_pcap({signed_frame(v6_spec(), wire::MsgType::Hello, 1, hello),
-                            signed_frame(v4_spec(), wire::MsgType::Hello, 2, Bytes(hello.begin(), hello.begin() + 60))});
+    const Seal s{.space = wire::kControlSpace};
+    auto pcap = write_pcap({sealed_frame(v6_spec(), 1, wire::MsgType::Hello, hello, s),
+                            sealed_frame(v4_spec(), 2, wire::MsgType::Hello, Bytes(hello.begin(), hello.begin() + 60), s)});
     std::vector<Fields> rows;
-    ASSERT_NO_FATAL_FAILURE(decode(pcap, {"ftnet.hello.mtu", "ftnet.hello.node_name"}, &rows));
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, {"ftnet.hello.mtu", "ftnet.hello.node_name", "ftnet.payload_len"}, &rows));
     ASSERT_EQ(rows.size(), 2u);
     EXPECT_EQ(rows[0]["ftnet.hello.mtu"], "1000");
     EXPECT_THAT(rows[0]["_ws.expert.message"], HasSubstr("MTU outside 1280..9000"));
     EXPECT_THAT(rows[0]["_ws.expert.message"], HasSubstr("169.254.0.0/16"));
+    EXPECT_EQ(rows[1]["ftnet.payload_len"], "60");
     EXPECT_EQ(rows[1]["ftnet.hello.node_name"], "");
-    EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("shorter than the 100-byte HelloPayload"));
-}
-
-TEST_F(DissectorTest, AuthFlagShowsTheTagAfterThePayload) {
-    Bytes tag(wire::kAuthTagLen);
-    for (size_t i = 0; i < tag.size(); i++) tag[i] = static_cast<uint8_t>(0xa0 + i);
-    TunnelPacket t{.spec = v6_spec(), .flags = wire::kFlagAuth, .flow_hash = 9, .seq = 99,
-                   .payload = inner_icmp_echo(3, 3), .auth_tag = tag};
-    auto pcap = write_pcap({build_frame(t)});
-    std::vector<Fields> rows;
-    ASSERT_NO_FATAL_FAILURE(decode(pcap, {"ftnet.flags", "ftnet.flags.auth", "ftnet.payload_len",
-                                          "ftnet.auth_tag", "icmp.seq", "icmp.checksum.status"},
-                                   &rows));
-    ASSERT_EQ(rows.size(), 1u);
-    Fields& r = rows[0];
-    EXPECT_EQ(r["ftnet.flags"], "0x0001");
-    EXPECT_TRUE(is_true(r["ftnet.flags.auth"])) << r["ftnet.flags.auth"];
-    EXPECT_EQ(r["ftnet.payload_len"], std::to_string(t.payload.size()));
-    EXPECT_EQ(r["ftnet.auth_tag"], "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
-    // The tag is not part of the inner frame.
-    EXPECT_EQ(r["icmp.seq"], "3");
-    EXPECT_EQ(r["icmp.checksum.status"], "1");
-    EXPECT_THAT(r["_ws.col.Info"], StartsWith("DATA node 4096 -> node 1 route 1023 seq 99"));
-    EXPECT_EQ(r["_ws.expert.message"].find("ftnet"), std::string::npos) << r["_ws.expert.message"];
+    EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("HELLO payload of 60 bytes is shorter than the 100-byte HelloPayload"));
 }
 
 const std::vector<std::string> kHeartbeatFields = {
-    "ftnet.hb.boot_id",  "ftnet.hb.echo_boot_id", "ftnet.hb.tx_time",    "ftnet.hb.echo_seq",
-    "ftnet.hb.interval_ms", "ftnet.hb.threshold", "ftnet.hb.route_state", "ftnet.hb.send_skew_us",
-    "ftnet.auth_tag.status",
+    "ftnet.hb.boot_id",     "ftnet.hb.echo_boot_id", "ftnet.hb.tx_time",    "ftnet.hb.echo_seq",
+    "ftnet.hb.interval_ms", "ftnet.hb.threshold",    "ftnet.hb.route_state", "ftnet.hb.send_skew_us",
+    "ftnet.hb.seq",
 };
 
-// Heartbeats as the workers send them (build_signed_message(), heartbeat.cpp):
-// a request from node 1 and node 2's reply to it, over IPv4 and IPv6. Every
-// header and payload field reads back as encoded, tx_time with all 64 bits;
-// the outer headers are those of a control message (DSCP CS6 whatever the
-// route's data DSCP, UDP source port from the route id, IPv6 flow label 0,
-// valid checksums).
+// Heartbeats as the workers send them (build_message(), heartbeat.cpp): a
+// request from node 1 and node 2's reply to it, over IPv4 and IPv6, each in
+// its worker's sequence space. Every header and payload field reads back as
+// encoded, tx_time with all 64 bits; the outer headers are those of a
+// control message (DSCP CS6 whatever the route's data DSCP, UDP source port
+// from the route id, IPv6 flow label 0, valid checksums).
 TEST_F(DissectorTest, HeartbeatsDecodeEveryField) {
     TemplateSpec v4 = v4_spec();
     v4.dscp = 0;  // the data DSCP; heartbeats carry CS6 regardless
     const TemplateSpec v6 = v6_spec();  // data DSCP 46
-    const Heartbeat req4{.boot_id = 0x1234abcd, .tx_time = 0x0123456789abcdefULL, .interval_ms = 1000,
-                         .threshold = 5, .route_state = 1, .send_skew_us = 7250};
+    const Heartbeat req4{.boot_id = 0x1234abcd, .echo_boot_id = 0x0badf00d, .tx_time = 0x0123456789abcdefULL,
+                         .echo_seq = 3, .interval_ms = 1000, .threshold = 5, .route_state = 1,
+                         .send_skew_us = 7250, .seq = 5};
     const Heartbeat rep4{.boot_id = 0x0badf00d, .echo_boot_id = 0x1234abcd, .tx_time = 0x0123456789abcdefULL,
-                         .echo_seq = 17, .interval_ms = 1000, .threshold = 5, .route_state = 2};
+                         .echo_seq = 5, .interval_ms = 1000, .threshold = 5, .route_state = 2, .seq = 17};
     const Heartbeat req6{.boot_id = 0xfeedface, .tx_time = 0xfffffffffffffffeULL, .interval_ms = 10,
-                         .threshold = 3, .route_state = 0};
+                         .threshold = 3, .route_state = 0, .seq = 4000000000u};
     const Heartbeat rep6{.boot_id = 1, .echo_boot_id = 0xfeedface, .tx_time = 0xfffffffffffffffeULL,
                          .echo_seq = 4000000000u, .interval_ms = 65535, .threshold = 10, .route_state = 1,
-                         .send_skew_us = 4000000000u};
-    const std::vector<Bytes> frames = {
-        signed_frame(v4, wire::MsgType::HeartbeatReq, 17, hb_payload(req4)),
-        signed_frame(reversed(v4, 7), wire::MsgType::HeartbeatRep, 9, hb_payload(rep4)),
-        signed_frame(v6, wire::MsgType::HeartbeatReq, 4000000000u, hb_payload(req6)),
-        signed_frame(reversed(v6, 12), wire::MsgType::HeartbeatRep, 1, hb_payload(rep6)),
-    };
-    auto pcap = write_pcap(frames);
-    auto fields = kHeaderFields;
-    fields.insert(fields.end(), kHeartbeatFields.begin(), kHeartbeatFields.end());
-    for (auto f : {"ftnet.payload", "ftnet.trailer", "udp.srcport", "udp.dstport", "udp.checksum.status",
-                   "ip.checksum.status", "ip.dsfield.dscp", "ipv6.tclass.dscp", "ipv6.flow"})
-        fields.push_back(f);
-    std::vector<Fields> rows;
-    ASSERT_NO_FATAL_FAILURE(decode(pcap, fields, &rows));
-    ASSERT_EQ(rows.size(), 4u);
-
+                         .send_skew_us = 4000000000u, .seq = 1};
     struct Want {
-        const char* type;
-        const char* src;
-        const char* dst;
+        TemplateSpec spec;
         uint16_t route;
-        const char* seq;
+        wire::MsgType type;
+        Seal seal;
         const Heartbeat& hb;
         const char* info;
     };
     const Want want[] = {
-        {"3", "1", "2", 3, "17", req4, "HB-REQ node 1 -> node 2 route 3 seq 17"},
-        {"4", "2", "1", 7, "9", rep4, "HB-REP node 2 -> node 1 route 7 seq 9 echo 17"},
-        {"3", "4096", "1", 1023, "4000000000", req6, "HB-REQ node 4096 -> node 1 route 1023 seq 4000000000"},
-        {"4", "1", "4096", 12, "1", rep6, "HB-REP node 1 -> node 4096 route 12 seq 1 echo 4000000000"},
+        {v4, 3, wire::MsgType::HeartbeatReq, {.space = 0, .seq = seq_of(1, 17)}, req4,
+         "HB-REQ node 1 -> node 2 seq 1:17 req 5"},
+        {reversed(v4), 7, wire::MsgType::HeartbeatRep, {.space = 1, .seq = seq_of(9, 9)}, rep4,
+         "HB-REP node 2 -> node 1 seq 9:9 echo 5"},
+        {v6, 1023, wire::MsgType::HeartbeatReq, {.key = 2, .space = 2, .seq = seq_of(3, 4000000000u)}, req6,
+         "HB-REQ node 4096 -> node 1 seq 3:4000000000 req 4000000000"},
+        {reversed(v6), 12, wire::MsgType::HeartbeatRep, {.space = 0, .seq = seq_of(1, 1)}, rep6,
+         "HB-REP node 1 -> node 4096 seq 1:1 echo 4000000000"},
     };
+    std::vector<Bytes> frames;
+    for (const Want& w : want) frames.push_back(sealed_frame(w.spec, w.route, w.type, hb_payload(w.hb), w.seal));
+    auto pcap = write_pcap(frames);
+    auto fields = with_header_fields({"ftnet.payload", "udp.srcport", "udp.dstport", "udp.checksum.status",
+                                      "ip.checksum.status", "ip.dsfield.dscp", "ipv6.tclass.dscp", "ipv6.flow"});
+    fields.insert(fields.end(), kHeartbeatFields.begin(), kHeartbeatFields.end());
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, fields, &rows));
+    ASSERT_EQ(rows.size(), 4u);
+
     char buf[32];
     for (size_t i = 0; i < 4; i++) {
         SCOPED_TRACE("frame " + std::to_string(i + 1));
         Fields& r = rows[i];
         const Want& w = want[i];
-        EXPECT_EQ(r["ftnet.version"], "1");
-        EXPECT_EQ(r["ftnet.type"], w.type);
-        EXPECT_EQ(r["ftnet.flags"], "0x0001");
-        EXPECT_TRUE(is_true(r["ftnet.flags.auth"])) << r["ftnet.flags.auth"];
-        EXPECT_EQ(r["ftnet.src_node"], w.src);
-        EXPECT_EQ(r["ftnet.dst_node"], w.dst);
-        EXPECT_EQ(r["ftnet.route_id"], std::to_string(w.route));
-        EXPECT_EQ(r["ftnet.payload_len"], "28");
-        EXPECT_EQ(r["ftnet.seq"], w.seq);
+        expect_header(r, frames[i], w.spec, w.type, w.seal, 32);
         std::snprintf(buf, sizeof buf, "0x%08x", w.hb.boot_id);
         EXPECT_EQ(r["ftnet.hb.boot_id"], buf);
         std::snprintf(buf, sizeof buf, "0x%08x", w.hb.echo_boot_id);
@@ -773,10 +926,8 @@ TEST_F(DissectorTest, HeartbeatsDecodeEveryField) {
         EXPECT_EQ(r["ftnet.hb.threshold"], std::to_string(w.hb.threshold));
         EXPECT_EQ(r["ftnet.hb.route_state"], std::to_string(w.hb.route_state));
         EXPECT_EQ(r["ftnet.hb.send_skew_us"], std::to_string(w.hb.send_skew_us));
-        EXPECT_EQ(r["ftnet.auth_tag"], tag_of(frames[i]));
-        EXPECT_EQ(r["ftnet.auth_tag.status"], "2") << "no key given: not verified";
+        EXPECT_EQ(r["ftnet.hb.seq"], std::to_string(w.hb.seq));
         EXPECT_EQ(r["ftnet.payload"], "");
-        EXPECT_EQ(r["ftnet.trailer"], "");
         EXPECT_EQ(r["_ws.col.Info"], w.info);
         EXPECT_EQ(r["_ws.expert.message"], "");
         // Outer headers of a control message.
@@ -792,133 +943,92 @@ TEST_F(DissectorTest, HeartbeatsDecodeEveryField) {
             EXPECT_EQ(std::stoul(r["ipv6.flow"], nullptr, 16), 0u) << r["ipv6.flow"];
         }
     }
-    // The route state's names, as the packet tree shows them.
+    // The names and summaries, as the packet tree shows them.
     const std::string tree = verbose(pcap);
     EXPECT_THAT(tree, HasSubstr("Sender's route state: up (1)"));
     EXPECT_THAT(tree, HasSubstr("Sender's route state: down (2)"));
     EXPECT_THAT(tree, HasSubstr("Sender's route state: unknown (0)"));
-    EXPECT_THAT(tree, HasSubstr("Heartbeat request: boot id 0x1234abcd, every 1000 ms x 5, route up"));
-    EXPECT_THAT(tree, HasSubstr("Heartbeat reply: boot id 0x0badf00d, every 1000 ms x 5, route down"));
+    EXPECT_THAT(tree, HasSubstr("Heartbeat request: boot id 0x1234abcd, every 1000 ms x 5, route up, send skew 7250 us"));
+    EXPECT_THAT(tree, HasSubstr("Heartbeat reply: boot id 0x0badf00d, every 1000 ms x 5, route down, send skew 0 us"));
+    EXPECT_THAT(tree, HasSubstr("Heartbeat seq: 5 (the requester's per-route request sequence)"));
+    EXPECT_THAT(tree, HasSubstr("Heartbeat seq: 17 (the replier's per-route reply count)"));
+    EXPECT_THAT(tree, HasSubstr("Sequence space: 1 (worker 1)"));
 }
 
-// What a receiver drops in heartbeat_input() before looking at the fields:
-// no AUTH flag (rx-bad-auth) and a payload that is not 24 bytes
-// (rx-bad-length); a HELLO without AUTH is dropped by the control thread.
-TEST_F(DissectorTest, HeartbeatWithoutAuthOrOfAnotherLengthRaisesExpertInfo) {
+// heartbeat_input() drops a payload that is not the 32-byte HeartbeatPayload
+// (rx-bad-length): shorter ones, version 1's 28 bytes among them, are shown
+// as bytes; a longer one is decoded and the rest shown as bytes.
+TEST_F(DissectorTest, HeartbeatOfAnotherLengthRaisesExpertInfo) {
     const Heartbeat req{.boot_id = 0x11111111, .tx_time = 123456789, .interval_ms = 1000, .threshold = 5,
-                        .route_state = 1};
+                        .route_state = 1, .seq = 2};
     const Heartbeat rep{.boot_id = 0x22222222, .echo_boot_id = 0x11111111, .tx_time = 123456789, .echo_seq = 5,
-                        .interval_ms = 10, .threshold = 3, .route_state = 1};
-    // Unsigned: what a sender without the key, or an old build, would emit.
-    TunnelPacket unsigned_req{.spec = v4_spec(), .type = wire::MsgType::HeartbeatReq, .seq = 5,
-                              .payload = hb_payload(req)};
-    TunnelPacket unsigned_rep{.spec = v6_spec(), .type = wire::MsgType::HeartbeatRep, .seq = 6,
-                              .payload = hb_payload(rep)};
-    TunnelPacket unsigned_hello{.spec = v4_spec(), .type = wire::MsgType::Hello, .seq = 7,
-                                .payload = hello_payload(adapter_a(), false)};
+                        .interval_ms = 10, .threshold = 3, .route_state = 1, .seq = 9};
     Bytes longer = hb_payload(rep);
     longer.insert(longer.end(), {0xde, 0xad, 0xbe, 0xef});
+    Bytes v1_size = hb_payload(req);
+    v1_size.resize(28);
     auto pcap = write_pcap({
-        build_frame(unsigned_req),
-        build_frame(unsigned_rep),
-        signed_frame(v4_spec(), wire::MsgType::HeartbeatReq, 8, Bytes(20, 0x42)),
-        signed_frame(reversed(v6_spec(), 2), wire::MsgType::HeartbeatRep, 9, longer),
-        build_frame(unsigned_hello),
-        signed_frame(v4_spec(), wire::MsgType::HeartbeatReq, 10, hb_payload(req)),  // for contrast
+        sealed_frame(v4_spec(), 3, wire::MsgType::HeartbeatReq, Bytes(20, 0x42), {.seq = seq_of(1, 8)}),
+        sealed_frame(reversed(v6_spec()), 2, wire::MsgType::HeartbeatRep, longer, {.seq = seq_of(1, 9)}),
+        sealed_frame(v4_spec(), 3, wire::MsgType::HeartbeatReq, v1_size, {.seq = seq_of(1, 10)}),
+        sealed_frame(v4_spec(), 3, wire::MsgType::HeartbeatReq, hb_payload(req), {.seq = seq_of(1, 11)}),  // contrast
     });
     auto fields = kHeartbeatFields;
-    for (auto f : {"ftnet.type", "ftnet.flags.auth", "ftnet.payload_len", "ftnet.payload", "ftnet.auth_tag",
-                   "ftnet.hello.node_name"})
-        fields.push_back(f);
+    for (auto f : {"ftnet.type", "ftnet.payload_len", "ftnet.payload"}) fields.push_back(f);
     std::vector<Fields> rows;
     ASSERT_NO_FATAL_FAILURE(decode(pcap, fields, &rows));
-    ASSERT_EQ(rows.size(), 6u);
+    ASSERT_EQ(rows.size(), 4u);
 
-    // No AUTH: flagged, still decoded.
-    EXPECT_TRUE(is_false(rows[0]["ftnet.flags.auth"])) << rows[0]["ftnet.flags.auth"];
-    EXPECT_EQ(rows[0]["ftnet.auth_tag"], "");
-    EXPECT_EQ(rows[0]["ftnet.hb.boot_id"], "0x11111111");
-    EXPECT_EQ(rows[0]["ftnet.hb.tx_time"], "123456789");
-    EXPECT_THAT(rows[0]["_ws.expert.message"], HasSubstr("HEARTBEAT-REQ without the AUTH flag"));
-    EXPECT_THAT(rows[0]["_ws.expert.message"], HasSubstr("rx-bad-auth"));
-    EXPECT_EQ(rows[0]["_ws.col.Info"], "HB-REQ node 1 -> node 2 route 3 seq 5 [no auth]");
-    EXPECT_EQ(rows[1]["ftnet.hb.echo_seq"], "5");
-    EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("HEARTBEAT-REP without the AUTH flag"));
-    EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("rx-bad-auth"));
-    EXPECT_EQ(rows[1]["_ws.col.Info"], "HB-REP node 4096 -> node 1 route 1023 seq 6 echo 5 [no auth]");
+    EXPECT_EQ(rows[0]["ftnet.payload_len"], "20");
+    EXPECT_EQ(rows[0]["ftnet.hb.boot_id"], "");
+    EXPECT_EQ(rows[0]["ftnet.payload"], hex(Bytes(20, 0x42)));
+    EXPECT_THAT(rows[0]["_ws.expert.message"], HasSubstr("heartbeat payload of 20 bytes, not the 32-byte HeartbeatPayload"));
+    EXPECT_THAT(rows[0]["_ws.expert.message"], HasSubstr("rx-bad-length"));
+    EXPECT_EQ(rows[0]["_ws.col.Info"], "HB-REQ node 1 -> node 2 seq 1:8");
 
-    // Signed but 20 bytes: shown as bytes, not as fields.
-    EXPECT_EQ(rows[2]["ftnet.payload_len"], "20");
+    EXPECT_EQ(rows[1]["ftnet.payload_len"], "36");
+    EXPECT_EQ(rows[1]["ftnet.hb.echo_boot_id"], "0x11111111");
+    EXPECT_EQ(rows[1]["ftnet.hb.interval_ms"], "10");
+    EXPECT_EQ(rows[1]["ftnet.hb.seq"], "9");
+    EXPECT_EQ(rows[1]["ftnet.payload"], "deadbeef");
+    EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("heartbeat payload of 36 bytes"));
+    EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("rx-bad-length"));
+
+    EXPECT_EQ(rows[2]["ftnet.payload_len"], "28");
     EXPECT_EQ(rows[2]["ftnet.hb.boot_id"], "");
-    const Bytes twenty(20, 0x42);
-    EXPECT_EQ(rows[2]["ftnet.payload"], hex(twenty.data(), twenty.size()));
-    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("heartbeat payload of 20 bytes, not the 28-byte"));
-    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("rx-bad-length"));
-    EXPECT_THAT(rows[2]["_ws.expert.message"], Not(HasSubstr("AUTH")));
-    EXPECT_EQ(rows[2]["_ws.col.Info"], "HB-REQ node 1 -> node 2 route 3 seq 8");
+    EXPECT_EQ(rows[2]["ftnet.payload"], hex(v1_size));
+    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("heartbeat payload of 28 bytes"));
 
-    // Signed but 32 bytes: the 28 decoded, the rest shown as bytes.
-    EXPECT_EQ(rows[3]["ftnet.payload_len"], "32");
-    EXPECT_EQ(rows[3]["ftnet.hb.echo_boot_id"], "0x11111111");
-    EXPECT_EQ(rows[3]["ftnet.hb.interval_ms"], "10");
-    EXPECT_EQ(rows[3]["ftnet.payload"], "deadbeef");
-    EXPECT_THAT(rows[3]["_ws.expert.message"], HasSubstr("heartbeat payload of 32 bytes"));
-    EXPECT_THAT(rows[3]["_ws.expert.message"], HasSubstr("rx-bad-length"));
-
-    // A HELLO without AUTH: the control thread drops it.
-    EXPECT_EQ(rows[4]["ftnet.hello.node_name"], "node-a");
-    EXPECT_THAT(rows[4]["_ws.expert.message"], HasSubstr("HELLO without the AUTH flag"));
-    EXPECT_THAT(rows[4]["_ws.expert.message"], HasSubstr("ctl-bad-auth"));
-    EXPECT_THAT(rows[4]["_ws.col.Info"], HasSubstr("[no auth]"));
-
-    EXPECT_EQ(rows[5]["ftnet.hb.boot_id"], "0x11111111");
-    EXPECT_EQ(rows[5]["_ws.expert.message"], "");
-    EXPECT_EQ(rows[5]["_ws.col.Info"], "HB-REQ node 1 -> node 2 route 3 seq 10");
+    EXPECT_EQ(rows[3]["ftnet.hb.boot_id"], "0x11111111");
+    EXPECT_EQ(rows[3]["ftnet.hb.seq"], "2");
+    EXPECT_EQ(rows[3]["_ws.expert.message"], "");
+    EXPECT_EQ(rows[3]["_ws.col.Info"], "HB-REQ node 1 -> node 2 seq 1:11 req 2");
 }
 
-Bytes notice_payload(uint32_t boot, uint32_t seq, uint8_t count, const std::vector<wire::LinkNoticeEntry>& entries) {
-    wire::LinkNoticeHeader h{};
-    h.boot_id = rte_cpu_to_be_32(boot);
-    h.seq = rte_cpu_to_be_32(seq);
-    h.count = count;
-    Bytes out(reinterpret_cast<const uint8_t*>(&h), reinterpret_cast<const uint8_t*>(&h) + sizeof h);
-    for (auto& e : entries)
-        out.insert(out.end(), reinterpret_cast<const uint8_t*>(&e), reinterpret_cast<const uint8_t*>(&e) + sizeof e);
-    return out;
-}
-
-wire::LinkNoticeEntry notice_entry(const std::string& sender, const std::string& receiver, uint8_t state, uint8_t reason) {
-    wire::LinkNoticeEntry e{};
-    const IpAddr s = *IpAddr::parse(sender), r = *IpAddr::parse(receiver);
-    e.family = s.is_v6() ? 6 : 4;
-    e.state = state;
-    e.reason = reason;
-    std::memcpy(e.sender_addr, s.b.data(), s.is_v6() ? 16 : 4);
-    std::memcpy(e.receiver_addr, r.b.data(), r.is_v6() ? 16 : 4);
-    return e;
-}
-
-// Link notices (the far side learns of a link loss at once): header and
-// every entry decoded, both families; a count that disagrees with the
-// length is flagged as receivers drop it.
+// Link notices (the far side learns of a link loss at once), sent by the
+// control thread: header and every entry decoded, both families; a count
+// that disagrees with the length is flagged as receivers drop it.
 TEST_F(DissectorTest, LinkNoticesDecodeEveryEntry) {
     const auto down6 = notice_entry("fd00:2::1", "fd00:2::2", wire::kLinkNoticeDown, wire::kLinkReasonLink);
     const auto up4 = notice_entry("198.18.2.1", "198.18.2.2", wire::kLinkNoticeUp, 0);
+    const Seal s{.space = wire::kControlSpace, .seq = seq_of(4, 7)};
+    const Bytes good = sealed_frame(v6_spec(), 1, wire::MsgType::LinkNotice, notice_payload(0xabcd0001, 7, 2, {down6, up4}), s);
     auto pcap = write_pcap({
-        signed_frame(v6_spec(), wire::MsgType::LinkNotice, 7, notice_payload(0xabcd0001, 7, 2, {down6, up4})),
-        signed_frame(v4_spec(), wire::MsgType::LinkNotice, 8, notice_payload(0xabcd0001, 8, 3, {down6, up4})),
+        good,
+        sealed_frame(v4_spec(), 2, wire::MsgType::LinkNotice, notice_payload(0xabcd0001, 8, 3, {down6, up4}),
+                     {.space = wire::kControlSpace, .seq = seq_of(4, 8)}),
     });
     std::vector<Fields> rows;
     ASSERT_NO_FATAL_FAILURE(decode(pcap,
-                                   {"ftnet.type", "ftnet.payload_len", "ftnet.notice.boot_id", "ftnet.notice.seq",
-                                    "ftnet.notice.count", "ftnet.notice.family", "ftnet.notice.state", "ftnet.notice.reason",
-                                    "ftnet.notice.sender_ipv6", "ftnet.notice.receiver_ipv6", "ftnet.notice.sender_ipv4",
-                                    "ftnet.notice.receiver_ipv4", "ftnet.auth_tag.status"},
-                                   &rows, {"-o", "ftnet.cluster_key:" + kKeyHex}));
+                                   with_header_fields({"ftnet.notice.boot_id", "ftnet.notice.seq", "ftnet.notice.count",
+                                                       "ftnet.notice.family", "ftnet.notice.state",
+                                                       "ftnet.notice.reason", "ftnet.notice.sender_ipv6",
+                                                       "ftnet.notice.receiver_ipv6", "ftnet.notice.sender_ipv4",
+                                                       "ftnet.notice.receiver_ipv4"}),
+                                   &rows));
     ASSERT_EQ(rows.size(), 2u);
     Fields& r = rows[0];
-    EXPECT_EQ(r["ftnet.type"], "6");
-    EXPECT_EQ(r["ftnet.payload_len"], "84");
+    expect_header(r, good, v6_spec(), wire::MsgType::LinkNotice, s, 84);
     EXPECT_EQ(r["ftnet.notice.boot_id"], "0xabcd0001");
     EXPECT_EQ(r["ftnet.notice.seq"], "7");
     EXPECT_EQ(r["ftnet.notice.count"], "2");
@@ -929,128 +1039,207 @@ TEST_F(DissectorTest, LinkNoticesDecodeEveryEntry) {
     EXPECT_EQ(r["ftnet.notice.receiver_ipv6"], "fd00:2::2");
     EXPECT_EQ(r["ftnet.notice.sender_ipv4"], "198.18.2.1");
     EXPECT_EQ(r["ftnet.notice.receiver_ipv4"], "198.18.2.2");
-    EXPECT_EQ(r["ftnet.auth_tag.status"], "1");
-    EXPECT_THAT(r["_ws.col.Info"], HasSubstr("NOTICE node"));
-    EXPECT_THAT(r["_ws.col.Info"], HasSubstr(": 1 down, 1 up"));
+    EXPECT_EQ(r["_ws.col.Info"], "NOTICE node 4096 -> node 1 seq 4:7: 1 down, 1 up");
     EXPECT_EQ(r["_ws.expert.message"], "");
     EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("3 entries in 84 bytes"));
     EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("rx-notice-malformed"));
 }
 
-// With the cluster key as a preference, the dissector checks tags with its
-// own SipHash-2-4-128, which must agree with the engine's: every length of
-// tail (HELLO 116 bytes, heartbeats 44, a short heartbeat 36), both
-// families; a tag made with another key, or a payload changed after
-// signing, is flagged as receivers would drop it.
-TEST_F(DissectorTest, AuthTagIsCheckedWithTheClusterKey) {
-    const Heartbeat req{.boot_id = 0xabcdef01, .tx_time = 0x8000000000000001ULL, .interval_ms = 50,
-                        .threshold = 3, .route_state = 1};
-    Bytes tampered = signed_frame(v4_spec(), wire::MsgType::HeartbeatReq, 4, hb_payload(req));
-    tampered[ftnet_off(Family::V4) + 16 + 23] = 2;  // route_state up -> down; IPv4: no UDP checksum to fix
-    auto pcap = write_pcap({
-        signed_frame(v6_spec(), wire::MsgType::Hello, 1, hello_payload(adapter_a(), true)),
-        signed_frame(v4_spec(), wire::MsgType::HeartbeatReq, 2, hb_payload(req)),
-        signed_frame(reversed(v6_spec(), 5), wire::MsgType::HeartbeatRep, 3, hb_payload(req)),
-        signed_frame(v4_spec(), wire::MsgType::HeartbeatReq, 3, Bytes(20, 7)),
-        signed_frame(v4_spec(), wire::MsgType::HeartbeatReq, 4, hb_payload(req), kOtherKey),
-        tampered,
-        signed_frame(v4_spec(), wire::MsgType::Hello, 5, hello_payload(adapter_a(), false), kOtherKey),
-    });
+// With cluster.encrypt every message's payload is ciphertext, control
+// messages too: their fields are not decoded, but their lengths, which
+// AES-GCM keeps, are still checked as receivers check them.
+TEST_F(DissectorTest, EncryptedControlMessagesAreNotDecodedButTheirLengthsAreChecked) {
+    const auto down6 = notice_entry("fd00:2::1", "fd00:2::2", wire::kLinkNoticeDown, wire::kLinkReasonAdmin);
+    const Heartbeat req{.boot_id = 0x11111111, .tx_time = 1, .interval_ms = 1000, .threshold = 5, .seq = 1};
+    const Seal hello_s{.encrypt = true, .space = wire::kControlSpace, .seq = seq_of(6, 1)};
+    const Seal hb_s{.encrypt = true, .key = 2, .space = 4, .seq = seq_of(6, 2)};
+    const Seal notice_s{.encrypt = true, .space = wire::kControlSpace, .seq = seq_of(6, 3)};
+    const Seal bad_s{.encrypt = true, .seq = seq_of(6, 4)};
+    const std::vector<Bytes> frames = {
+        sealed_frame(v6_spec(), 1, wire::MsgType::Hello, hello_payload(adapter_a(), true), hello_s),
+        sealed_frame(v4_spec(), 3, wire::MsgType::HeartbeatReq, hb_payload(req), hb_s),
+        sealed_frame(v6_spec(), 1, wire::MsgType::LinkNotice, notice_payload(1, 1, 1, {down6}), notice_s),
+        sealed_frame(v4_spec(), 3, wire::MsgType::Hello, Bytes(60, 1), bad_s),
+        sealed_frame(v4_spec(), 3, wire::MsgType::HeartbeatRep, Bytes(20, 2), bad_s),
+        sealed_frame(v4_spec(), 3, wire::MsgType::LinkNotice, Bytes(13, 3), bad_s),
+        build_frame({.spec = v4_spec(), .seal = bad_s, .payload = Bytes(10, 4)}),
+    };
+    auto pcap = write_pcap(frames);
+    auto fields = with_header_fields({"ftnet.payload", "ftnet.hello.node_name", "ftnet.notice.count", "eth.type"});
+    fields.insert(fields.end(), kHeartbeatFields.begin(), kHeartbeatFields.end());
     std::vector<Fields> rows;
-    ASSERT_NO_FATAL_FAILURE(
-        decode(pcap, {"ftnet.type", "ftnet.auth_tag.status"}, &rows, {"-o", "ftnet.cluster_key:" + kKeyHex}));
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, fields, &rows));
     ASSERT_EQ(rows.size(), 7u);
+
+    expect_header(rows[0], frames[0], v6_spec(), wire::MsgType::Hello, hello_s, 100);
+    expect_header(rows[1], frames[1], v4_spec(), wire::MsgType::HeartbeatReq, hb_s, 32);
+    expect_header(rows[2], frames[2], v6_spec(), wire::MsgType::LinkNotice, notice_s, 48);
+    EXPECT_EQ(rows[0]["_ws.col.Info"], summary("HELLO", v6_spec(), hello_s.seq) + " [encrypted]");
+    EXPECT_EQ(rows[1]["_ws.col.Info"], summary("HB-REQ", v4_spec(), hb_s.seq) + " [encrypted]");
+    EXPECT_EQ(rows[2]["_ws.col.Info"], summary("NOTICE", v6_spec(), notice_s.seq) + " [encrypted]");
     for (size_t i = 0; i < 3; i++) {
         SCOPED_TRACE("frame " + std::to_string(i + 1));
-        EXPECT_EQ(rows[i]["ftnet.auth_tag.status"], "1");
+        EXPECT_EQ(rows[i]["ftnet.payload"], "");
+        EXPECT_EQ(rows[i]["ftnet.hello.node_name"], "");
+        EXPECT_EQ(rows[i]["ftnet.hb.boot_id"], "");
+        EXPECT_EQ(rows[i]["ftnet.notice.count"], "");
         EXPECT_EQ(rows[i]["_ws.expert.message"], "");
     }
-    EXPECT_EQ(rows[3]["ftnet.auth_tag.status"], "1");
-    EXPECT_THAT(rows[3]["_ws.expert.message"], Not(HasSubstr("auth tag wrong")));
-    for (size_t i = 4; i < 6; i++) {
+    for (size_t i = 3; i < 7; i++) {
         SCOPED_TRACE("frame " + std::to_string(i + 1));
-        EXPECT_EQ(rows[i]["ftnet.auth_tag.status"], "0");
-        EXPECT_THAT(rows[i]["_ws.expert.message"], HasSubstr("auth tag wrong for the configured cluster key"));
-        EXPECT_THAT(rows[i]["_ws.expert.message"], HasSubstr("rx-bad-auth"));
-        EXPECT_THAT(rows[i]["_ws.col.Info"], HasSubstr("[bad auth]"));
+        EXPECT_EQ(rows[i]["ftnet.encrypted_payload"], wire_payload_of(frames[i], Family::V4));
+        EXPECT_THAT(rows[i]["_ws.col.Info"], HasSubstr("[encrypted]"));
     }
-    EXPECT_EQ(rows[6]["ftnet.auth_tag.status"], "0");
-    EXPECT_THAT(rows[6]["_ws.expert.message"], HasSubstr("ctl-bad-auth"));
-
-    // Without the key nothing is verified, and nothing is flagged.
-    ASSERT_NO_FATAL_FAILURE(decode(pcap, {"ftnet.auth_tag.status"}, &rows));
-    ASSERT_EQ(rows.size(), 7u);
-    for (auto& r : rows) {
-        EXPECT_EQ(r["ftnet.auth_tag.status"], "2");
-        EXPECT_THAT(r["_ws.expert.message"], Not(HasSubstr("auth tag wrong")));
-    }
+    EXPECT_THAT(rows[3]["_ws.expert.message"], HasSubstr("HELLO payload of 60 bytes is shorter than the 100-byte HelloPayload"));
+    EXPECT_THAT(rows[4]["_ws.expert.message"], HasSubstr("heartbeat payload of 20 bytes, not the 32-byte HeartbeatPayload"));
+    EXPECT_THAT(rows[4]["_ws.expert.message"], HasSubstr("rx-bad-length"));
+    EXPECT_THAT(rows[5]["_ws.expert.message"], HasSubstr("link notice of 13 bytes"));
+    EXPECT_THAT(rows[5]["_ws.expert.message"], HasSubstr("rx-notice-malformed"));
+    EXPECT_THAT(rows[6]["_ws.expert.message"], HasSubstr("DATA payload of 10 bytes is shorter than an Ethernet header"));
+    EXPECT_THAT(rows[6]["_ws.expert.message"], HasSubstr("rx-inner-runt"));
+    EXPECT_EQ(rows[6]["eth.type"], "0x0800") << "the outer frame only";
 }
 
-// A datagram whose length disagrees with its ftnet header (classify.h drops
-// it as rx-bad-length): payload cut short, header cut short, auth tag
-// missing, bytes after the announced payload. Over IPv4 and IPv6.
-TEST_F(DissectorTest, TruncatedPacketRaisesBadLength) {
-    TunnelPacket d4{.spec = v4_spec(), .flow_hash = 5, .seq = 17, .payload = inner_icmp_echo(9, 9)};
-    TunnelPacket d6{.spec = v6_spec(), .flow_hash = 5, .seq = 18, .payload = inner_icmp_echo(9, 9)};
-    TunnelPacket auth{.spec = v4_spec(), .flags = wire::kFlagAuth, .seq = 19,
-                      .payload = inner_icmp_echo(9, 9), .auth_tag = Bytes(wire::kAuthTagLen, 0x55)};
-    TunnelPacket extra = d4;
-    extra.seq = 20;
-    // Announces 4 bytes less than the datagram holds.
-    Bytes extra_frame = build_frame(extra, [&](Bytes& f) {
-        put16(f, ftnet_off(Family::V4) + 10, static_cast<uint16_t>(extra.payload.size() - 4));
-    });
-    const size_t full = 16 + d4.payload.size();
+// The route binding against the outer addresses (admit_message()'s
+// rx-wrong-route): right on the route the message was sealed for; wrong for
+// a message sealed for another network and sent on this one, and for one
+// bound the other way round (sender and receiver swapped).
+TEST_F(DissectorTest, RouteBindingIsCheckedAgainstTheOuterAddresses) {
+    TemplateSpec net2 = v4_spec();
+    net2.src_ip = ip("198.18.2.1");
+    net2.dst_ip = ip("198.18.2.2");
+    const uint32_t net1_binding = route_binding(Family::V4, v4_spec().src_ip, v4_spec().dst_ip);
+    const TemplateSpec v6 = v6_spec();
+    const uint32_t swapped = route_binding(Family::V6, v6.dst_ip, v6.src_ip);
+    ASSERT_NE(binding_of(net2), binding_of(v4_spec()));
+    TunnelPacket moved{.spec = net2, .seal = {.seq = seq_of(1, 3)}, .payload = inner_icmp_echo(1, 1)};
+    TunnelPacket backwards{.spec = v6, .seal = {.seq = seq_of(1, 4)}, .payload = inner_icmp_echo(2, 2)};
     auto pcap = write_pcap({
-        cut_udp_payload(d4, 16 + 20),                // payload cut to 20 of 74 bytes
-        cut_udp_payload(d6, 16 + 20),                // the same over IPv6
-        cut_udp_payload(d4, 10),                     // header cut to 10 bytes
-        cut_udp_payload(auth, full),                 // AUTH flag, tag missing
-        extra_frame,                                 // 4 bytes more than announced
-        build_frame(d4),                             // intact, for contrast
+        sealed_frame(v4_spec(), 3, wire::MsgType::HeartbeatReq, hb_payload({.seq = 1}), {.seq = seq_of(1, 1)}),
+        sealed_frame(net2, 4, wire::MsgType::HeartbeatReq, hb_payload({.seq = 1}), {.seq = seq_of(1, 2)}),
+        build_frame(moved, [&](Bytes& f) { put32(f, ftnet_off(Family::V4) + 8, net1_binding); }),
+        build_frame(backwards, [&](Bytes& f) { put32(f, ftnet_off(Family::V6) + 8, swapped); }),
     });
     std::vector<Fields> rows;
-    ASSERT_NO_FATAL_FAILURE(decode(pcap, {"ftnet.version", "ftnet.src_node", "ftnet.payload_len",
-                                          "ftnet.seq", "ftnet.trailer", "udp.length"},
-                                   &rows));
-    ASSERT_EQ(rows.size(), 6u);
-    const std::string bad = "receivers drop it (rx-bad-length)";
-    for (size_t i = 0; i < 5; i++) {
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, {"ftnet.route_binding", "ftnet.route_binding.status", "icmp.seq"}, &rows));
+    ASSERT_EQ(rows.size(), 4u);
+    EXPECT_EQ(rows[0]["ftnet.route_binding"], binding_of(v4_spec()));
+    EXPECT_EQ(rows[0]["ftnet.route_binding.status"], "1");
+    EXPECT_EQ(rows[1]["ftnet.route_binding"], binding_of(net2));
+    EXPECT_EQ(rows[1]["ftnet.route_binding.status"], "1");
+    for (size_t i = 0; i < 2; i++) EXPECT_EQ(rows[i]["_ws.expert.message"], "") << i;
+
+    EXPECT_EQ(rows[2]["ftnet.route_binding"], binding_of(v4_spec()));
+    EXPECT_EQ(rows[2]["ftnet.route_binding.status"], "0");
+    EXPECT_THAT(rows[2]["_ws.expert.message"],
+                HasSubstr("route binding " + binding_of(v4_spec()) + ", but " + binding_of(net2) +
+                          " for these outer addresses: receivers drop it (rx-wrong-route)"));
+    EXPECT_THAT(rows[2]["_ws.col.Info"], StartsWith("DATA node 1 -> node 2 seq 1:3 [wrong route] | "));
+    EXPECT_EQ(rows[2]["icmp.seq"], "1") << "still decoded";
+    char want[16];
+    std::snprintf(want, sizeof want, "0x%08x", swapped);
+    EXPECT_EQ(rows[3]["ftnet.route_binding"], want);
+    EXPECT_EQ(rows[3]["ftnet.route_binding.status"], "0");
+    EXPECT_THAT(rows[3]["_ws.expert.message"], HasSubstr("rx-wrong-route"));
+    EXPECT_THAT(rows[3]["_ws.col.Info"], HasSubstr("[wrong route]"));
+}
+
+// The dissector holds no key: a message sealed with another cluster's key,
+// or changed after sealing, reads the same as a good one; the tag is shown
+// as the bytes the frame ends with and said to be unverified.
+TEST_F(DissectorTest, TagsAreShownButNeverVerified) {
+    const Heartbeat req{.boot_id = 0xabcdef01, .tx_time = 0x8000000000000001ULL, .interval_ms = 50,
+                        .threshold = 3, .route_state = 1, .seq = 4};
+    const Seal ours{.seq = seq_of(1, 4)};
+    const Seal theirs{.seq = seq_of(1, 4), .ring = &other_cluster_keys()};
+    Bytes tampered = sealed_frame(v4_spec(), 3, wire::MsgType::HeartbeatReq, hb_payload(req), ours);
+    tampered[ftnet_off(Family::V4) + 22 + 23] = 2;  // route_state up -> down; IPv4: no UDP checksum to fix
+    const std::vector<Bytes> frames = {
+        sealed_frame(v4_spec(), 3, wire::MsgType::HeartbeatReq, hb_payload(req), ours),
+        sealed_frame(v4_spec(), 3, wire::MsgType::HeartbeatReq, hb_payload(req), theirs),
+        tampered,
+    };
+    ASSERT_NE(tag_of(frames[0]), tag_of(frames[1]));
+    auto pcap = write_pcap(frames);
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, {"ftnet.key_id", "ftnet.auth_tag", "ftnet.hb.route_state"}, &rows));
+    ASSERT_EQ(rows.size(), 3u);
+    for (size_t i = 0; i < 3; i++) {
         SCOPED_TRACE("frame " + std::to_string(i + 1));
-        EXPECT_THAT(rows[i]["_ws.expert.message"], HasSubstr(bad));
-        EXPECT_THAT(rows[i]["_ws.col.Info"], HasSubstr("[bad length]"));
+        EXPECT_EQ(rows[i]["ftnet.key_id"], "1");
+        EXPECT_EQ(rows[i]["ftnet.auth_tag"], tag_of(frames[i]));
+        EXPECT_EQ(rows[i]["_ws.expert.message"], "");
+        EXPECT_EQ(rows[i]["_ws.col.Info"], "HB-REQ node 1 -> node 2 seq 1:4 req 4");
     }
-    EXPECT_EQ(rows[0]["udp.length"], "44");
-    EXPECT_EQ(rows[0]["ftnet.payload_len"], std::to_string(d4.payload.size()));
-    EXPECT_EQ(rows[0]["ftnet.seq"], "17");
-    EXPECT_EQ(rows[1]["ftnet.seq"], "18");
-    // Ten bytes hold version..route_id: those are shown, the rest is not.
-    EXPECT_EQ(rows[2]["udp.length"], "18");
-    EXPECT_EQ(rows[2]["ftnet.version"], "1");
-    EXPECT_EQ(rows[2]["ftnet.src_node"], "1");
-    EXPECT_EQ(rows[2]["ftnet.payload_len"], "");
-    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("shorter than the 16-byte ftnet header"));
-    EXPECT_THAT(rows[3]["_ws.expert.message"], HasSubstr("+ auth tag 16"));
-    // The last 4 bytes of the ICMP data (byte i holds i) lie after the
-    // announced payload.
-    EXPECT_EQ(rows[4]["ftnet.trailer"], "46474849");
-    EXPECT_EQ(rows[4]["ftnet.payload_len"], std::to_string(extra.payload.size() - 4));
-    EXPECT_EQ(rows[5]["_ws.expert.message"].find("ftnet"), std::string::npos) << rows[5]["_ws.expert.message"];
-    EXPECT_THAT(rows[5]["_ws.col.Info"], Not(HasSubstr("[bad length]")));
+    EXPECT_EQ(rows[0]["ftnet.hb.route_state"], "1");
+    EXPECT_EQ(rows[2]["ftnet.hb.route_state"], "2");
+    EXPECT_THAT(verbose(pcap), HasSubstr("(not verified: the dissector holds no cluster key)"));
+}
+
+// A datagram shorter than the header and the tag (classify_tunnel() drops
+// it as rx-truncated): header cut short, header without a tag, one byte
+// short of the tag; over IPv4 and IPv6. An empty DATA payload with its tag
+// is long enough (and an inner runt).
+TEST_F(DissectorTest, FramesShorterThanHeaderAndTagRaiseTruncated) {
+    TunnelPacket d4{.spec = v4_spec(), .flow_hash = 5, .seal = {.seq = seq_of(1, 17)}, .payload = inner_icmp_echo(9, 9)};
+    TunnelPacket d6{.spec = v6_spec(), .flow_hash = 5, .seal = {.seq = seq_of(1, 18)}, .payload = inner_icmp_echo(9, 9)};
+    TunnelPacket empty{.spec = v4_spec(), .seal = {.seq = seq_of(1, 19)}};
+    auto pcap = write_pcap({
+        cut_udp_payload(d4, 10),  // header cut to 10 bytes
+        cut_udp_payload(d6, 22),  // the header, no tag
+        cut_udp_payload(d4, 37),  // one byte short of header and tag
+        build_frame(empty),       // 38 bytes: long enough
+        build_frame(d4),          // intact, for contrast
+    });
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, {"ftnet.version", "ftnet.src_node", "ftnet.dst_node", "ftnet.route_binding",
+                                          "ftnet.seq", "ftnet.space", "ftnet.payload_len", "ftnet.payload",
+                                          "ftnet.auth_tag", "udp.length"},
+                                   &rows));
+    ASSERT_EQ(rows.size(), 5u);
+    const std::string truncated = "shorter than the 22-byte ftnet header and the 16-byte tag: receivers drop it (rx-truncated)";
+    for (size_t i = 0; i < 3; i++) {
+        SCOPED_TRACE("frame " + std::to_string(i + 1));
+        EXPECT_THAT(rows[i]["_ws.expert.message"], HasSubstr(truncated));
+        EXPECT_THAT(rows[i]["_ws.col.Info"], HasSubstr("[truncated]"));
+        EXPECT_EQ(rows[i]["ftnet.payload_len"], "");
+        EXPECT_EQ(rows[i]["ftnet.auth_tag"], "");
+    }
+    // Ten bytes hold version..dst_node and half the route binding: those
+    // are shown, the rest is not.
+    EXPECT_EQ(rows[0]["udp.length"], "18");
+    EXPECT_EQ(rows[0]["ftnet.version"], "2");
+    EXPECT_EQ(rows[0]["ftnet.src_node"], "1");
+    EXPECT_EQ(rows[0]["ftnet.dst_node"], "2");
+    EXPECT_EQ(rows[0]["ftnet.route_binding"], "");
+    EXPECT_EQ(rows[0]["ftnet.seq"], "");
+    EXPECT_EQ(rows[0]["_ws.col.Info"], "ftnet truncated (10 bytes) [truncated]");
+    EXPECT_EQ(rows[1]["udp.length"], "30");
+    EXPECT_EQ(rows[1]["ftnet.route_binding"], binding_of(v6_spec()));
+    EXPECT_EQ(rows[1]["ftnet.seq"], std::to_string(seq_of(1, 18)));
+    EXPECT_EQ(rows[1]["ftnet.space"], "0");
+    EXPECT_EQ(rows[1]["ftnet.payload"], "");
+    EXPECT_EQ(rows[2]["udp.length"], "45");
+    EXPECT_EQ(rows[2]["ftnet.payload"], hex(d4.payload.data(), 15));
+
+    EXPECT_EQ(rows[3]["udp.length"], "46");
+    EXPECT_EQ(rows[3]["ftnet.payload_len"], "0");
+    EXPECT_THAT(rows[3]["_ws.expert.message"], HasSubstr("rx-inner-runt"));
+    EXPECT_THAT(rows[3]["_ws.expert.message"], Not(HasSubstr("rx-truncated")));
+    EXPECT_THAT(rows[4]["_ws.expert.message"], NoFtnetExpertInfo());
+    EXPECT_THAT(rows[4]["_ws.col.Info"], Not(HasSubstr("[truncated]")));
 }
 
 // Empty and one-byte datagrams, empty payloads: expert info, never a Lua
 // error (decode() fails the test on one).
 TEST_F(DissectorTest, DegenerateLengthsRaiseExpertInfoWithoutLuaErrors) {
-    TunnelPacket empty_hello{.spec = v4_spec(), .type = wire::MsgType::Hello, .seq = 1};
-    TunnelPacket empty_data{.spec = v6_spec(), .seq = 2};
-    TunnelPacket header_only{.spec = v4_spec(), .seq = 3, .payload = inner_arp_request()};
-    TunnelPacket one_byte{.spec = v4_spec(), .seq = 4};
-    TunnelPacket new_version_byte{.spec = v6_spec(), .seq = 5};
+    TunnelPacket empty_hello{.spec = v4_spec(), .type = wire::MsgType::Hello, .seal = {.seq = seq_of(1, 1)}};
+    TunnelPacket empty_notice{.spec = v6_spec(), .type = wire::MsgType::LinkNotice, .seal = {.seq = seq_of(1, 2)}};
+    TunnelPacket one_byte{.spec = v4_spec(), .seal = {.seq = seq_of(1, 4)}};
+    TunnelPacket new_version_byte{.spec = v6_spec(), .seal = {.seq = seq_of(1, 5)}};
     auto pcap = write_pcap({
         build_frame(empty_hello),
-        build_frame(empty_data),
-        cut_udp_payload(header_only, 16),
+        build_frame(empty_notice),
         cut_udp_payload(one_byte, 1),
         build_frame(new_version_byte,
                     [](Bytes& f) {
@@ -1061,24 +1250,77 @@ TEST_F(DissectorTest, DegenerateLengthsRaiseExpertInfoWithoutLuaErrors) {
     });
     std::vector<Fields> rows;
     ASSERT_NO_FATAL_FAILURE(decode(pcap, {"ftnet.version", "ftnet.type", "ftnet.payload_len", "udp.length"}, &rows));
-    ASSERT_EQ(rows.size(), 6u);
+    ASSERT_EQ(rows.size(), 5u);
     EXPECT_EQ(rows[0]["ftnet.type"], "2");
     EXPECT_EQ(rows[0]["ftnet.payload_len"], "0");
     EXPECT_THAT(rows[0]["_ws.expert.message"], HasSubstr("shorter than the 100-byte HelloPayload"));
+    EXPECT_EQ(rows[1]["ftnet.type"], "6");
     EXPECT_EQ(rows[1]["ftnet.payload_len"], "0");
-    EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("rx-inner-runt"));
-    EXPECT_EQ(rows[2]["ftnet.payload_len"], "42");
-    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("rx-bad-length"));
-    EXPECT_EQ(rows[3]["ftnet.version"], "1");
-    EXPECT_THAT(rows[3]["_ws.expert.message"], HasSubstr("rx-bad-length"));
-    EXPECT_EQ(rows[4]["ftnet.version"], "7");
-    EXPECT_THAT(rows[4]["_ws.expert.message"], HasSubstr("rx-bad-version"));
-    EXPECT_EQ(rows[5]["udp.length"], "8");
+    EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("rx-notice-malformed"));
+    EXPECT_EQ(rows[2]["ftnet.version"], "2");
+    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("rx-truncated"));
+    EXPECT_EQ(rows[3]["ftnet.version"], "7");
+    EXPECT_THAT(rows[3]["_ws.expert.message"], HasSubstr("rx-bad-version"));
+    EXPECT_EQ(rows[4]["udp.length"], "8");
+}
+
+// A version 1 frame (a 16-byte header with payload_len, the tag optional):
+// refused by version 2 nodes (rx-bad-version, no downgrade), whatever its
+// type, and not decoded.
+TEST_F(DissectorTest, Version1FramesAreRefusedAndNotDecoded) {
+    const Bytes arp = inner_arp_request();
+    // The version 1 header: version, type, flags (16 bits), src_node,
+    // dst_node, route_id, payload_len, seq (32 bits).
+    auto v1_frame = [](const TemplateSpec& spec, uint8_t type, uint16_t flags, const Bytes& payload, size_t tag_len) {
+        return build_frame({.spec = spec}, [&](Bytes& g) {
+            Bytes h(16);
+            h[0] = 1;
+            h[1] = type;
+            put16(h, 2, flags);
+            put16(h, 4, spec.src_node);
+            put16(h, 6, spec.dst_node);
+            put16(h, 8, 1023);
+            put16(h, 10, static_cast<uint16_t>(payload.size()));
+            put32(h, 12, 7);
+            g.resize(ftnet_off(spec.family));
+            g.insert(g.end(), h.begin(), h.end());
+            g.insert(g.end(), payload.begin(), payload.end());
+            g.resize(g.size() + tag_len, 0x5c);
+        });
+    };
+    const Bytes data = v1_frame(v6_spec(), 1, 0, arp, 0);
+    const Bytes hb = v1_frame(v4_spec(), 3, 1, Bytes(28, 0x33), 16);
+    auto pcap = write_pcap({data, hb});
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap,
+                                   {"ftnet.version", "ftnet.type", "ftnet.src_node", "ftnet.seq", "ftnet.payload",
+                                    "ftnet.hb.boot_id", "arp.opcode", "udp.checksum.status"},
+                                   &rows));
+    ASSERT_EQ(rows.size(), 2u);
+    const Bytes* frames[] = {&data, &hb};
+    for (size_t i = 0; i < 2; i++) {
+        SCOPED_TRACE("frame " + std::to_string(i + 1));
+        Fields& r = rows[i];
+        const Family fam = i == 0 ? Family::V6 : Family::V4;
+        EXPECT_EQ(r["ftnet.version"], "1");
+        EXPECT_THAT(r["_ws.expert.message"], HasSubstr("ftnet wire version 1: refused by version 2 nodes"));
+        EXPECT_THAT(r["_ws.expert.message"], HasSubstr("rx-bad-version"));
+        // Version 1 lays out the rest differently: not interpreted.
+        EXPECT_EQ(r["ftnet.type"], "");
+        EXPECT_EQ(r["ftnet.src_node"], "");
+        EXPECT_EQ(r["ftnet.seq"], "");
+        EXPECT_EQ(r["ftnet.hb.boot_id"], "");
+        EXPECT_EQ(r["arp.opcode"], "");
+        const size_t fh = ftnet_off(fam);
+        EXPECT_EQ(r["ftnet.payload"], hex(frames[i]->data() + fh + 1, frames[i]->size() - fh - 1));
+        EXPECT_EQ(r["_ws.col.Info"], "ftnet version 1 (refused by version 2 nodes, not decoded)");
+    }
+    EXPECT_EQ(rows[0]["udp.checksum.status"], "1");
 }
 
 TEST_F(DissectorTest, UnknownVersionRaisesExpertInfoAndIsNotDecoded) {
-    TunnelPacket t{.spec = v6_spec(), .seq = 1, .payload = inner_arp_request()};
-    Bytes f = build_frame(t, [](Bytes& g) { g[ftnet_off(Family::V6)] = 2; });
+    TunnelPacket t{.spec = v6_spec(), .payload = inner_arp_request()};
+    Bytes f = build_frame(t, [](Bytes& g) { g[ftnet_off(Family::V6)] = 3; });
     auto pcap = write_pcap({f});
     std::vector<Fields> rows;
     ASSERT_NO_FATAL_FAILURE(
@@ -1088,92 +1330,117 @@ TEST_F(DissectorTest, UnknownVersionRaisesExpertInfoAndIsNotDecoded) {
     ASSERT_EQ(rows.size(), 1u);
     Fields& r = rows[0];
     EXPECT_EQ(r["udp.checksum.status"], "1");
-    EXPECT_EQ(r["ftnet.version"], "2");
-    EXPECT_THAT(r["_ws.expert.message"], HasSubstr("ftnet version 2"));
+    EXPECT_EQ(r["ftnet.version"], "3");
+    EXPECT_THAT(r["_ws.expert.message"], HasSubstr("ftnet version 3, this dissector knows version 2"));
     EXPECT_THAT(r["_ws.expert.message"], HasSubstr("rx-bad-version"));
+    EXPECT_THAT(r["_ws.expert.message"], Not(HasSubstr("version 1")));
     // Another version may lay out the rest differently: not interpreted.
     EXPECT_EQ(r["ftnet.type"], "");
     EXPECT_EQ(r["ftnet.src_node"], "");
     EXPECT_EQ(r["arp.opcode"], "");
-    EXPECT_NE(r["ftnet.payload"], "");
-    EXPECT_THAT(r["_ws.col.Info"], StartsWith("ftnet version 2"));
+    const size_t fh = ftnet_off(Family::V6);
+    EXPECT_EQ(r["ftnet.payload"], hex(f.data() + fh + 1, f.size() - fh - 1));
+    EXPECT_EQ(r["_ws.col.Info"], "ftnet version 3 (unknown, not decoded)");
 }
 
-TEST_F(DissectorTest, UnknownTypeAndFlagsRaiseExpertInfo) {
-    TunnelPacket bad_type{.spec = v4_spec(), .type = static_cast<wire::MsgType>(9), .seq = 1,
-                          .payload = Bytes(8, 0x11)};
-    TunnelPacket bad_flags{.spec = v4_spec(), .flags = 0x0002, .seq = 2, .payload = inner_icmp_echo(1, 1)};
-    // Unsigned, and 4 bytes instead of 24: dropped twice over.
-    TunnelPacket heartbeat{.spec = v4_spec(), .type = wire::MsgType::HeartbeatReq, .seq = 3,
-                           .payload = Bytes{1, 2, 3, 4}};
-    TunnelPacket session{.spec = v6_spec(), .type = wire::MsgType::Session, .seq = 4,
-                         .payload = Bytes{5, 6}};
-    TunnelPacket runt{.spec = v4_spec(), .seq = 5, .payload = Bytes(10, 0)};
-    auto pcap = write_pcap({build_frame(bad_type), build_frame(bad_flags), build_frame(heartbeat),
-                            build_frame(session), build_frame(runt)});
+// What classify_tunnel() drops as rx-bad-type (unknown type, unknown flags,
+// reserved byte not zero) and admission as rx-unknown-key (key id 0, which
+// no key has); the reserved SESSION type is named and shown as bytes.
+TEST_F(DissectorTest, UnknownTypeFlagsReservedAndKeyIdRaiseExpertInfo) {
+    const size_t fh = ftnet_off(Family::V4);
+    TunnelPacket bad_type{.spec = v4_spec(), .type = static_cast<wire::MsgType>(9), .payload = Bytes(8, 0x11)};
+    TunnelPacket data{.spec = v4_spec(), .seal = {.seq = seq_of(1, 2)}, .payload = inner_icmp_echo(1, 1)};
+    TunnelPacket enc{.spec = v4_spec(), .seal = {.encrypt = true, .seq = seq_of(1, 3)}, .payload = inner_icmp_echo(1, 1)};
+    TunnelPacket runt{.spec = v4_spec(), .seal = {.seq = seq_of(1, 5)}, .payload = Bytes(10, 0)};
+    TunnelPacket type0{.spec = v4_spec(), .type = static_cast<wire::MsgType>(0), .payload = Bytes(4, 0x22)};
+    const Seal session_s{.space = 2, .seq = seq_of(1, 4)};
+    auto pcap = write_pcap({
+        build_frame(bad_type),
+        build_frame(data, [&](Bytes& f) { f[fh + 2] = 0x02; }),
+        build_frame(enc, [&](Bytes& f) { f[fh + 2] = 0x81; }),
+        build_frame(data, [&](Bytes& f) { f[fh + 21] = 0x5a; }),
+        build_frame(data, [&](Bytes& f) { f[fh + 3] = 0; }),
+        sealed_frame(v6_spec(), 9, wire::MsgType::Session, Bytes{5, 6}, session_s),
+        build_frame(runt),
+        build_frame(type0),
+    });
     std::vector<Fields> rows;
-    ASSERT_NO_FATAL_FAILURE(
-        decode(pcap, {"ftnet.type", "ftnet.flags", "ftnet.flags.auth", "ftnet.payload", "ftnet.seq"}, &rows));
-    ASSERT_EQ(rows.size(), 5u);
+    ASSERT_NO_FATAL_FAILURE(decode(pcap,
+                                   {"ftnet.type", "ftnet.flags", "ftnet.flags.encrypted", "ftnet.key_id",
+                                    "ftnet.reserved", "ftnet.payload", "ftnet.encrypted_payload", "ftnet.seq",
+                                    "ftnet.space", "icmp.type"},
+                                   &rows));
+    ASSERT_EQ(rows.size(), 8u);
     EXPECT_EQ(rows[0]["ftnet.type"], "9");
-    EXPECT_THAT(rows[0]["_ws.expert.message"], HasSubstr("unknown message type 9"));
-    EXPECT_THAT(rows[0]["_ws.expert.message"], HasSubstr("rx-bad-type"));
+    EXPECT_THAT(rows[0]["_ws.expert.message"], HasSubstr("unknown message type 9: receivers drop it (rx-bad-type)"));
     EXPECT_EQ(rows[0]["ftnet.payload"], "1111111111111111");
-    EXPECT_THAT(rows[0]["_ws.col.Info"], StartsWith("type 9 node 1 -> node 2 route 3 seq 1"));
+    EXPECT_EQ(rows[0]["_ws.col.Info"], "type 9 node 1 -> node 2 seq 1:1");
 
-    EXPECT_EQ(rows[1]["ftnet.flags"], "0x0002");
-    EXPECT_TRUE(is_false(rows[1]["ftnet.flags.auth"])) << rows[1]["ftnet.flags.auth"];
-    EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("unknown flags 0x0002"));
+    EXPECT_EQ(rows[1]["ftnet.flags"], "0x02");
+    EXPECT_TRUE(is_false(rows[1]["ftnet.flags.encrypted"])) << rows[1]["ftnet.flags.encrypted"];
+    EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("unknown flags 0x02: receivers drop it (rx-bad-type)"));
+    EXPECT_EQ(rows[1]["icmp.type"], "8") << "clear text: still decoded";
 
-    EXPECT_EQ(rows[2]["ftnet.type"], "3");
-    EXPECT_EQ(rows[2]["ftnet.payload"], "01020304");
-    EXPECT_EQ(rows[2]["_ws.col.Info"], "HB-REQ node 1 -> node 2 route 3 seq 3 [no auth]");
-    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("rx-bad-auth"));
-    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("rx-bad-length"));
+    EXPECT_EQ(rows[2]["ftnet.flags"], "0x81");
+    EXPECT_TRUE(is_true(rows[2]["ftnet.flags.encrypted"])) << rows[2]["ftnet.flags.encrypted"];
+    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("unknown flags 0x80"));
+    EXPECT_NE(rows[2]["ftnet.encrypted_payload"], "");
+    EXPECT_EQ(rows[2]["icmp.type"], "");
+
+    EXPECT_EQ(rows[3]["ftnet.reserved"], "0x5a");
+    EXPECT_THAT(rows[3]["_ws.expert.message"], HasSubstr("reserved byte 0x5a is not 0: receivers drop it (rx-bad-type)"));
+
+    EXPECT_EQ(rows[4]["ftnet.key_id"], "0");
+    EXPECT_THAT(rows[4]["_ws.expert.message"], HasSubstr("key id 0 is no cluster key's: receivers drop it (rx-unknown-key)"));
+
     // The reserved type: named, payload shown as bytes, no complaint.
-    EXPECT_EQ(rows[3]["ftnet.type"], "5");
-    EXPECT_THAT(rows[3]["_ws.col.Info"], StartsWith("SESSION node 4096 -> node 1 route 1023 seq 4"));
-    EXPECT_EQ(rows[3]["_ws.expert.message"], "");
+    EXPECT_EQ(rows[5]["ftnet.type"], "5");
+    EXPECT_EQ(rows[5]["ftnet.space"], "2");
+    EXPECT_EQ(rows[5]["ftnet.payload"], "0506");
+    EXPECT_EQ(rows[5]["_ws.col.Info"], "SESSION node 4096 -> node 1 seq 1:4");
+    EXPECT_EQ(rows[5]["_ws.expert.message"], "");
 
-    EXPECT_THAT(rows[4]["_ws.expert.message"], HasSubstr("rx-inner-runt"));
+    EXPECT_THAT(rows[6]["_ws.expert.message"], HasSubstr("rx-inner-runt"));
+    EXPECT_THAT(rows[7]["_ws.expert.message"], HasSubstr("unknown message type 0"));
 }
 
 // tunnel.udp_port in ftnetd's config moves the tunnel; the dissector's
 // preference follows it.
 TEST_F(DissectorTest, PortPreferenceMovesTheDissector) {
-    TunnelPacket t{.spec = v4_spec(), .seq = 42, .payload = inner_icmp_echo(1, 1)};
+    TunnelPacket t{.spec = v4_spec(), .seal = {.seq = seq_of(1, 42)}, .payload = inner_icmp_echo(1, 1)};
     t.spec.udp_port = 4000;
     auto pcap = write_pcap({build_frame(t)});
     std::vector<Fields> rows;
-    ASSERT_NO_FATAL_FAILURE(decode(pcap, {"udp.dstport", "ftnet.seq", "icmp.type"}, &rows));
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, {"udp.dstport", "ftnet.seq.counter", "icmp.type"}, &rows));
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0]["udp.dstport"], "4000");
-    EXPECT_EQ(rows[0]["ftnet.seq"], "") << "not on the default port";
+    EXPECT_EQ(rows[0]["ftnet.seq.counter"], "") << "not on the default port";
     ASSERT_NO_FATAL_FAILURE(
-        decode(pcap, {"udp.dstport", "ftnet.seq", "icmp.type"}, &rows, {"-o", "ftnet.udp_port:4000"}));
+        decode(pcap, {"udp.dstport", "ftnet.seq.counter", "icmp.type"}, &rows, {"-o", "ftnet.udp_port:4000"}));
     ASSERT_EQ(rows.size(), 1u);
-    EXPECT_EQ(rows[0]["ftnet.seq"], "42");
+    EXPECT_EQ(rows[0]["ftnet.seq.counter"], "42");
     EXPECT_EQ(rows[0]["icmp.type"], "8");
 }
 
-// A frame cut by the capture's snapshot length is not a bad length: the
-// datagram on the wire was fine.
-TEST_F(DissectorTest, SnapshotTruncationIsNotABadLength) {
-    TunnelPacket t{.spec = v6_spec(), .seq = 8, .payload = inner_icmp_echo(1, 1)};
+// A frame cut by the capture's snapshot length is not a truncated datagram:
+// the one on the wire was fine, and its payload length is the wire's.
+TEST_F(DissectorTest, SnapshotTruncationIsNotATruncatedDatagram) {
+    TunnelPacket t{.spec = v6_spec(), .seal = {.seq = seq_of(1, 8)}, .payload = inner_icmp_echo(1, 1)};
     Bytes f = build_frame(t);
     const auto orig = static_cast<uint32_t>(f.size());
-    f.resize(ftnet_off(Family::V6) + 16 + 20);
+    f.resize(ftnet_off(Family::V6) + 22 + 20);
     fs::path p = dir_ / "snap.pcap";
     PcapWriter w(p);
     w.add(f, orig);
     ASSERT_TRUE(w.close());
     last_pcap_ = p;
     std::vector<Fields> rows;
-    ASSERT_NO_FATAL_FAILURE(decode(p, {"ftnet.seq", "ftnet.payload_len"}, &rows));
+    ASSERT_NO_FATAL_FAILURE(decode(p, {"ftnet.seq.counter", "ftnet.payload_len", "ftnet.auth_tag"}, &rows));
     ASSERT_EQ(rows.size(), 1u);
-    EXPECT_EQ(rows[0]["ftnet.seq"], "8");
+    EXPECT_EQ(rows[0]["ftnet.seq.counter"], "8");
     EXPECT_EQ(rows[0]["ftnet.payload_len"], std::to_string(t.payload.size()));
-    EXPECT_THAT(rows[0]["_ws.expert.message"], Not(HasSubstr("rx-bad-length")));
+    EXPECT_EQ(rows[0]["ftnet.auth_tag"], "") << "not captured";
+    EXPECT_THAT(rows[0]["_ws.expert.message"], Not(HasSubstr("rx-truncated")));
 }
 
 }  // namespace

@@ -26,6 +26,16 @@ TEST(Render, RoutesReadLikeTheClusterLog) {
     EXPECT_EQ(render("routes", json::array()), "no routes\n");
 }
 
+TEST(Render, KeysShowWhichOneSealsAndWhatEachReceived) {
+    json j = {{"epoch", 12}, {"encrypt", true}, {"primary_key", 2},
+              {"keys", json::array({{{"id", 1}, {"cipher", "AES-128-GCM"}, {"primary", false}, {"rx_messages", 10}, {"source", "cluster.key"}},
+                                    {{"id", 2}, {"cipher", "AES-256-GCM"}, {"primary", true}, {"rx_messages", 0}, {"source", "/etc/ftnet/k2"}}})}};
+    const std::string out = render("key", j);
+    EXPECT_NE(out.find("epoch 12, payloads encrypted\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("key   1    AES-128-GCM  10 messages received  (cluster.key)\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("key   2 *  AES-256-GCM  0 messages received  (/etc/ftnet/k2)\n"), std::string::npos) << out;
+}
+
 TEST(Render, InterfacesLookLikeIpconfigAll) {
     json j = {{"adapter",
                {{"name", "ftnet0"}, {"description", "ftnet Failover Cluster Virtual Adapter"}, {"mac_windows", "02-00-5E-00-53-11"},

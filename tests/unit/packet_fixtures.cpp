@@ -55,8 +55,8 @@ uint64_t next_test_seq() {
     return uint64_t{1} << 48 | ++counter;
 }
 
-std::unique_ptr<PeerReplayWindows[]> make_replay_windows() {
-    return std::unique_ptr<PeerReplayWindows[]>(new PeerReplayWindows[kMaxPeers]);
+std::unique_ptr<PeerReplayWindows[]> make_replay_windows(size_t peers) {
+    return std::unique_ptr<PeerReplayWindows[]>(new PeerReplayWindows[peers]);
 }
 
 MacAddr local_port_mac(uint16_t port) { return MacAddr{{0, 0, 0x5e, 0, 0x53, static_cast<uint8_t>(0x12 + port)}}; }

@@ -56,8 +56,8 @@ const KeyRing& other_cluster_keys();
 // A fresh sequence (epoch 1) for test senders: never the same twice in a
 // process, so that test packets are never each other's replays.
 uint64_t next_test_seq();
-// Replay windows for kMaxPeers peers, all empty.
-std::unique_ptr<PeerReplayWindows[]> make_replay_windows();
+// Replay windows for the first `peers` peers of a table, all empty.
+std::unique_ptr<PeerReplayWindows[]> make_replay_windows(size_t peers = 4);
 
 // A complete tunnel packet from node `from` to node 1, built with the
 // engine's own encap_frame() on an mbuf from `pool`, sealed with

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 #include <rte_malloc.h>
+#include <sys/mman.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cstring>
@@ -12,6 +15,7 @@
 #include "engine/security/control/epoch_file.h"
 #include "engine/security/control/key_material.h"
 #include "engine/security/control/key_set.h"
+#include "engine/security/datapath/wire_drop.h"
 
 namespace ftnet {
 
@@ -19,20 +23,13 @@ using json = nlohmann::json;
 
 namespace {
 
-// The refusals worth telling the operator about, in admission order.
-constexpr DropReason kRefusals[] = {DropReason::rx_bad_version,  DropReason::rx_source_mismatch,
-                                    DropReason::rx_wrong_route,  DropReason::rx_unknown_key,
-                                    DropReason::rx_bad_space,    DropReason::rx_seq_replay,
-                                    DropReason::rx_too_old,      DropReason::rx_bad_auth};
-
 const char* cipher_name(const std::vector<uint8_t>& k) { return k.size() == 32 ? "AES-256-GCM" : "AES-128-GCM"; }
 
-std::string sample_source(const DropSample& s, DropReason* reason, uint16_t* port) {
+std::string sample_source(const DropSample& s, uint16_t* port) {
     uint8_t a[16];
     const uint64_t hi = s.addr_hi.load(std::memory_order_relaxed), lo = s.addr_lo.load(std::memory_order_relaxed);
     std::memcpy(a, &hi, 8);
     std::memcpy(a + 8, &lo, 8);
-    *reason = static_cast<DropReason>(s.reason.load(std::memory_order_relaxed));
     *port = s.port_index.load(std::memory_order_relaxed);
     const IpAddr ip = s.family.load(std::memory_order_relaxed) == 6 ? IpAddr::from_v6_bytes(a) : IpAddr::from_v4_bytes(a);
     const uint16_t sport = s.src_port.load(std::memory_order_relaxed);
@@ -54,9 +51,11 @@ void SecurityModule::start(Engine& e) {
     } catch (const EpochError& err) {
         throw EngineError(fmt::format("security.state_dir: {}", err.what()));
     }
-    dp.replay = static_cast<PeerReplayWindows*>(
-        rte_zmalloc("ftnet_replay", sizeof(PeerReplayWindows) * kMaxPeers, RTE_CACHE_LINE_SIZE));
-    if (!dp.replay) throw EngineError("cannot allocate the replay windows (raise eal.memory_mb)");
+    // Anonymous memory, zero and untouched until a sender space is used:
+    // the windows of 64 peers x 17 spaces need not be resident.
+    void* w = mmap(nullptr, sizeof(PeerReplayWindows) * kMaxPeers, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (w == MAP_FAILED) throw EngineError(fmt::format("cannot map the replay windows: {}", std::strerror(errno)));
+    dp.replay = static_cast<PeerReplayWindows*>(w);
     rings_ = RcuPublisher<KeyRing>(&dp.keys, dp.qsbr);
     publish();
     std::string ids;
@@ -91,7 +90,7 @@ void SecurityModule::start(Engine& e) {
 void SecurityModule::stop(Engine& e) {
     // The workers have stopped: no grace period is needed.
     rings_.release_all();
-    rte_free(e.dp().replay);
+    if (e.dp().replay) munmap(e.dp().replay, sizeof(PeerReplayWindows) * kMaxPeers);
     e.dp().replay = nullptr;
 }
 
@@ -170,37 +169,34 @@ json SecurityModule::cmd_key(const json& a) {
 
 void SecurityModule::log_refusals() {
     const Dataplane& dp = e_->dp();
+    const auto& ports = e_->ports();
     std::string parts;
     uint64_t total = 0;
-    for (DropReason r : kRefusals) {
+    for (unsigned k = 0; k < WorkerCounters::kRefusalKinds; k++) {
+        const DropReason r = kRefusals[k];
         uint64_t n = 0;
         for (uint16_t w = 0; w < dp.n_workers; w++) n += dp.counters[w]->drops[static_cast<size_t>(r)].get();
         const uint64_t d = n - refused_seen_[static_cast<size_t>(r)];
         refused_seen_[static_cast<size_t>(r)] = n;
         if (!d) continue;
         total += d;
-        parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", drop_reason_name(r), d);
-    }
-    if (!total) return;
-    // The newest sample of a sender, from any worker.
-    std::string from;
-    for (uint16_t w = 0; w < dp.n_workers && w < 64; w++) {
-        const DropSample& s = dp.counters[w]->last_refused;
-        const uint32_t q = s.seq.load(std::memory_order_acquire);
-        if (q == sample_seen_[w] || (q & 1)) continue;
-        DropReason why;
-        uint16_t port;
-        std::string src = sample_source(s, &why, &port);
-        if (s.seq.load(std::memory_order_acquire) != q) continue;
-        sample_seen_[w] = q;
-        const auto& ports = e_->ports();
-        from = fmt::format("; last: {} from {} on port {}{}", drop_reason_name(why), src,
-                           port < ports.size() ? ports[port].spec.name : "?",
-                           why == DropReason::rx_bad_version ? " (a node speaking ftnet wire version 1: upgrade it; "
-                                                               "it is refused, never downgraded to)"
+        // Who sent the newest of them, from any worker's sample.
+        std::string from;
+        for (uint16_t w = 0; w < dp.n_workers && w < kMaxWorkers; w++) {
+            const DropSample& s = dp.counters[w]->refused[k];
+            const uint32_t q = s.seq.load(std::memory_order_acquire);
+            if (q == 0 || (q & 1)) continue;
+            uint16_t port = 0;
+            std::string src = sample_source(s, &port);
+            if (s.seq.load(std::memory_order_acquire) != q) continue;
+            from = fmt::format(" from {} on port {}", src, port < ports.size() ? ports[port].spec.name : "?");
+        }
+        parts += fmt::format("{}{} {}{}{}", parts.empty() ? "" : ", ", drop_reason_name(r), d, from,
+                             r == DropReason::rx_bad_version ? " (a node speaking ftnet wire version 1: upgrade it; it is "
+                                                               "refused, never downgraded to)"
                                                              : "");
     }
-    clog::warn("SECURITY", "refused {} message(s) in the last second ({}){}", total, parts, from);
+    if (total) clog::warn("SECURITY", "refused {} message(s) in the last second: {}", total, parts);
 }
 
 }  // namespace ftnet

@@ -37,7 +37,6 @@ class SecurityModule : public Module {
     SecurityConfig cfg_;  // the keys held now (config, then `key add|use|retire`)
     RcuPublisher<KeyRing> rings_;
     uint64_t refused_seen_[kNumDropReasons] = {};
-    uint32_t sample_seen_[64] = {};  // per worker: DropSample::seq last logged
 };
 
 }  // namespace ftnet

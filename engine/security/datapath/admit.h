@@ -48,7 +48,7 @@ inline bool admit_message(uint8_t* frame, uint16_t port_index, RxResult& c, cons
         *why = DropReason::rx_unknown_key;
         return false;
     }
-    SharedReplayWindow<>* win = windows.space(h->space);
+    SenderWindow* win = windows.space(h->space);
     if (unlikely(win == nullptr)) {
         *why = DropReason::rx_bad_space;
         return false;

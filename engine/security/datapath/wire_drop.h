@@ -16,8 +16,22 @@
 
 namespace ftnet {
 
+// The refusals sampled, in admission order; WorkerCounters::refused[i] is
+// the last of kRefusals[i].
+inline constexpr DropReason kRefusals[WorkerCounters::kRefusalKinds] = {
+    DropReason::rx_bad_version, DropReason::rx_source_mismatch, DropReason::rx_wrong_route, DropReason::rx_unknown_key,
+    DropReason::rx_bad_space,   DropReason::rx_seq_replay,      DropReason::rx_too_old,     DropReason::rx_bad_auth};
+
+inline int refusal_index(DropReason r) {
+    for (unsigned i = 0; i < WorkerCounters::kRefusalKinds; i++)
+        if (kRefusals[i] == r) return static_cast<int>(i);
+    return -1;
+}
+
 inline void note_wire_drop(Worker& w, DropReason why, const uint8_t* frame, Family fam, uint16_t port_index) {
-    DropSample& s = w.ctr->last_refused;
+    const int k = refusal_index(why);
+    if (k < 0) return;
+    DropSample& s = w.ctr->refused[k];
     const uint64_t now = rte_rdtsc();
     if (now - s.last_tsc < w.dp->tsc_hz / 100 && s.last_tsc != 0) return;
     s.last_tsc = now;
@@ -31,7 +45,6 @@ inline void note_wire_drop(Worker& w, DropReason why, const uint8_t* frame, Fami
     const uint32_t q = s.seq.load(std::memory_order_relaxed);
     s.seq.store(q + 1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
-    s.reason.store(static_cast<uint16_t>(why), std::memory_order_relaxed);
     s.family.store(v6 ? 6 : 4, std::memory_order_relaxed);
     s.addr_hi.store(hi, std::memory_order_relaxed);
     s.addr_lo.store(lo, std::memory_order_relaxed);

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
     # build
     build-essential g++ meson ninja-build pkg-config git
+    clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
     # the product's core
     libdpdk-dev dpdk-dev dpdk libnuma-dev libhyperscan-dev
     libgtest-dev libgmock-dev libbenchmark-dev

@@ -387,7 +387,10 @@ void read_peers(Reader& r, const toml::table& root, Config& c) {
             // Every endpoint address must lie in a subnet of its network, so
             // that the route builder can tell same-subnet from routed paths.
             const NetworkConfig* net = c.find_network(ep.network);
-            for (auto [a, key] : {std::pair{&ep.ipv4, "ipv4"}, std::pair{&ep.ipv6, "ipv6"}}) {
+            for (auto ak : {std::pair{&ep.ipv4, "ipv4"}, std::pair{&ep.ipv6, "ipv6"}}) {
+                // (not a structured binding: clang 14, which builds the fuzz targets, cannot capture one)
+                const auto* a = ak.first;
+                const char* key = ak.second;
                 if (!*a || !net || net->subnets.empty()) continue;
                 bool inside = std::any_of(net->subnets.begin(), net->subnets.end(),
                                           [&](auto& s) { return s.contains(**a); });

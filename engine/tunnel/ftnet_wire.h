@@ -46,7 +46,7 @@ struct __attribute__((packed)) Header {
     uint8_t version;         // kVersion; other versions are dropped and counted
     uint8_t type;            // MsgType
     uint8_t flags;           // kFlag*; unknown bits are dropped and counted
-    uint8_t key_id;          // the cluster key that sealed it (1..255)
+    uint8_t key_id;          // the cluster key that sealed it (1..254; 0 and 255 are never keys)
     uint16_t src_node;       // sender's node id (1..4096)
     uint16_t dst_node;       // receiver's node id; a packet for another node is dropped
     uint32_t route_binding;  // CRC32C of the route's family and both addresses
@@ -119,11 +119,11 @@ static_assert(sizeof(HeartbeatPayload) == 32);
 // LINK_NOTICE payload: a node tells a peer, over a route that still works,
 // that its end of other routes to that peer lost (or regained) its link, so
 // that the peer stops sending on them within about one RTT instead of after
-// Threshold x Delay. Always sent with kFlagAuth; accepted only with the
-// sender's current boot id and a sequence above the last one accepted from
-// that boot, so a replayed notice cannot take a route down.
-//
-// Header seq: the sender's notice sequence (as in LinkNoticeHeader::seq).
+// Threshold x Delay. Accepted only with the sender's current boot id and a
+// notice sequence above the last one accepted from that boot, so a replayed
+// notice cannot take a route down. (The header's seq is the sender's control
+// thread message sequence, for the nonce and the replay window; the notice
+// sequence is LinkNoticeHeader::seq.)
 struct __attribute__((packed)) LinkNoticeHeader {
     uint32_t boot_id;  // sender's boot id
     uint32_t seq;      // sender's notice sequence since its start (1, 2, ...)

@@ -188,7 +188,7 @@ local ef_unknown_flags = ProtoExpert.new("ftnet.unknown_flags", "Unknown ftnet f
                                          expert.group.PROTOCOL, expert.severity.WARN)
 local ef_reserved = ProtoExpert.new("ftnet.reserved_not_zero", "Reserved byte not zero",
                                     expert.group.PROTOCOL, expert.severity.WARN)
-local ef_key_id = ProtoExpert.new("ftnet.key_id_zero", "Key id 0 (cluster keys are 1..255)",
+local ef_key_id = ProtoExpert.new("ftnet.key_id_zero", "Key id 0 (cluster keys are 1..254)",
                                   expert.group.SECURITY, expert.severity.ERROR)
 local ef_wrong_route = ProtoExpert.new("ftnet.wrong_route", "Route binding wrong for the outer addresses",
                                        expert.group.SECURITY, expert.severity.ERROR)

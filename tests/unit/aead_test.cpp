@@ -46,8 +46,12 @@ TEST_P(Aead, RoundTripsInBothModesForEverySize) {
             uint8_t tag[kAeadTagLen];
             aead_seal(key, nonce, m.data(), kHdr, len, encrypt, tag);
             EXPECT_TRUE(std::equal(m.begin(), m.begin() + kHdr, orig.begin())) << "the header is never encrypted";
-            if (encrypt && len >= 16) EXPECT_NE(m, orig) << "the payload is encrypted";
-            if (!encrypt) EXPECT_EQ(m, orig) << "authenticated only: nothing changes";
+            if (encrypt && len >= 16) {
+                EXPECT_NE(m, orig) << "the payload is encrypted";
+            }
+            if (!encrypt) {
+                EXPECT_EQ(m, orig) << "authenticated only: nothing changes";
+            }
             ASSERT_TRUE(aead_open(key, nonce, m.data(), kHdr, len, encrypt, tag)) << len;
             EXPECT_EQ(m, orig) << "decrypted back";
         }

@@ -8,9 +8,11 @@
 // the period (route_health.h), publishes the route's state for route
 // selection, queues a route event for the control thread when it changed,
 // and sends the next request. Replies and the peer's requests reach
-// whichever worker polls the queue they land on; it checks the tag and the
-// sequence (no replay), answers requests in place, and records what it saw
-// in the route's atomics for the owner.
+// whichever worker polls the queue they land on, after admission has
+// checked the tag, the route binding and the replay window
+// (engine/security/datapath/admit.h); it checks the heartbeat sequences (an
+// answer to an old request proves nothing new), answers requests in place,
+// and records what it saw in the route's atomics for the owner.
 //
 // Three rules keep a busy host from accusing its networks:
 //   - the worker measures its own lateness; time it was not running is never
@@ -196,8 +198,8 @@ uint64_t data_received(const Worker& w, uint16_t route_id) {
 // those on another by that much) moves it later by up to one more
 // detection time.
 // Tunnel data may carry it one more detection time past the last
-// authenticated proof, no further: data is not authenticated by the v1 wire
-// format, so it can never keep a dead route alive on its own.
+// authenticated proof, no further: data proves only that the peer sends,
+// not that it hears us, so it can never keep a dead route alive on its own.
 uint64_t silence_deadline(const Worker& w, const RouteEntry& r, const HbPrivate& h) {
     const unsigned k = hb_class(r);
     const uint64_t delay = w.rt->hb.delay_tsc[k];

@@ -37,8 +37,15 @@ std::string epoch_path(const std::string& dir, uint16_t node) { return fmt::form
 uint16_t take_epoch(const std::string& dir, uint16_t node) {
     make_dirs(dir);
     const std::string path = epoch_path(dir, node);
+    const bool existed = access(path.c_str(), F_OK) == 0;
     Fd f{open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)};
     if (f.fd < 0) throw EpochError(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+    if (!existed) {
+        // The new file's name must survive a crash too, or the next start
+        // would begin again at epoch 1.
+        Fd d{open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+        if (d.fd < 0 || fsync(d.fd) != 0) throw EpochError(fmt::format("cannot sync {}: {}", dir, std::strerror(errno)));
+    }
     if (flock(f.fd, LOCK_EX) != 0) throw EpochError(fmt::format("cannot lock {}: {}", path, std::strerror(errno)));
     char buf[32] = {};
     const ssize_t n = pread(f.fd, buf, sizeof buf - 1, 0);
@@ -53,7 +60,8 @@ uint16_t take_epoch(const std::string& dir, uint16_t node) {
     }
     if (last >= kMaxEpoch)
         throw EpochError(fmt::format("{} has reached epoch {}: this node has used up its sequence lives under the "
-                                     "cluster keys; give every node a new key, then remove the epoch files",
+                                     "cluster keys; give every node a new key, then remove the epoch files (peers refuse "
+                                     "this node's messages as rx-too-old until they restart too)",
                                      path, last));
     const uint32_t next = last + 1;
     // Fixed width: the write replaces the old number in place.

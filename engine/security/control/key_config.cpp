@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "engine/config/config_sections.h"
 #include "engine/config/reader.h"
@@ -20,7 +21,9 @@ namespace {
 // key or key_file (exactly one) of table t at `path`; errors name the key.
 bool read_key_material(Reader& r, const toml::table& t, const std::string& path, ClusterKey& out) {
     std::string key, key_file;
-    const bool has_key = r.get_string(t, path, "key", key, false, 128);
+    // No length limit here: a too-long key is refused below without
+    // echoing it (error messages must never show key material).
+    const bool has_key = r.get_string(t, path, "key", key, false, SIZE_MAX);
     const bool has_file = r.get_string(t, path, "key_file", key_file, false, 4096);
     if (has_key && has_file) {
         r.error(t.get("key_file"), path + ".key_file", "give either key or key_file, not both");

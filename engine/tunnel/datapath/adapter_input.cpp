@@ -36,8 +36,8 @@ inline void send_on_route(Worker& w, rte_mbuf* m, const RouteEntry& r, uint32_t 
 // so none can share the payload. Floods are ARP, ND and broadcasts: rare.
 inline rte_mbuf* flood_copy(Worker& w, rte_mbuf* m) { return rte_pktmbuf_copy(m, w.pool, 0, UINT32_MAX); }
 
-// One copy per extra peer (sharing the payload); the last peer gets the
-// original.
+// One flat copy per extra peer (each is sealed on its own); the last peer
+// gets the original.
 void flood(Worker& w, rte_mbuf* m, uint32_t hash) {
     const RouteTable& rt = *w.rt;
     const RouteEntry* targets[kMaxPeers];

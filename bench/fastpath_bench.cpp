@@ -97,6 +97,7 @@ struct Bench {
     const KeyRing* kr = nullptr;
     uint64_t reseal_counter = 0;
     std::unique_ptr<PeerReplayWindows[]> windows;
+    uint64_t drops_seen[kNumDropReasons] = {};
 
     std::atomic<bool> stop{false};
     std::atomic<bool> measuring{false};
@@ -134,6 +135,7 @@ struct Result {
     double mpps, cycles_per_packet, busy_cycles_per_packet, gbps, empty_poll_pct, pkts_per_poll;
     double bare_cycles = 0;  // the library alone: seal (encap) or open (decap) of the same record
     uint64_t drops;
+    nlohmann::json drop_reasons = nlohmann::json::object();
 };
 
 // What a peer's NIC would hand us next: the recycled frame sealed again
@@ -141,7 +143,8 @@ struct Result {
 void reseal(Bench& b, rte_mbuf* m) {
     uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
     const size_t plen = m->pkt_len - outer_hdr_len(Family::V6) - wire::kAuthTagLen;
-    seal_message(reinterpret_cast<wire::Header*>(f + 62), plen, *b.kr, 0, uint64_t{1} << 48 | ++b.reseal_counter);
+    // Epoch 2: above the fixtures' own sequences (epoch 1).
+    seal_message(reinterpret_cast<wire::Header*>(f + 62), plen, *b.kr, 0, uint64_t{2} << 48 | ++b.reseal_counter);
     auto* ip = reinterpret_cast<rte_ipv6_hdr*>(f + 14);
     auto* udp = reinterpret_cast<rte_udp_hdr*>(f + 54);
     udp->dgram_cksum = 0;
@@ -175,7 +178,11 @@ Result run_one(Bench& b, bool encap, size_t size, double seconds) {
     // Fill the input ring.
     RingPort& in = encap ? b.ports[kAdapterIndex] : b.ports[0];
     RingPort& out = encap ? b.ports[0] : b.ports[kAdapterIndex];
-    for (unsigned i = 0; i < kInFlight; i++) rte_ring_enqueue(in.rx, to_mbuf(b.pool, b.frames[i % b.frames.size()]));
+    for (unsigned i = 0; i < kInFlight; i++) {
+        rte_mbuf* m = to_mbuf(b.pool, b.frames[i % b.frames.size()]);
+        if (!encap) reseal(b, m);  // each in-flight frame its own sequence
+        rte_ring_enqueue(in.rx, m);
+    }
     for (auto& d : b.ctr->drops) (void)d;
     uint64_t drops_before = 0;
     for (auto& d : b.ctr->drops) drops_before += d.get();
@@ -206,7 +213,9 @@ Result run_one(Bench& b, bool encap, size_t size, double seconds) {
                 rte_pktmbuf_prepend(m, hdr);
                 rte_pktmbuf_append(m, wire::kAuthTagLen);
             }
-            if (b.dma) {
+            // Encryption left ciphertext in place of the inner frame: put a
+            // frame back (as DMA mode does anyway).
+            if (b.dma || (encap && b.kr->encrypt)) {
                 // As a NIC would: new bytes in the buffer, written by
                 // another agent than the worker.
                 const Bytes& f = b.frames[next_frame];
@@ -235,6 +244,11 @@ Result run_one(Bench& b, bool encap, size_t size, double seconds) {
     uint64_t drops = 0;
     for (auto& d : b.ctr->drops) drops += d.get();
     Result r;
+    for (size_t i = 0; i < kNumDropReasons; i++) {
+        const uint64_t d = b.ctr->drops[i].get() - b.drops_seen[i];
+        b.drops_seen[i] = b.ctr->drops[i].get();
+        if (d) r.drop_reasons[drop_reason_name(static_cast<DropReason>(i))] = d;
+    }
     r.direction = encap ? "encap" : "decap";
     r.size = size;
     r.mpps = static_cast<double>(b.packets) / seconds / 1e6;
@@ -461,6 +475,7 @@ int main(int argc, char** argv) {
                                 r.busy_cycles_per_packet, r.gbps, static_cast<unsigned long long>(r.drops), r.empty_poll_pct,
                                 r.pkts_per_poll, macswap > 0 ? r.busy_cycles_per_packet / macswap : 0.0, r.bare_cycles,
                                 r.bare_cycles > 0 ? r.busy_cycles_per_packet / r.bare_cycles : 0.0);
+                    if (r.drops) std::printf("           drops: %s\n", r.drop_reasons.dump().c_str());
                     results.push_back(r);
                 }
           }
@@ -486,7 +501,8 @@ int main(int argc, char** argv) {
                                 {"ratio_to_testpmd_macswap", macswap_cyc > 0 ? r.busy_cycles_per_packet / macswap_cyc : 0.0}, {"inner_bytes", r.size}, {"mpps", r.mpps},
                                 {"cycles_per_packet", r.cycles_per_packet},
                                 {"busy_cycles_per_packet", r.busy_cycles_per_packet}, {"gbps", r.gbps}, {"drops", r.drops},
-                                {"empty_poll_pct", r.empty_poll_pct}, {"packets_per_poll", r.pkts_per_poll}});
+                                {"empty_poll_pct", r.empty_poll_pct}, {"packets_per_poll", r.pkts_per_poll},
+                                {"drop_reasons", r.drop_reasons}});
     std::filesystem::create_directories(std::filesystem::path(out).parent_path());
     std::ofstream(out) << j.dump(2) << "\n";
     std::printf("results written to %s\n", out.c_str());

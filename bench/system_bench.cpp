@@ -115,6 +115,7 @@ json run_path(const PathSpec& p, double seconds, unsigned pings, unsigned interv
         if (p.mode == "busy") o.replace.push_back({"idle_sleep_max_us = 200", "idle_sleep_max_us = 0"});
         if (p.mode == "xdp-ports") o.replace.push_back({"driver = \"af_packet\"", "driver = \"af_xdp\""});
         if (p.mode.rfind("polls=", 0) == 0) o.replace.push_back({"idle_polls = 64", "idle_polls = " + p.mode.substr(6)});
+        if (p.mode == "enc") o.append = "\n[security]\nencrypt = true\n";  // payloads encrypted, not only authenticated
         lab.start_node(1, o);
         lab.start_node(2, o);
         lab.wait_ready(1);
@@ -228,7 +229,7 @@ int main(int argc, char** argv) {
     double seconds = 3;
     unsigned pings = 2000, interval_us = 1000;
     CLI::App app{"system_bench"};
-    app.add_option("--paths", paths, "comma-separated: tap, af_packet, af_xdp (optionally :timed or :busy), vxlan, kernel");
+    app.add_option("--paths", paths, "comma-separated: tap, af_packet, af_xdp (optionally :timed, :busy or :enc), vxlan, kernel");
     app.add_option("--seconds", seconds, "seconds per UDP burst and TCP run")->check(CLI::Range(1.0, 60.0));
     app.add_option("--pings", pings, "UDP ping-pong round trips")->check(CLI::PositiveNumber);
     app.add_option("--interval-us", interval_us, "microseconds between pings (low load)")->check(CLI::PositiveNumber);
@@ -244,7 +245,7 @@ int main(int argc, char** argv) {
         PathSpec p = parse_path(s);
         const bool known = p.vxlan || p.name == "kernel" ||
                            ((p.driver == "tap" || p.driver == "af_packet" || p.driver == "af_xdp" || p.driver == "virtio_user") &&
-                            (p.mode.empty() || p.mode == "timed" || p.mode == "busy" || p.mode == "xdp-ports" ||
+                            (p.mode.empty() || p.mode == "timed" || p.mode == "busy" || p.mode == "xdp-ports" || p.mode == "enc" ||
                              (p.mode.rfind("polls=", 0) == 0 && p.mode.size() > 6 &&
                               p.mode.find_first_not_of("0123456789", 6) == std::string::npos)));
         if (!known) {

@@ -42,7 +42,7 @@ inline size_t build_message(uint8_t* out, const RouteEntry& r, wire::MsgType typ
     auto* h = reinterpret_cast<wire::Header*>(out + l4 + sizeof(rte_udp_hdr));
     h->type = static_cast<uint8_t>(type);
     uint8_t* body = out + outer_hdr_len(r.family);
-    std::memcpy(body, payload, plen);
+    if (plen) std::memcpy(body, payload, plen);  // an empty payload may come with no buffer
     seal_message(h, plen, kr, space, seq);
 
     const uint16_t udp_len = static_cast<uint16_t>(sizeof(rte_udp_hdr) + sizeof(wire::Header) + plen + wire::kAuthTagLen);

@@ -64,8 +64,9 @@ TEST(KeyRotation, RefusedStepsSayWhyAndChangeNothing) {
 
 class Epoch : public testing::Test {
   protected:
-    void TearDown() override { std::filesystem::remove_all(dir); }
-    std::string dir = "/tmp/ftnet-epoch-test-" + std::to_string(getpid()) + "/state";
+    void TearDown() override { std::filesystem::remove_all(root); }
+    std::string root = "/tmp/ftnet-epoch-test-" + std::to_string(getpid());
+    std::string dir = root + "/state";
 };
 
 TEST_F(Epoch, EveryStartGetsANewOneThatSurvivesOnDisk) {

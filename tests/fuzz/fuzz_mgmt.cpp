@@ -38,6 +38,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
                    }});
     const std::string path = "/tmp/ftnet-fuzz-mgmt-" + std::to_string(getpid()) + ".sock";
     server = new ftnet::MgmtServer(path, "", [](const json& req) { return registry->dispatch(req); });
+    std::atexit([] { delete server; });  // removes the socket file
     return 0;
 }
 

@@ -153,17 +153,6 @@ void start_port(PortHandle& h, const PortSpec& s, rte_mempool* pool) {
         conf.txmode.offloads |= csum_tx;
         h.tx_csum_offload = true;
     }
-    // Chained frames: the software PMDs walk the chain (af_packet and tap
-    // copy or gather every segment, ring and null pass mbufs through);
-    // af_xdp copies only the first segment; a NIC says so.
-    if (s.driver == PortDriver::Pci) {
-        if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
-            conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-            h.tx_chains = true;
-        }
-    } else {
-        h.tx_chains = s.driver != PortDriver::AfXdp;
-    }
     if (s.driver == PortDriver::Pci) {
         const uint64_t csum_rx = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
         conf.rxmode.offloads |= info.rx_offload_capa & csum_rx;

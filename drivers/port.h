@@ -56,9 +56,6 @@ struct PortHandle {
     uint16_t nb_rxq = 0;
     uint16_t nb_txq = 0;
     bool tx_csum_offload = false;  // IPv4 header and UDP checksums by the NIC
-    // Sends a frame made of several segments (a header mbuf chained to the
-    // shared payload of a flooded frame); af_xdp sends only the first.
-    bool tx_chains = false;
     LinkSource link_source = LinkSource::Poll;
     std::string kernel_iface;  // for LinkSource::KernelNetlink
     // Per rx queue, the fd an idle worker may wait on (drivers/rx_wakeup.h);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "engine/security/aead.h"
 
@@ -23,6 +24,16 @@ struct KeyRing {
     uint8_t slot_by_id[256];  // key id -> index into keys, or kNoKey
     uint8_t primary = 0;      // index into keys of the key that seals
     bool encrypt = false;     // seal with encryption (else authenticate only)
+
+    KeyRing() { std::memset(slot_by_id, kNoKey, sizeof slot_by_id); }
+    // Holds key `id` (16 or 32 bytes; aead_init() first); it seals when
+    // `sealing` is set. Builders only (fewer than kMaxKeys held).
+    void add(uint8_t id, const uint8_t* key, size_t len, bool sealing) {
+        aead_expand(keys[n_keys], id, key, len);
+        slot_by_id[id] = n_keys;
+        if (sealing) primary = n_keys;
+        n_keys++;
+    }
 
     const AeadKey* find(uint8_t id) const {
         const uint8_t s = slot_by_id[id];

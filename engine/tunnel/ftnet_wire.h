@@ -20,7 +20,6 @@
 namespace ftnet::wire {
 
 inline constexpr uint8_t kVersion = 2;
-inline constexpr uint8_t kVersion1 = 1;  // refused, with one log line per peer (no downgrade)
 inline constexpr uint16_t kDefaultUdpPort = 3343;  // the classic cluster port
 inline constexpr size_t kAuthTagLen = 16;           // AES-GCM tag
 

@@ -30,13 +30,10 @@ IpAddr lab_ip(int node, int net, Family f) {
 const KeyRing& ring(bool lab, bool encrypt, uint8_t id) {
     static KeyRing r;
     if (!aead_init()) throw std::runtime_error("intel-ipsec-mb cannot run here");
-    std::memset(r.slot_by_id, kNoKey, sizeof r.slot_by_id);
+    r = KeyRing();
     std::vector<uint8_t> k = *parse_key_hex(kLabKeyHex);
     if (!lab) k[0] ^= 0x5a;
-    aead_expand(r.keys[0], id, k.data(), k.size());
-    r.slot_by_id[id] = 0;
-    r.n_keys = 1;
-    r.primary = 0;
+    r.add(id, k.data(), k.size(), true);
     r.encrypt = encrypt;
     return r;
 }

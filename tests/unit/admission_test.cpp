@@ -161,11 +161,8 @@ TEST_F(Admission, UnknownKeysOtherClustersAndVersionOneAreRefused) {
     const Bytes payload(32, 3);
     // Key id 3: not held.
     KeyRing k3;
-    std::memset(k3.slot_by_id, kNoKey, sizeof k3.slot_by_id);
     const uint8_t bytes[16] = {3};
-    aead_expand(k3.keys[0], 3, bytes, sizeof bytes);
-    k3.slot_by_id[3] = 0;
-    k3.n_keys = 1;
+    k3.add(3, bytes, sizeof bytes, true);
     EXPECT_EQ(receive(sealed(Family::V6, 0, wire::MsgType::Data, inner_frame(kLocalAdapterMac, kPeer2AdapterMac, 64), k3), 0),
               DropReason::rx_unknown_key);
     // Key id 1 of another cluster.

@@ -48,6 +48,7 @@
 #include "engine/security/key_ring.h"
 #include "engine/security/route_binding.h"
 #include "engine/security/seal.h"
+#include "tests/unit/test_keys.h"
 #include "engine/tunnel/encap_template.h"
 #include "engine/tunnel/ftnet_wire.h"
 #include "engine/tunnel/protected_message.h"
@@ -189,43 +190,10 @@ std::string binding_of(const TemplateSpec& s) {
     return buf;
 }
 
-// The cluster keys of the tests, with the key material of test_keys()
-// (tests/unit/packet_fixtures.cpp): key id 1 AES-128, key id 2 AES-256;
-// `primary` is the id that seals. aead_init() has run (DissectorTest::SetUp).
-const KeyRing& keys(bool encrypt, uint8_t primary = 1) {
-    static std::unique_ptr<KeyRing> rings[2][3];
-    auto& kr = rings[encrypt][primary];
-    if (!kr) {
-        kr = std::make_unique<KeyRing>();
-        std::memset(kr->slot_by_id, kNoKey, sizeof kr->slot_by_id);
-        const uint8_t k1[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
-                                0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
-        uint8_t k2[32];
-        for (unsigned i = 0; i < 32; i++) k2[i] = static_cast<uint8_t>(0xa0 + i);
-        aead_expand(kr->keys[0], 1, k1, sizeof k1);
-        aead_expand(kr->keys[1], 2, k2, sizeof k2);
-        kr->slot_by_id[1] = 0;
-        kr->slot_by_id[2] = 1;
-        kr->n_keys = 2;
-        kr->primary = primary == 2 ? 1 : 0;
-        kr->encrypt = encrypt;
-    }
-    return *kr;
-}
-
-// Another cluster's key with the same id (1), as other_cluster_keys().
-const KeyRing& other_cluster_keys() {
-    static std::unique_ptr<KeyRing> kr;
-    if (!kr) {
-        kr = std::make_unique<KeyRing>();
-        std::memset(kr->slot_by_id, kNoKey, sizeof kr->slot_by_id);
-        const uint8_t k[16] = {9, 9, 9};
-        aead_expand(kr->keys[0], 1, k, sizeof k);
-        kr->slot_by_id[1] = 0;
-        kr->n_keys = 1;
-    }
-    return *kr;
-}
+// The cluster keys of the tests (tests/unit/test_keys.h): key id 1
+// AES-128, key id 2 AES-256; `primary` is the id that seals.
+const KeyRing& keys(bool encrypt, uint8_t primary = 1) { return test::test_keys(encrypt, primary); }
+using test::other_cluster_keys;
 
 constexpr uint64_t seq_of(uint16_t epoch, uint64_t counter) { return uint64_t{epoch} << 48 | counter; }
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/security/key_ring.h"
+#include "tests/unit/test_keys.h"
 #include "engine/security/replay_windows.h"
 #include "engine/tunnel/ftnet_wire.h"
 #include "engine/core/net_addr.h"
@@ -48,14 +48,6 @@ RouteEntry route_towards_local(Family f, uint16_t port, uint16_t from = 2);
 // An inner Ethernet + IPv4 + ICMP echo frame of exactly `size` bytes (>= 42).
 Bytes inner_frame(const MacAddr& dst, const MacAddr& src, size_t size, uint8_t fill = 0xab);
 
-// The cluster keys of the tests: id 1 (AES-128) and id 2 (AES-256), sealing
-// with `primary` (1 or 2), authenticate-only or encrypting.
-const KeyRing& test_keys(bool encrypt = false, uint8_t primary = 1);
-// Another cluster's key with the same id (1): what it seals fails the tag.
-const KeyRing& other_cluster_keys();
-// A fresh sequence (epoch 1) for test senders: never the same twice in a
-// process, so that test packets are never each other's replays.
-uint64_t next_test_seq();
 // Replay windows for the first `peers` peers of a table, all empty.
 std::unique_ptr<PeerReplayWindows[]> make_replay_windows(size_t peers = 4);
 

@@ -98,13 +98,7 @@ void SecurityModule::publish() {
     auto* kr = static_cast<KeyRing*>(rte_zmalloc("ftnet_keys", sizeof(KeyRing), RTE_CACHE_LINE_SIZE));
     if (!kr) throw MgmtError("cannot allocate a key ring");
     new (kr) KeyRing();
-    std::memset(kr->slot_by_id, kNoKey, sizeof kr->slot_by_id);
-    for (const ClusterKey& k : cfg_.keys) {
-        aead_expand(kr->keys[kr->n_keys], k.id, k.bytes.data(), k.bytes.size());
-        kr->slot_by_id[k.id] = kr->n_keys;
-        if (k.id == cfg_.primary) kr->primary = kr->n_keys;
-        kr->n_keys++;
-    }
+    for (const ClusterKey& k : cfg_.keys) kr->add(k.id, k.bytes.data(), k.bytes.size(), k.id == cfg_.primary);
     kr->encrypt = cfg_.encrypt;
     rings_.publish(kr);
     // A worker waiting for traffic keeps its old snapshot until it wakes;

@@ -6,11 +6,28 @@
 # and a TCP transfer with a checksum), shows where it went, and tears it
 # all down again, also on failure or Ctrl-C.
 #
-# usage: scripts/lab.sh [--keep]   (--keep: leave it running until Enter)
+# usage: scripts/lab.sh [--nodes N] [--keep]
+#   --nodes N   a cluster of N nodes (2-64; configs from scripts/lab-config.sh;
+#               every node pings every other)
+#   --keep      leave it running until Enter
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-KEEP=${1:-}
+KEEP=
+NODES=2
+while [ $# -gt 0 ]; do
+    case $1 in
+    --keep) KEEP=--keep ;;
+    --nodes) NODES=${2:?--nodes needs a count}; shift ;;
+    *) echo "usage: scripts/lab.sh [--nodes N] [--keep]" >&2; exit 2 ;;
+    esac
+    shift
+done
+if ! [[ $NODES =~ ^[0-9]+$ ]] || ((NODES < 2 || NODES > 64)); then
+    echo "scripts/lab.sh: --nodes takes 2 to 64 (got $NODES)" >&2
+    exit 2
+fi
+ALL=$(seq 1 "$NODES")
 
 scripts/setup.sh
 scripts/topology.sh sweep
@@ -41,26 +58,53 @@ trap cleanup EXIT INT TERM
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 ctl() { local n=$1; shift; "${CTL[@]}" -s "/run/ftnet/lab-node$n.sock" "$@"; }
 
-step "Topology: nodes $P-n1 and $P-n2, networks public, cluster, storage"
-scripts/topology.sh up "$P"
+step "Topology: nodes $P-n1 to $P-n$NODES, networks public, cluster, storage"
+scripts/topology.sh up "$P" "$NODES"
 
-step "Starting ftnetd on both nodes"
-for n in 1 2; do
-    ip netns exec "$P-n$n" "$ROOT/build/ftnetd" --config "$ROOT/config/lab/node$n.toml" >"$WORK/node$n.log" 2>&1 &
+step "Starting ftnetd on $NODES nodes"
+for n in $ALL; do
+    cfg="$ROOT/config/lab/node$n.toml"
+    if [ "$NODES" != 2 ]; then
+        cfg="$WORK/node$n.toml"
+        scripts/lab-config.sh "$NODES" "$n" >"$cfg"
+    fi
+    ip netns exec "$P-n$n" "$ROOT/build/ftnetd" --config "$cfg" >"$WORK/node$n.log" 2>&1 &
     PIDS+=($!)
 done
-# Ready when each node knows its peer's ftnet0 (endpoint exchange done) and
-# every route has answered its heartbeats.
-for n in 1 2; do
-    for i in $(seq 200); do
-        if ctl "$n" -o json nodes 2>/dev/null | grep -q '"adapter_known": true' &&
+# Ready when each node knows every peer's ftnet0 (endpoint exchange done)
+# and every route has answered its heartbeats.
+for n in $ALL; do
+    for i in $(seq 600); do
+        nodes=$(ctl "$n" -o json nodes 2>/dev/null || true)
+        if grep -q '"adapter_known": true' <<<"$nodes" && ! grep -q '"adapter_known": false' <<<"$nodes" &&
             ! ctl "$n" -o json routes 2>/dev/null | grep -q '"state": "down"'; then break; fi
         kill -0 "${PIDS[$((n - 1))]}" 2>/dev/null || { echo "ftnetd on node$n exited"; exit 1; }
-        [ "$i" = 200 ] && { echo "node$n did not finish the endpoint exchange or bring its routes up in 20 s"; exit 1; }
+        [ "$i" = 600 ] && { echo "node$n did not finish the endpoint exchange or bring its routes up in 60 s"; exit 1; }
         sleep 0.1
     done
 done
 grep -h -E "endpoint exchange|Adding route" "$WORK/node1.log" | head -8
+
+if [ "$NODES" != 2 ]; then
+    step "node1: ftnetctl nodes"
+    ctl 1 nodes
+    step "ping across ftnet0: every node -> every other node, IPv4 and IPv6"
+    failed=0
+    for a in $ALL; do
+        line="node$a ->"
+        for b in $ALL; do
+            [ "$a" = "$b" ] && continue
+            for addr in "169.254.1.$b" "fe80::a9fe:1:$(printf %x "$b")%ftnet0"; do
+                if ip netns exec "$P-n$a" ping -c 1 -W 2 "$addr" >/dev/null 2>&1; then line+=" $addr ok"; else
+                    line+=" $addr FAILED"
+                    failed=1
+                fi
+            done
+        done
+        echo "$line"
+    done
+    [ $failed = 0 ] || { echo "some pairs did not answer"; exit 1; }
+fi
 
 step "node1: ftnetctl interfaces"
 ctl 1 interfaces
@@ -104,7 +148,7 @@ SEND=$!
 sleep 1
 echo "cutting the cluster network in the switch (links stay up; only heartbeats can tell)"
 ip netns exec "$P-sw" nft add table netdev ftlab
-for port in n1-cluster n2-cluster; do
+for port in $(for n in $ALL; do echo "n$n-cluster"; done); do
     ip netns exec "$P-sw" nft "add chain netdev ftlab $port { type filter hook ingress device $port priority 0; }"
     ip netns exec "$P-sw" nft add rule netdev ftlab "$port" drop
 done
@@ -134,7 +178,7 @@ step "node2: cluster log"
 ctl 2 log -n 20
 
 if [ "$KEEP" = "--keep" ]; then
-    step "Lab left running: namespaces $P-n1, $P-n2; sockets /run/ftnet/lab-node{1,2}.sock. Press Enter to tear down."
+    step "Lab left running: namespaces $P-n1 to $P-n$NODES; sockets /run/ftnet/lab-node1..$NODES.sock. Press Enter to tear down."
     read -r _
 fi
 step "Tearing down"

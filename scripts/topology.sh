@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The lab topology, as network namespaces on this host:
 #
-#   PREFIX-n1 --+                    +-- PREFIX-n2      one veth per network in
-#               |   PREFIX-sw        |                  each node: public,
-#   public  ----+-- br-public  ------+                  cluster, storage
-#   cluster ----+-- br-cluster ------+
-#   storage ----+-- br-storage ------+
+#   PREFIX-n1 --+                    +-- PREFIX-n2 ...  one veth per network in
+#               |   PREFIX-sw        |      PREFIX-nN   each node: public,
+#   public  ----+-- br-public  ------+-- ...            cluster, storage
+#   cluster ----+-- br-cluster ------+-- ...
+#   storage ----+-- br-storage ------+-- ...
 #                        |
 #                    PREFIX-probe   a plain kernel host on every network
 #                                   (198.18.N.99, fd00:N::99)
@@ -13,7 +13,8 @@
 # The switch namespace is where faults are injected (nftables drops on its
 # ports) so that the nodes see silent loss with their links up.
 #
-# usage: topology.sh up PREFIX      build it (PREFIX must be unique per run)
+# usage: topology.sh up PREFIX [N]  build it with N nodes (default 2, at
+#                                   most 64; PREFIX must be unique per run)
 #        topology.sh down PREFIX    kill what runs in it and remove it
 #        topology.sh sweep          remove ftlab-/ftt- topologies whose
 #                                   creating process (PREFIX-PID) is gone
@@ -21,9 +22,23 @@ set -euo pipefail
 
 NETS=(public cluster storage)
 
+# Fixed MACs (the same at every run, so ftnet0's derived MAC is too): from
+# the documentation range (RFC 7042) as 00:00:5e:00:53:<node><network> for
+# nodes 1-9, and 00:00:5e:01:<node in hex>:<network> beyond.
+port_mac() {
+    local n=$1 i=$2
+    if ((n <= 9)); then echo "00:00:5e:00:53:$n$i"; else printf '00:00:5e:01:%02x:%02x\n' "$n" "$i"; fi
+}
+
 up() {
-    local p=$1 i n
-    for ns in sw n1 n2 probe; do
+    local p=$1 count=${2:-2} i n
+    if ! [[ $count =~ ^[0-9]+$ ]] || ((count < 2 || count > 64)); then
+        echo "topology.sh: a lab has 2 to 64 nodes (got $count)" >&2
+        exit 2
+    fi
+    local nodes=()
+    for ((n = 1; n <= count; n++)); do nodes+=("$n"); done
+    for ns in sw "${nodes[@]/#/n}" probe; do
         ip netns add "$p-$ns"
         ip -n "$p-$ns" link set lo up
     done
@@ -32,10 +47,8 @@ up() {
         local net=${NETS[$((i - 1))]}
         ip -n "$p-sw" link add "br-$net" type bridge mcast_snooping 0
         ip -n "$p-sw" link set "br-$net" up
-        for n in 1 2; do
-            # Fixed MACs from the documentation range (RFC 7042): ftnet0's
-            # derived MAC is then the same at every run.
-            ip link add "$net" netns "$p-n$n" address "00:00:5e:00:53:$n$i" type veth \
+        for n in "${nodes[@]}"; do
+            ip link add "$net" netns "$p-n$n" address "$(port_mac "$n" "$i")" type veth \
                 peer name "n$n-$net" netns "$p-sw"
             ip -n "$p-sw" link set "n$n-$net" master "br-$net" up
             # The engine owns this port: keep the kernel's IPv6 off it.
@@ -50,11 +63,16 @@ up() {
     done
 }
 
+# The namespaces of topology PREFIX: its nodes, probe and switch.
+namespaces_of() {
+    ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$1-(n[0-9]+|probe|sw)\$" || true
+}
+
 down() {
     local p=$1 ns pid pids=()
-    for ns in n1 n2 probe sw; do
-        ip netns list 2>/dev/null | grep -q "^$p-$ns\b" || continue
-        pids+=($(ip netns pids "$p-$ns" 2>/dev/null))
+    local all=($(namespaces_of "$p"))
+    for ns in "${all[@]}"; do
+        pids+=($(ip netns pids "$ns" 2>/dev/null))
     done
     # Ask politely first (ftnetd removes its socket and DPDK files), then insist.
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -65,8 +83,8 @@ down() {
         sleep 0.1
     done
     for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-    for ns in n1 n2 probe sw; do
-        ip netns del "$p-$ns" 2>/dev/null || true
+    for ns in "${all[@]}"; do
+        ip netns del "$ns" 2>/dev/null || true
     done
     # What a killed engine could not remove itself (tests name them after the prefix).
     rm -rf /run/ftnet/"$p"-*.sock /var/run/dpdk/"$p"-*
@@ -82,8 +100,8 @@ sweep() {
 }
 
 case "${1:-}" in
-up) up "${2:?prefix}" ;;
+up) up "${2:?prefix}" "${3:-2}" ;;
 down) down "${2:?prefix}" ;;
 sweep) sweep ;;
-*) echo "usage: $0 up PREFIX | down PREFIX | sweep" >&2; exit 2 ;;
+*) echo "usage: $0 up PREFIX [NODES] | down PREFIX | sweep" >&2; exit 2 ;;
 esac

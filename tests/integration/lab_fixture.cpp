@@ -165,7 +165,7 @@ bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds tim
     }
 }
 
-Lab::Lab() {
+Lab::Lab(int nodes) : nodes_(nodes) {
     static std::atomic<int> counter{0};
     prefix_ = "ftt-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
     dir_ = "/tmp/" + prefix_;
@@ -193,7 +193,7 @@ Lab::Lab() {
         watchdog_pipe_ = p[1];
         fcntl(watchdog_pipe_, F_SETFD, FD_CLOEXEC);
     }
-    CmdResult r = run("", topo + " up " + prefix_);
+    CmdResult r = run("", topo + " up " + prefix_ + " " + std::to_string(nodes_));
     if (!r.ok()) {
         ADD_FAILURE() << "topology.sh up failed: " << r.out;
         throw std::runtime_error("cannot build the lab topology");
@@ -207,7 +207,7 @@ Lab::~Lab() {
     if (!r.ok()) ADD_FAILURE() << "topology.sh down failed: " << r.out;
     if (::testing::Test::HasFailure()) {
         // Keep the evidence next to the failure.
-        for (int n : {1, 2}) {
+        for (int n = 1; n <= nodes_; n++) {
             std::string log = node_log(n);
             if (!log.empty()) std::fprintf(stderr, "---- node%d ftnetd output (last 4 KiB) ----\n%s\n", n,
                                            log.substr(log.size() > 4096 ? log.size() - 4096 : 0).c_str());
@@ -227,8 +227,13 @@ std::string Lab::config_path(int n) const { return dir_ + "/node" + std::to_stri
 std::string Lab::node_log(int n) const { return slurp(dir_ + "/ftnetd-" + std::to_string(n) + ".out"); }
 
 void Lab::start_node(int n, const NodeOptions& o) {
-    std::string cfg = slurp(source_root() + "/config/lab/node" + std::to_string(n) + ".toml");
     std::string sn = std::to_string(n);
+    CmdResult made = run("", source_root() + "/scripts/lab-config.sh " + std::to_string(nodes_) + " " + sn + " 2>&1");
+    if (!made.ok()) {
+        ADD_FAILURE() << "lab-config.sh: " << made.out;
+        throw std::runtime_error("cannot make the lab config");
+    }
+    std::string cfg = made.out;
     replace_all(cfg, fmt::format("\"ftlab-node{}\"", n), fmt::format("\"{}-n{}\"", prefix_, n));
     replace_all(cfg, fmt::format("\"/run/ftnet/lab-node{}.sock\"", n), fmt::format("\"{}\"", socket(n)));
     replace_all(cfg, fmt::format("\"/var/log/ftnet/lab-node{}.log\"", n), fmt::format("\"{}/cluster-{}.log\"", dir_, n));

@@ -1,5 +1,6 @@
 // Integration-test harness: a lab topology of network namespaces
-// (scripts/topology.sh) with real ftnetd processes on two nodes, a plain
+// (scripts/topology.sh) with real ftnetd processes on N nodes (two unless
+// asked; configs from scripts/lab-config.sh), a plain
 // kernel host ("probe") on every network, and a switch namespace for fault
 // injection.
 //
@@ -56,7 +57,7 @@ class BgProcess {
 };
 
 struct NodeOptions {
-    // Text replacements applied to config/lab/nodeN.toml (after the
+    // Text replacements applied to node N's lab config (after the
     // run-specific names), and TOML appended at the end.
     std::vector<std::pair<std::string, std::string>> replace;
     std::string append;
@@ -64,12 +65,13 @@ struct NodeOptions {
 
 class Lab {
   public:
-    Lab();
+    explicit Lab(int nodes = 2);
     ~Lab();
     Lab(const Lab&) = delete;
     Lab& operator=(const Lab&) = delete;
 
     const std::string& prefix() const { return prefix_; }
+    int nodes() const { return nodes_; }
     std::string ns(const std::string& which) const {  // n1, n2, sw, probe
         std::string s = prefix_;
         s += '-';
@@ -105,6 +107,7 @@ class Lab {
 
   private:
     std::string prefix_;
+    int nodes_ = 2;
     std::string dir_;
     std::map<int, BgProcess> daemons_;
     pid_t watchdog_ = -1;

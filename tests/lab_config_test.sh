@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The lab's N-node configs: scripts/lab-config.sh gives exactly the
+# committed two-node configs for N = 2, a config ftnetd accepts for every
+# node of larger clusters, and a clear refusal for counts out of range.
+# usage: lab_config_test.sh SOURCE_ROOT FTNETD
+set -euo pipefail
+SRC=$1
+FTNETD=$2
+GEN="$SRC/scripts/lab-config.sh"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fail=0
+
+for k in 1 2; do
+    if ! diff -u "$SRC/config/lab/node$k.toml" <("$GEN" 2 "$k") >"$TMP/diff"; then
+        echo "FAIL: lab-config.sh 2 $k differs from config/lab/node$k.toml:"
+        cat "$TMP/diff"
+        fail=1
+    fi
+done
+
+for n in 3 16 64; do
+    for k in 1 $((n / 2)) "$n"; do
+        "$GEN" "$n" "$k" >"$TMP/c.toml"
+        if ! out=$("$FTNETD" --check-config "$TMP/c.toml" 2>&1); then
+            echo "FAIL: node $k of $n: ftnetd --check-config refused it: $out"
+            fail=1
+        fi
+        peers=$(grep -c '^\[\[peer\]\]' "$TMP/c.toml")
+        if [ "$peers" != $((n - 1)) ]; then
+            echo "FAIL: node $k of $n has $peers peers, not $((n - 1))"
+            fail=1
+        fi
+        if grep -q "^id = $k\$" "$TMP/c.toml" && [ "$(grep -c "^id = $k\$" "$TMP/c.toml")" = 1 ]; then :; else
+            echo "FAIL: node $k of $n: its own id is not there exactly once"
+            fail=1
+        fi
+    done
+done
+
+for bad in "1 1" "65 1" "3 4" "3 0" "x 1"; do
+    if "$GEN" $bad >/dev/null 2>"$TMP/err"; then
+        echo "FAIL: lab-config.sh $bad was accepted"
+        fail=1
+    elif ! grep -q "need 2 <= N <= 64" "$TMP/err"; then
+        echo "FAIL: lab-config.sh $bad: no clear reason: $(cat "$TMP/err")"
+        fail=1
+    fi
+done
+
+[ $fail = 0 ] && echo "lab configs: ok"
+exit $fail

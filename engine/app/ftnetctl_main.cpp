@@ -144,6 +144,13 @@ int main(int argc, char** argv) {
     kadd_src->require_option(1);
     key->add_subcommand("use", "seal with this key from now on")->add_option("id", key_id, "key id")->required();
     key->add_subcommand("retire", "stop accepting this key")->add_option("id", key_id, "key id")->required();
+    auto* sess = app.add_subcommand("session", "the reliable session with every peer; `session probe` tests one");
+    sess->require_subcommand(0, 1);
+    unsigned probe_peer = 0, probe_count = 0, probe_size = 64;
+    auto* sprobe = sess->add_subcommand("probe", "send numbered test messages to a peer (it checks order and loss)");
+    sprobe->add_option("peer", probe_peer, "the peer's node id")->required();
+    sprobe->add_option("count", probe_count, "how many messages")->required();
+    sprobe->add_option("--size", probe_size, "bytes per message (default 64)");
     unsigned max_events = 0;
     app.add_subcommand("events", "follow route and node events as they happen (Ctrl-C to stop)")
         ->add_option("-c,--count", max_events, "exit after this many events");
@@ -169,6 +176,10 @@ int main(int argc, char** argv) {
         if (action != "list") req["args"]["id"] = key_id;
         if (!key_hex.empty()) req["args"]["key"] = key_hex;
         if (!key_file.empty()) req["args"]["key_file"] = key_file;
+    }
+    if (cmd == "session" && !sess->get_subcommands().empty()) {
+        cmd = "session-probe";
+        req = {{"cmd", cmd}, {"args", {{"peer", probe_peer}, {"count", probe_count}, {"size", probe_size}}}};
     }
     if (cmd == "events") return follow_events(sock, output == "json", max_events);
     try {

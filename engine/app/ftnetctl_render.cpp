@@ -219,6 +219,32 @@ std::string render_keys(const json& r) {
     return out;
 }
 
+std::string render_session(const json& peers) {
+    std::string out;
+    for (auto& p : peers) {
+        const std::string route = p.value("route", std::string());
+        out += fmt::format("{} (node {}): {}, incarnation {} (ours {}){}\n", p["name"].get<std::string>(), p["peer"].get<int>(),
+                           p["state"].get<std::string>(), p["peer_incarnation"].get<uint64_t>(),
+                           p["incarnation"].get<uint64_t>(), route.empty() ? ", no route" : ", on " + route);
+        out += fmt::format("    messages: {} sent, {} acknowledged, {} received; {} in flight, {} queued ({}), window {}\n",
+                           p["msgs_sent"].get<uint64_t>(), p["msgs_acked"].get<uint64_t>(), p["msgs_delivered"].get<uint64_t>(),
+                           p["in_flight"].get<uint64_t>(), p["queued_segments"].get<uint64_t>(),
+                           human_bytes(p["queued_bytes"].get<uint64_t>()), p["window"].get<uint64_t>());
+        out += fmt::format("    segments: {} sent, {} retransmitted ({} timeouts, {} route changes), {} received, "
+                           "{} duplicate, {} stale, {} malformed; RTT {:.3f} ms, timeout {:.1f} ms, {} resets\n",
+                           p["segs_sent"].get<uint64_t>(), p["segs_retransmitted"].get<uint64_t>(), p["timeouts"].get<uint64_t>(),
+                           p["route_changes"].get<uint64_t>(), p["segs_received"].get<uint64_t>(),
+                           p["segs_duplicate"].get<uint64_t>(), p["segs_stale"].get<uint64_t>(),
+                           p["segs_malformed"].get<uint64_t>(), static_cast<double>(p["srtt_us"].get<uint64_t>()) / 1000.0,
+                           static_cast<double>(p["rto_us"].get<uint64_t>()) / 1000.0, p["resets"].get<uint64_t>());
+        if (p["probe_sent"].get<uint64_t>() || p["probe_received"].get<uint64_t>())
+            out += fmt::format("    probes: {} sent, {} received ({} out of order, {} damaged)\n", p["probe_sent"].get<uint64_t>(),
+                               p["probe_received"].get<uint64_t>(), p["probe_out_of_order"].get<uint64_t>(),
+                               p["probe_bad"].get<uint64_t>());
+    }
+    return out;
+}
+
 std::string render(const std::string& cmd, const json& r) {
     if (cmd == "routes") return render_routes(r);
     if (cmd == "interfaces") return render_interfaces(r);
@@ -233,6 +259,11 @@ std::string render(const std::string& cmd, const json& r) {
     }
     if (cmd == "cluster") return render_cluster(r);
     if (cmd == "key") return render_keys(r);
+    if (cmd == "session") return render_session(r);
+    if (cmd == "session-probe")
+        return fmt::format("queued {} probe messages to node {} (numbers from {}){}\n", r["queued"].get<uint64_t>(),
+                           r["peer"].get<int>(), r["first"].get<uint64_t>(),
+                           r.value("refused", std::string()).empty() ? "" : "; then refused: " + r["refused"].get<std::string>());
     if (cmd == "link")
         return fmt::format("port {}: admin {}, link {}\n", r["port"].get<std::string>(), r["admin"].get<std::string>(),
                            r["link"].get<std::string>());
@@ -261,6 +292,10 @@ std::string render_event(const json& ev) {
                            ev.value("duration_us", 0) / 1000.0);
     if (type == "link")
         return fmt::format("{} port {}: link {}\n", time, ev.value("port", std::string()), ev.value("state", std::string()));
+    if (type == "session")
+        return fmt::format("{} session with {} (node {}): {}, incarnation {}{}\n", time, ev.value("name", std::string()),
+                           ev.value("peer", 0), ev.value("state", std::string()), ev.value("incarnation", 0),
+                           ev.value("old_incarnation", 0) ? fmt::format(" (was {})", ev.value("old_incarnation", 0)) : "");
     if (type == "property")
         return fmt::format("{} cluster property {}: {} -> {}\n", time, ev.value("name", std::string()), ev.value("old", 0),
                            ev.value("value", 0));

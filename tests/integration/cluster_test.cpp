@@ -37,8 +37,7 @@ class Cluster : public testing::Test {
   protected:
     void start(int nodes, const NodeOptions& o = {}) {
         lab = std::make_unique<Lab>(nodes);
-        for (int n = 1; n <= nodes; n++) lab->start_node(n, o);
-        for (int n = 1; n <= nodes; n++) lab->wait_ready(n, 60s);
+        lab->start_all(o, 60s);
     }
     void TearDown() override { lab.reset(); }
 

@@ -248,6 +248,11 @@ void Lab::start_node(int n, const NodeOptions& o) {
                                   dir_ + "/ftnetd-" + sn + ".out"));
 }
 
+void Lab::start_all(const NodeOptions& o, std::chrono::milliseconds timeout) {
+    for (int n = 1; n <= nodes_; n++) start_node(n, o);
+    for (int n = 1; n <= nodes_; n++) wait_ready(n, timeout);
+}
+
 void Lab::wait_ready(int n, std::chrono::milliseconds timeout) {
     bool ok = eventually(
         [&] {
@@ -430,9 +435,11 @@ void Lab::block(const std::string& net, int percent, const std::string& from) {
     // other, a one-way failure for a while).
     std::string table = "ftblock_" + net;
     std::string script = "add table netdev " + table + "\n";
-    for (const char* node : {"n1", "n2"}) {
+    for (int n = 1; n <= nodes_; n++) {
+        std::string node(1, 'n');  // not "n" + ...: GCC 12 warns falsely (-Wrestrict)
+        node += std::to_string(n);
         if (from != "both" && from != node) continue;
-        std::string port = std::string(node) + "-" + net;
+        std::string port = node + "-" + net;
         std::string rule = percent >= 100 ? "drop" : "numgen random mod 100 < " + std::to_string(percent) + " drop";
         script += "add chain netdev " + table + " " + port + " { type filter hook ingress device " + port + " priority 0; }\n";
         script += "add rule netdev " + table + " " + port + " " + rule + "\n";

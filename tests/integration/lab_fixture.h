@@ -89,6 +89,8 @@ class Lab {
     // Waits until node n knows every peer's adapter (endpoint exchange done)
     // and every route of it has answered its heartbeats.
     void wait_ready(int n, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+    // Starts every node with the same options and waits until each is ready.
+    void start_all(const NodeOptions& o = {}, std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
     // One management request over node n's socket; throws on transport errors.
     nlohmann::json request(int n, const nlohmann::json& req);
@@ -100,8 +102,8 @@ class Lab {
     std::string node_log(int n) const;
 
     // Silent loss on a network, in the switch: frames that nodes send into
-    // it are dropped (with their links up). `from`: "both", "n1" or "n2"
-    // (only what that node sends); percent < 100 drops at random.
+    // it are dropped (with their links up). `from`: "both" (every node),
+    // or "nK" (only what node K sends); percent < 100 drops at random.
     void block(const std::string& net, int percent = 100, const std::string& from = "both");
     void unblock(const std::string& net);
 

@@ -36,6 +36,26 @@ TEST(Render, KeysShowWhichOneSealsAndWhatEachReceived) {
     EXPECT_NE(out.find("key   2 *  AES-256-GCM  0 messages received  (/etc/ftnet/k2)\n"), std::string::npos) << out;
 }
 
+TEST(Render, SessionShowsStateRouteCountsWindowAndRtt) {
+    json p = {{"peer", 2}, {"name", "node2"}, {"state", "established"}, {"incarnation", 7}, {"peer_incarnation", 9},
+              {"route", "Route between fd00:2::1 and fd00:2::2 (cluster, IPv6)"}, {"msgs_sent", 10}, {"msgs_acked", 9},
+              {"msgs_delivered", 4}, {"in_flight", 1}, {"queued_segments", 1}, {"queued_bytes", 2048}, {"window", 512},
+              {"segs_sent", 12}, {"segs_retransmitted", 3}, {"timeouts", 2}, {"route_changes", 1}, {"segs_received", 8},
+              {"segs_duplicate", 1}, {"segs_stale", 0}, {"segs_malformed", 0}, {"srtt_us", 180}, {"rto_us", 4000},
+              {"resets", 0}, {"probe_sent", 5}, {"probe_received", 0}, {"probe_out_of_order", 0}, {"probe_bad", 0}};
+    const std::string out = render("session", json::array({p}));
+    EXPECT_NE(out.find("node2 (node 2): established, incarnation 9 (ours 7), on Route between fd00:2::1 and fd00:2::2 "
+                       "(cluster, IPv6)\n"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("messages: 10 sent, 9 acknowledged, 4 received; 1 in flight, 1 queued (2.0 KiB), window 512"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("3 retransmitted (2 timeouts, 1 route changes)"), std::string::npos) << out;
+    EXPECT_NE(out.find("RTT 0.180 ms, timeout 4.0 ms"), std::string::npos) << out;
+    EXPECT_NE(out.find("probes: 5 sent, 0 received"), std::string::npos) << out;
+}
+
 TEST(Render, InterfacesLookLikeIpconfigAll) {
     json j = {{"adapter",
                {{"name", "ftnet0"}, {"description", "ftnet Failover Cluster Virtual Adapter"}, {"mac_windows", "02-00-5E-00-53-11"},

@@ -65,7 +65,8 @@ TEST(ModuleList, AModuleThatRegistersNothingIsAnError) {
 TEST(ModuleList, TheBuiltInModulesAreTheEnginesFeatures) {
     std::vector<std::string> names;
     for (auto& m : module_specs()) names.push_back(m.name);
-    EXPECT_THAT(names, testing::ElementsAre("cluster_log", "management", "security", "tunnel", "neighbor", "hello", "heartbeat", "link"));
+    EXPECT_THAT(names, testing::ElementsAre("cluster_log", "management", "security", "tunnel", "neighbor", "hello", "heartbeat", "link",
+                                            "session"));
 }
 
 // --- management commands ---
@@ -203,7 +204,7 @@ TEST(DatapathHandlers, TheBuiltInModulesHandleTheirMessageTypes) {
     EXPECT_EQ(owner(wire::MsgType::HeartbeatReq), "heartbeat");
     EXPECT_EQ(owner(wire::MsgType::HeartbeatRep), "heartbeat");
     EXPECT_EQ(owner(wire::MsgType::LinkNotice), "link");
-    EXPECT_EQ(owner(wire::MsgType::Session), "") << "reserved: no module yet";
+    EXPECT_EQ(owner(wire::MsgType::Session), "session");
     EXPECT_EQ(owner(wire::MsgType::Data), "") << "DATA is the tunnel's own input path";
     ASSERT_EQ(r.n_pollers, 1u);
     EXPECT_STREQ(r.poller_owner[0], "heartbeat");

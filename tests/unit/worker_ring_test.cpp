@@ -306,15 +306,29 @@ TEST_F(WorkerRingTest, MalformedPacketsAreDroppedAndCountedByReason) {
 }
 
 // Message types go to the module that registered them; a valid type that no
-// module handles (the reserved session type) is a counted drop, and the
-// registry a test Dataplane points at is the engine's own.
+// module handles (here the session type, in a registry without the session
+// module) is a counted drop, and the registry a test Dataplane points at is
+// the engine's own.
 TEST_F(WorkerRingTest, AMessageTypeNoModuleHandlesIsACountedDrop) {
     EXPECT_EQ(dp->handlers, &datapath_registry());
+    DatapathRegistry reg = datapath_registry();
+    reg.message[static_cast<uint8_t>(wire::MsgType::Session)] = nullptr;
+    reg.message_owner[static_cast<uint8_t>(wire::MsgType::Session)] = nullptr;
+    dp->handlers = &reg;
     inject(0, tunnel_packet(test_pool(), Family::V6, 0, inner_frame(kLocalAdapterMac, kPeer2AdapterMac, 100), wire::MsgType::Session));
     inject(0, tunnel_packet(test_pool(), Family::V6, 0, inner_frame(kLocalAdapterMac, kPeer2AdapterMac, 100), wire::MsgType::Hello));
     worker_poll_once(*w);
+    dp->handlers = &datapath_registry();
     EXPECT_EQ(drops(DropReason::rx_unsupported_msg), 1u);
     EXPECT_EQ(take(dp->to_control).size(), 1u) << "the HELLO behind it still reaches the control thread";
+}
+
+// The engine's own registry hands session segments to the control thread.
+TEST_F(WorkerRingTest, SessionSegmentsGoToTheControlThread) {
+    inject(0, tunnel_packet(test_pool(), Family::V6, 0, inner_frame(kLocalAdapterMac, kPeer2AdapterMac, 100), wire::MsgType::Session));
+    worker_poll_once(*w);
+    EXPECT_EQ(take(dp->to_control).size(), 1u);
+    EXPECT_EQ(drops(DropReason::rx_unsupported_msg), 0u);
 }
 
 // A module's handler replaces nothing else: a test registry with a handler
@@ -323,6 +337,8 @@ TEST_F(WorkerRingTest, ARegisteredHandlerReceivesItsMessageType) {
     static unsigned seen = 0;
     seen = 0;
     DatapathRegistry reg = datapath_registry();
+    reg.message[static_cast<uint8_t>(wire::MsgType::Session)] = nullptr;
+    reg.message_owner[static_cast<uint8_t>(wire::MsgType::Session)] = nullptr;
     reg.on_message(static_cast<uint8_t>(wire::MsgType::Session), [](Worker& wk, uint16_t, rte_mbuf* m, const RxResult& c) {
         EXPECT_EQ(c.hdr->type, static_cast<uint8_t>(wire::MsgType::Session));
         seen++;

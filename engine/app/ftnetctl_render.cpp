@@ -245,6 +245,30 @@ std::string render_session(const json& peers) {
     return out;
 }
 
+std::string render_membership(const json& m) {
+    std::string members;
+    for (auto& x : m["members"]) members += (members.empty() ? "" : ", ") + x["name"].get<std::string>();
+    const json& q = m["quorum"];
+    std::string out = fmt::format("view epoch {} (round {}, coordinator node {}): {}{}\n", m["epoch"].get<uint64_t>(),
+                                  m["round"].get<uint64_t>(), m["coordinator"].get<int>(), members.empty() ? "none yet" : members,
+                                  m["regrouping"].get<bool>() ? "; regrouping" : "");
+    if (q["has"].get<bool>())
+        out += fmt::format("quorum: {} of {} votes (needs {})\n", q["votes"].get<int>(), q["total"].get<int>(), q["needed"].get<int>());
+    else
+        out += fmt::format("no quorum: {}\n", q["reason"].get<std::string>());
+    if (m.contains("witness")) {
+        const json& w = m["witness"];
+        out += fmt::format("witness {} (lease {} ms): {}{}\n", w["file"].get<std::string>(), w["lease_ms"].get<int>(),
+                           w["ours"].get<bool>() ? "held by this partition" :
+                           w["holder"].get<std::string>().empty() ? "free" : "held by " + w["holder"].get<std::string>(),
+                           w["error"].get<std::string>().empty() ? "" : " (" + w["error"].get<std::string>() + ")");
+    }
+    for (auto& x : m["excluded"])
+        out += fmt::format("refused: {} (node {}): {}\n", x["name"].get<std::string>(), x["id"].get<int>(),
+                           x["reason"].get<std::string>());
+    return out;
+}
+
 std::string render(const std::string& cmd, const json& r) {
     if (cmd == "routes") return render_routes(r);
     if (cmd == "interfaces") return render_interfaces(r);
@@ -260,6 +284,7 @@ std::string render(const std::string& cmd, const json& r) {
     if (cmd == "cluster") return render_cluster(r);
     if (cmd == "key") return render_keys(r);
     if (cmd == "session") return render_session(r);
+    if (cmd == "membership") return render_membership(r);
     if (cmd == "session-probe")
         return fmt::format("queued {} probe messages to node {} (numbers from {}){}\n", r["queued"].get<uint64_t>(),
                            r["peer"].get<int>(), r["first"].get<uint64_t>(),
@@ -292,6 +317,17 @@ std::string render_event(const json& ev) {
                            ev.value("duration_us", 0) / 1000.0);
     if (type == "link")
         return fmt::format("{} port {}: link {}\n", time, ev.value("port", std::string()), ev.value("state", std::string()));
+    if (type == "membership") {
+        if (ev.contains("refused"))
+            return fmt::format("{} {} (node {}) refused into the membership: {}\n", time, ev.value("name", std::string()),
+                               ev.value("refused", 0), ev.value("reason", std::string()));
+        std::string members;
+        if (ev.contains("members") && ev["members"].is_array())
+            for (auto& x : ev["members"]) members += (members.empty() ? "" : ", ") + std::to_string(x.get<int>());
+        return fmt::format("{} membership epoch {}: nodes {}; {}\n", time, ev.value("epoch", 0ull), members,
+                           ev.value("quorum", false) ? fmt::format("quorum ({} votes)", ev.value("votes", 0))
+                                                     : "no quorum: " + ev.value("reason", std::string()));
+    }
     if (type == "session")
         return fmt::format("{} session with {} (node {}): {}, incarnation {}{}\n", time, ev.value("name", std::string()),
                            ev.value("peer", 0), ev.value("state", std::string()), ev.value("incarnation", 0),

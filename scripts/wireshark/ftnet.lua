@@ -6,7 +6,8 @@
 --
 --   Ethernet | IPv6 or IPv4 | UDP (dst port 3343) | ftnet header (22 bytes) |
 --   payload (DATA: an inner Ethernet frame; HELLO: 100-byte HelloPayload;
---   HEARTBEAT-REQ/REP: 32-byte HeartbeatPayload; LINK-NOTICE: 12-byte
+--   HEARTBEAT-REQ/REP: 32-byte HeartbeatPayload; SESSION: a 44-byte
+--   session SegHeader and the segment's data; LINK-NOTICE: 12-byte
 --   header and 36-byte entries) | AES-GCM tag (16 bytes, on every message)
 --
 -- There is no length field: the payload is what the UDP payload holds after
@@ -16,9 +17,11 @@
 -- ftnet.flags, ftnet.flags.encrypted, ftnet.key_id, ftnet.src_node,
 -- ftnet.dst_node, ftnet.route_binding, ftnet.seq with ftnet.seq.epoch and
 -- ftnet.seq.counter, ftnet.space, ftnet.reserved), the tag (ftnet.auth_tag),
--- the HELLO fields (ftnet.hello.*), the heartbeat fields (ftnet.hb.*) and
--- the link notice fields (ftnet.notice.*), and hands a DATA payload to
--- Wireshark's Ethernet dissector (no FCS) so the inner frame is decoded too.
+-- the HELLO fields (ftnet.hello.*), the heartbeat fields (ftnet.hb.*), the
+-- reliable-session segment fields (ftnet.session.*, engine/session/
+-- session_wire.h) and the link notice fields (ftnet.notice.*), and hands a
+-- DATA payload to Wireshark's Ethernet dissector (no FCS) so the inner frame
+-- is decoded too.
 --
 -- Tags are NOT verified. Every message is sealed with AES-GCM under the
 -- cluster key; with the ENCRYPTED flag clear the payload is clear text (the
@@ -37,8 +40,10 @@
 -- type, unknown flags, a non-zero reserved byte, key id 0, a wrong route
 -- binding, a DATA payload shorter than an Ethernet header, a HELLO a
 -- receiver ignores, a heartbeat payload other than 32 bytes, a malformed link
--- notice. Lengths are checked on encrypted messages too (AES-GCM does not
--- change them).
+-- notice, a session segment its receiver's session drops as malformed or
+-- stale (named by the per-peer count of `ftnetctl session` it increments).
+-- Lengths are checked on encrypted messages too (AES-GCM does not change
+-- them).
 --
 -- Use it without installing:
 --   tshark -X lua_script:scripts/wireshark/ftnet.lua -r capture.pcap
@@ -77,6 +82,9 @@ local HB_LEN = 32
 local NOTICE_HDR_LEN = 12
 local NOTICE_ENTRY_LEN = 36
 local NOTICE_MAX_ENTRIES = 16
+local SEG_HDR_LEN = 44                -- session_wire.h SegHeader
+local SEG_MAX_MESSAGE = 4 * 1024 * 1024  -- reliable_session.h kMaxMessage
+local PROBE_HEADER_LEN = 8            -- a Probe message's number (session_module.cpp)
 local ETH_HDR_LEN = 14
 local KNOWN_VERSION = 2
 local VERSION_1 = 1
@@ -107,6 +115,17 @@ local route_states = {
     [0] = "unknown",
     [1] = "up",
     [2] = "down",
+}
+-- session_wire.h SegKind.
+local seg_kinds = {
+    [1] = "Data",
+    [2] = "Ack",
+    [3] = "Probe",
+}
+-- session_module.h SessionType: the local API's message types.
+local session_types = {
+    [1] = "Probe",
+    [2] = "Membership",
 }
 local binding_status = {
     [0] = "Wrong for the outer addresses",
@@ -160,6 +179,23 @@ f.hb_route_state  = ProtoField.uint8("ftnet.hb.route_state", "Sender's route sta
 f.hb_send_skew_us = ProtoField.uint32("ftnet.hb.send_skew_us", "Sender's send skew between networks (us)", base.DEC)
 f.hb_seq          = ProtoField.uint32("ftnet.hb.seq", "Heartbeat seq", base.DEC)
 
+f.session           = ProtoField.none("ftnet.session", "Session segment")
+f.session_kind      = ProtoField.uint8("ftnet.session.kind", "Kind", base.DEC, seg_kinds)
+f.session_flags     = ProtoField.uint8("ftnet.session.flags", "Segment flags", base.HEX)
+f.session_msg_type  = ProtoField.uint16("ftnet.session.msg_type", "Message type", base.DEC, session_types)
+f.session_sender_inc = ProtoField.uint16("ftnet.session.sender_inc", "Sender's incarnation", base.DEC)
+f.session_receiver_inc = ProtoField.uint16("ftnet.session.receiver_inc", "Receiver's incarnation", base.DEC)
+f.session_seq       = ProtoField.uint64("ftnet.session.seq", "Segment seq", base.DEC)
+f.session_ack       = ProtoField.uint64("ftnet.session.ack", "Ack (next segment expected)", base.DEC)
+f.session_sack      = ProtoField.uint64("ftnet.session.sack", "SACK (bit i: segment ack + 1 + i arrived)", base.HEX)
+f.session_window    = ProtoField.uint16("ftnet.session.window", "Window (segments from ack on)", base.DEC)
+f.session_frag      = ProtoField.uint16("ftnet.session.frag", "Fragment", base.DEC)
+f.session_frags     = ProtoField.uint16("ftnet.session.frags", "Fragments in the message", base.DEC)
+f.session_reserved  = ProtoField.uint16("ftnet.session.reserved", "Segment reserved", base.HEX)
+f.session_msg_len   = ProtoField.uint32("ftnet.session.msg_len", "Message length", base.DEC)
+f.session_data      = ProtoField.bytes("ftnet.session.data", "Segment data")
+f.session_probe_number = ProtoField.uint64("ftnet.session.probe.number", "Probe message number", base.DEC)
+
 local notice_states = { [0] = "down", [1] = "up" }
 local notice_reasons = { [0] = "none", [1] = "link lost", [2] = "set down by the operator" }
 local notice_families = { [4] = "IPv4", [6] = "IPv6" }
@@ -200,9 +236,13 @@ local ef_hb_bad_length = ProtoExpert.new("ftnet.hb.bad_length", "Heartbeat paylo
                                          expert.group.MALFORMED, expert.severity.ERROR)
 local ef_notice_bad = ProtoExpert.new("ftnet.notice.malformed", "Link notice a receiver drops",
                                       expert.group.MALFORMED, expert.severity.ERROR)
+local ef_session_bad = ProtoExpert.new("ftnet.session.malformed", "Session segment a receiver's session drops",
+                                       expert.group.MALFORMED, expert.severity.ERROR)
+local ef_session_stale = ProtoExpert.new("ftnet.session.stale", "Session segment to no incarnation of the receiver",
+                                         expert.group.PROTOCOL, expert.severity.WARN)
 ftnet.experts = { ef_truncated, ef_version1, ef_unknown_version, ef_unknown_type, ef_unknown_flags,
                   ef_reserved, ef_key_id, ef_wrong_route, ef_inner_runt, ef_hello_invalid, ef_hb_bad_length,
-                  ef_notice_bad }
+                  ef_notice_bad, ef_session_bad, ef_session_stale }
 
 ftnet.prefs.udp_port = Pref.uint("UDP port", DEFAULT_PORT,
                                  "UDP destination port of the tunnel (ftnetd tunnel.udp_port)")
@@ -428,6 +468,145 @@ local function dissect_notice(tvb, tree, off, plen, n)
     return string.format(": %d down, %d up", downs, ups)
 end
 
+local function check_segment_length(item, plen)
+    if plen < SEG_HDR_LEN then
+        item:add_proto_expert_info(ef_session_bad, string.format(
+            "session segment of %d bytes is shorter than the %d-byte SegHeader: receivers drop it " ..
+            "(segs_malformed in ftnetctl session)", plen, SEG_HDR_LEN))
+    end
+end
+
+-- The segments a SACK bitmap says arrived beyond `ack` (bit i: ack + 1 + i),
+-- as ranges: "9-11, 14". hi, lo: the bitmap's two 32-bit halves.
+local function sack_ranges(ack, hi, lo)
+    local out, first, last = {}, nil, nil
+    local function flush()
+        if first == nil then return end
+        local a, b = ack + (first + 1), ack + (last + 1)
+        out[#out + 1] = first == last and tostring(a) or (tostring(a) .. "-" .. tostring(b))
+        first = nil
+    end
+    for i = 0, 63 do
+        local word, bit = i < 32 and lo or hi, i % 32
+        if band(rshift(word, bit), 1) == 1 then
+            if first ~= nil and last == i - 1 then last = i else flush(); first, last = i, i end
+        end
+    end
+    flush()
+    return table.concat(out, ", ")
+end
+
+-- A reliable-session segment (engine/session/session_wire.h SegHeader and
+-- the segment's data), checked as ReliableSession::on_segment() checks it
+-- as far as the segment alone tells (the receiver's own incarnation and
+-- stream position are not in the packet). Returns the text the Info column
+-- gets.
+local function dissect_session(tvb, tree, off, plen, n)
+    local st = n > 0 and tree:add(f.session, tvb(off, n)) or tree:add(f.session)
+    check_segment_length(st, plen)
+    if plen < SEG_HDR_LEN or n < SEG_HDR_LEN then
+        if n > 0 then st:add(f.payload, tvb(off, n)) end
+        return ""
+    end
+    local kind = tvb(off, 1):uint()
+    local msg_type = tvb(off + 2, 2):uint()
+    local sender, receiver = tvb(off + 4, 2):uint(), tvb(off + 6, 2):uint()
+    local seq_hi, seq_lo = tvb(off + 8, 4):uint(), tvb(off + 12, 4):uint()
+    local seq, ack = tvb(off + 8, 8):uint64(), tvb(off + 16, 8):uint64()
+    local sack_hi, sack_lo = tvb(off + 24, 4):uint(), tvb(off + 28, 4):uint()
+    local window = tvb(off + 32, 2):uint()
+    local frag, frags = tvb(off + 34, 2):uint(), tvb(off + 36, 2):uint()
+    local msg_len = tvb(off + 40, 4):uint()
+    local data_len = plen - SEG_HDR_LEN
+    local is_data = kind == 1
+
+    local kind_i = st:add(f.session_kind, tvb(off, 1))
+    st:add(f.session_flags, tvb(off + 1, 1))
+    local type_i = st:add(f.session_msg_type, tvb(off + 2, 2))
+    local sender_i = st:add(f.session_sender_inc, tvb(off + 4, 2))
+    local receiver_i = st:add(f.session_receiver_inc, tvb(off + 6, 2))
+    if receiver == 0 then receiver_i:append_text(" (not known yet)") end
+    local seq_i = st:add(f.session_seq, tvb(off + 8, 8))
+    st:add(f.session_ack, tvb(off + 16, 8))
+    local sack_i = st:add(f.session_sack, tvb(off + 24, 8))
+    if sack_hi ~= 0 or sack_lo ~= 0 then
+        sack_i:append_text(" (also arrived: " .. sack_ranges(ack, sack_hi, sack_lo) .. ")")
+    end
+    local window_i = st:add(f.session_window, tvb(off + 32, 2))
+    local frag_i = st:add(f.session_frag, tvb(off + 34, 2))
+    local frags_i = st:add(f.session_frags, tvb(off + 36, 2))
+    st:add(f.session_reserved, tvb(off + 38, 2))
+    local len_i = st:add(f.session_msg_len, tvb(off + 40, 4))
+    if not is_data then
+        -- Only a Data segment's seq and message fields mean anything.
+        type_i:append_text(" (unused)")
+        seq_i:append_text(" (unused)")
+    end
+    local data_n = n - SEG_HDR_LEN
+    if data_n > 0 then
+        if is_data then
+            st:add(f.session_data, tvb(off + SEG_HDR_LEN, data_n))
+        else
+            st:add(f.payload, tvb(off + SEG_HDR_LEN, data_n))
+                :append_text(string.format(" (after the SegHeader of a%s: ignored by receivers)",
+                                           kind == 2 and "n Ack" or (" " .. (seg_kinds[kind] or "segment"))))
+        end
+    end
+    -- A Probe message's number: the first 8 bytes of its first fragment,
+    -- in the sender's memory order (little-endian: x86).
+    if is_data and msg_type == 1 and frag == 0 and data_n >= PROBE_HEADER_LEN then
+        st:add_le(f.session_probe_number, tvb(off + SEG_HDR_LEN, PROBE_HEADER_LEN))
+    end
+
+    -- The checks of on_segment(), in its order; the first one that fails
+    -- is where the receiver stops.
+    local function malformed(item, what)
+        item:add_proto_expert_info(ef_session_bad, what .. ": receivers drop it (segs_malformed in ftnetctl session)")
+    end
+    if kind == 0 or kind > 3 then
+        malformed(kind_i, string.format("unknown segment kind %d", kind))
+    elseif sender == 0 then
+        malformed(sender_i, "sender's incarnation 0")
+    elseif receiver == 0 and is_data then
+        receiver_i:add_proto_expert_info(ef_session_stale,
+            "Data segment to receiver's incarnation 0 (not known yet): receivers drop it (segs_stale in " ..
+            "ftnetctl session) and answer with an Ack")
+    elseif receiver ~= 0 then
+        if window == 0 then
+            malformed(window_i, "window 0")
+        elseif is_data then
+            if seq_hi == 0 and seq_lo == 0 then
+                malformed(seq_i, "Data segment with seq 0")
+            elseif frags == 0 then
+                malformed(frags_i, "Data segment of a message of 0 fragments")
+            elseif frag >= frags then
+                malformed(frag_i, string.format("fragment %d of a message of %d", frag, frags))
+            elseif msg_len > SEG_MAX_MESSAGE then
+                malformed(len_i, string.format("message of %d bytes, above the %d-byte limit", msg_len, SEG_MAX_MESSAGE))
+            elseif data_len > msg_len then
+                malformed(len_i, string.format("%d data bytes in a segment of a %d-byte message", data_len, msg_len))
+            end
+        end
+    end
+
+    local kind_name = seg_kinds[kind] or string.format("kind %d", kind)
+    local text = string.format("%s ", kind_name)
+    if is_data then text = text .. "seq " .. tostring(seq) .. " " end
+    text = text .. "ack " .. tostring(ack)
+    if sack_hi ~= 0 then
+        text = text .. string.format(" sack 0x%x%08x", sack_hi, sack_lo)
+    elseif sack_lo ~= 0 then
+        text = text .. string.format(" sack 0x%x", sack_lo)
+    end
+    text = text .. string.format(" win %d inc %d->%d", window, sender, receiver)
+    if is_data then
+        text = text .. string.format(", %s message of %d bytes, frag %d of %d",
+                                     session_types[msg_type] or string.format("type %d", msg_type), msg_len, frag, frags)
+    end
+    st:append_text(": " .. text)
+    return ": " .. text
+end
+
 -- An encrypted payload: bytes, and the length checks of its type (AES-GCM
 -- keeps the length).
 local function dissect_encrypted(tvb, tree, off, plen, n, mtype)
@@ -446,6 +625,8 @@ local function dissect_encrypted(tvb, tree, off, plen, n, mtype)
         end
     elseif mtype == 3 or mtype == 4 then
         check_heartbeat_length(it, plen)
+    elseif mtype == 5 then
+        check_segment_length(it, plen)
     elseif mtype == 6 then
         if not notice_length_ok(plen) then
             it:add_proto_expert_info(ef_notice_bad, string.format(
@@ -587,10 +768,12 @@ function ftnet.dissector(tvb, pinfo, tree)
         info = info .. dissect_hello(tvb, t, off, plen, n)
     elseif mtype == 3 or mtype == 4 then
         info = info .. dissect_heartbeat(tvb, t, off, plen, n, mtype)
+    elseif mtype == 5 then
+        info = info .. dissect_session(tvb, t, off, plen, n)
     elseif mtype == 6 then
         info = info .. dissect_notice(tvb, t, off, plen, n)
     elseif n > 0 then
-        -- Session segments (5), reserved, and unknown types: bytes.
+        -- Unknown types: bytes.
         t:add(f.payload, tvb(off, n))
     end
 

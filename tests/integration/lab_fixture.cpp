@@ -450,6 +450,31 @@ void Lab::block(const std::string& net, int percent, const std::string& from) {
     ASSERT_TRUE(r.ok()) << r.out;
 }
 
+void Lab::split(const std::vector<std::vector<int>>& groups) {
+    auto ports = [](const std::vector<int>& g) {
+        std::string s;
+        for (int n : g)
+            for (const char* net : {"public", "cluster", "storage"}) {
+                s += s.empty() ? "" : ", ";
+                s += "\"n" + std::to_string(n) + "-" + net + "\"";
+            }
+        return "{ " + s + " }";
+    };
+    std::string script = "add table bridge ftsplit\nadd chain bridge ftsplit cut { type filter hook forward priority 0; }\n";
+    for (size_t a = 0; a < groups.size(); a++)
+        for (size_t b = 0; b < groups.size(); b++)
+            if (a != b) script += "add rule bridge ftsplit cut iifname " + ports(groups[a]) + " oifname " + ports(groups[b]) + " drop\n";
+    const std::string file = dir_ + "/split.nft";
+    std::ofstream(file) << script;
+    CmdResult r = run(ns("sw"), "nft -f " + file);
+    ASSERT_TRUE(r.ok()) << r.out << "\n" << script;
+}
+
+void Lab::heal() {
+    CmdResult r = run(ns("sw"), "nft delete table bridge ftsplit");
+    ASSERT_TRUE(r.ok()) << r.out;
+}
+
 void Lab::unblock(const std::string& net) {
     CmdResult r = run(ns("sw"), "nft delete table netdev ftblock_" + net);
     EXPECT_TRUE(r.ok()) << r.out;

@@ -106,6 +106,11 @@ class Lab {
     // or "nK" (only what node K sends); percent < 100 drops at random.
     void block(const std::string& net, int percent = 100, const std::string& from = "both");
     void unblock(const std::string& net);
+    // A partition in the switch: nodes of different groups no longer reach
+    // each other on any network (links up, frames dropped between groups);
+    // heal() ends it.
+    void split(const std::vector<std::vector<int>>& groups);
+    void heal();
 
   private:
     std::string prefix_;

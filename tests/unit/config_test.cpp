@@ -156,7 +156,7 @@ INSTANTIATE_TEST_SUITE_P(TopLevel, ConfigRejects, ::testing::Values(
     BadConfig{"UnknownKey",
      "nodes = 1\n",
      "nodes", "unknown key (allowed here: node, eal, dataplane, adapter, management, security, tunnel, "
-              "cluster, "
+              "cluster, membership, "
               "network, port, peer)", 1},
     BadConfig{"UnknownTable",
      "[tunel]\n"
@@ -443,6 +443,21 @@ INSTANTIATE_TEST_SUITE_P(Tunnel, ConfigRejects, ::testing::Values(
      "[tunnel]\n"
      "port = 3343\n",
      "tunnel.port", "unknown key (allowed here: udp_port, dscp, ttl)", 2}
+), test_name);
+
+INSTANTIATE_TEST_SUITE_P(Membership, ConfigRejects, ::testing::Values(
+    BadConfig{"WitnessFileRelative",
+     "[membership]\n"
+     "witness_file = \"share/witness\"\n",
+     "membership.witness_file", "must be an absolute path", 2},
+    BadConfig{"LeaseTooShort",
+     "[membership]\n"
+     "witness_lease_ms = 100\n",
+     "membership.witness_lease_ms", "value 100 is out of range (allowed 500..60000)", 2},
+    BadConfig{"UnknownKey",
+     "[membership]\n"
+     "witness = \"/srv/w\"\n",
+     "membership.witness", "unknown key (allowed here: witness_file, witness_lease_ms)", 2}
 ), test_name);
 
 INSTANTIATE_TEST_SUITE_P(Adapter, ConfigRejects, ::testing::Values(

@@ -4,8 +4,10 @@
 // sealed with seal_message() (engine/security/seal.h) and the outer headers
 // patched the way encap_frame() patches them (engine/tunnel/datapath/encap.h),
 // and build_message() (engine/tunnel/protected_message.h) for HELLOs,
-// heartbeats and link notices exactly as the control thread and the workers
-// send them, with encode_hello() for a HELLO payload. Every message is
+// heartbeats, link notices and reliable-session segments exactly as the
+// control thread and the workers send them, with encode_hello() for a HELLO
+// payload and two ReliableSessions (engine/session/reliable_session.h) for
+// the segments. Every message is
 // sealed with AES-GCM under a KeyRing the test builds as
 // tests/unit/packet_fixtures.cpp builds test_keys() (this binary runs no EAL
 // and has no mbufs, so it does not link the fixtures).
@@ -48,6 +50,9 @@
 #include "engine/security/key_ring.h"
 #include "engine/security/route_binding.h"
 #include "engine/security/seal.h"
+#include "engine/session/control/session_module.h"
+#include "engine/session/reliable_session.h"
+#include "engine/session/session_wire.h"
 #include "tests/unit/test_keys.h"
 #include "engine/tunnel/encap_template.h"
 #include "engine/tunnel/ftnet_wire.h"
@@ -356,6 +361,35 @@ wire::LinkNoticeEntry notice_entry(const std::string& sender, const std::string&
     std::memcpy(e.sender_addr, s.b.data(), s.is_v6() ? 16 : 4);
     std::memcpy(e.receiver_addr, r.b.data(), r.is_v6() ? 16 : 4);
     return e;
+}
+
+// One end of a reliable session (engine/session/reliable_session.h) that
+// keeps every segment it transmits, as the session module would hand them
+// to the tunnel.
+struct SessionEnd : session::SessionIo {
+    explicit SessionEnd(uint16_t incarnation, size_t segment_data) : s(*this, incarnation, segment_data) {}
+    bool transmit(const uint8_t* seg, size_t len) override {
+        sent.emplace_back(seg, seg + len);
+        return true;
+    }
+    void deliver(uint16_t, const uint8_t*, size_t) override { delivered++; }
+    void completed(uint64_t, session::MessageStatus) override {}
+    void peer_incarnation(uint16_t, uint16_t) override {}
+    void receive(const Bytes& seg, uint64_t now_us) { s.on_segment(seg.data(), seg.size(), now_us); }
+
+    std::vector<Bytes> sent;
+    int delivered = 0;
+    session::ReliableSession s;
+};
+
+// A message of `ftnetctl session-probe` (session_module.cpp): its number,
+// 8 bytes in the sender's memory order (little-endian), then bytes that
+// follow from it.
+Bytes probe_message(uint64_t number, size_t len) {
+    Bytes m(len);
+    std::memcpy(m.data(), &number, sizeof number);
+    for (size_t i = sizeof number; i < len; i++) m[i] = static_cast<uint8_t>(number * 131 + i * 7);
+    return m;
 }
 
 // ---------------------------------------------------------------- pcap
@@ -1013,6 +1047,213 @@ TEST_F(DissectorTest, LinkNoticesDecodeEveryEntry) {
     EXPECT_THAT(rows[1]["_ws.expert.message"], HasSubstr("rx-notice-malformed"));
 }
 
+const std::vector<std::string> kSessionFields = {
+    "ftnet.session.kind",      "ftnet.session.flags",  "ftnet.session.msg_type", "ftnet.session.sender_inc",
+    "ftnet.session.receiver_inc", "ftnet.session.seq", "ftnet.session.ack",      "ftnet.session.sack",
+    "ftnet.session.window",    "ftnet.session.frag",   "ftnet.session.frags",    "ftnet.session.reserved",
+    "ftnet.session.msg_len",   "ftnet.session.data",   "ftnet.session.probe.number",
+};
+
+// Reliable-session segments as two sessions exchange them, sealed as the
+// control thread sends them (its sequence space; the header's epoch and the
+// session's incarnation are both the sender's epoch). Node 1 (incarnation
+// 3) probes node 2 (incarnation 7), which answers with an Ack; node 1 then
+// sends a 300-byte Probe message in three fragments, the second of which is
+// lost, and node 2 acknowledges the first, and the third selectively.
+// Every SegHeader field reads back as the session wrote it; the same Data
+// segment encrypted is not decoded.
+TEST_F(DissectorTest, SessionSegmentsDecodeEveryField) {
+    constexpr size_t kSegData = 128;
+    SessionEnd a(3, kSegData), b(7, kSegData);
+    const uint64_t now = 1000;
+    a.s.flush(now);  // Probe: node 1 does not know node 2's incarnation yet
+    ASSERT_EQ(a.sent.size(), 1u);
+    b.receive(a.sent[0], now);
+    b.s.flush(now);  // Ack: here is incarnation 7
+    ASSERT_EQ(b.sent.size(), 1u);
+    a.receive(b.sent[0], now);
+    ASSERT_TRUE(a.s.established());
+    const Bytes msg = probe_message(42, 300);
+    ASSERT_NE(a.s.send(static_cast<uint16_t>(SessionType::Probe), msg.data(), msg.size(), now), 0u);
+    a.s.flush(now);
+    ASSERT_EQ(a.sent.size(), 4u) << "the probe, then three fragments";
+    b.receive(a.sent[1], now);
+    b.receive(a.sent[3], now);  // fragment 1 (seq 2) lost
+    b.s.flush(now);
+    ASSERT_EQ(b.sent.size(), 2u);
+    EXPECT_EQ(b.delivered, 0);
+
+    const TemplateSpec one = v4_spec(), two = reversed(v4_spec());
+    const Seal a1{.space = wire::kControlSpace, .seq = seq_of(3, 1)};
+    const Seal a2{.space = wire::kControlSpace, .seq = seq_of(3, 2)};
+    const Seal a3{.space = wire::kControlSpace, .seq = seq_of(3, 3)};
+    const Seal b1{.key = 2, .space = wire::kControlSpace, .seq = seq_of(7, 1)};
+    const Seal b2{.key = 2, .space = wire::kControlSpace, .seq = seq_of(7, 2)};
+    const Seal enc{.encrypt = true, .space = wire::kControlSpace, .seq = seq_of(3, 4)};
+    struct Want {
+        TemplateSpec spec;
+        Seal seal;
+        const Bytes& seg;
+        const char* kind;
+        const char* msg_type;
+        const char* sender_inc;
+        const char* receiver_inc;
+        const char* seq;
+        const char* ack;
+        const char* sack;
+        const char* frag;
+        const char* frags;
+        const char* msg_len;
+        std::string data;
+        const char* probe_number;
+        const char* info;
+    };
+    const Want want[] = {
+        {one, a1, a.sent[0], "3", "0", "3", "0", "0", "1", "0x0000000000000000", "0", "0", "0", "", "",
+         "SESSION node 1 -> node 2 seq 3:1: Probe ack 1 win 512 inc 3->0"},
+        {two, b1, b.sent[0], "2", "0", "7", "3", "0", "1", "0x0000000000000000", "0", "0", "0", "", "",
+         "SESSION node 2 -> node 1 seq 7:1: Ack ack 1 win 512 inc 7->3"},
+        {one, a2, a.sent[1], "1", "1", "3", "7", "1", "1", "0x0000000000000000", "0", "3", "300",
+         hex(msg.data(), kSegData), "42",
+         "SESSION node 1 -> node 2 seq 3:2: Data seq 1 ack 1 win 512 inc 3->7, Probe message of 300 bytes, "
+         "frag 0 of 3"},
+        {one, a3, a.sent[3], "1", "1", "3", "7", "3", "1", "0x0000000000000000", "2", "3", "300",
+         hex(msg.data() + 2 * kSegData, msg.size() - 2 * kSegData), "",
+         "SESSION node 1 -> node 2 seq 3:3: Data seq 3 ack 1 win 512 inc 3->7, Probe message of 300 bytes, "
+         "frag 2 of 3"},
+        {two, b2, b.sent[1], "2", "0", "7", "3", "0", "2", "0x0000000000000001", "0", "0", "0", "", "",
+         "SESSION node 2 -> node 1 seq 7:2: Ack ack 2 sack 0x1 win 512 inc 7->3"},
+    };
+    std::vector<Bytes> frames;
+    for (const Want& w : want) frames.push_back(sealed_frame(w.spec, 5, wire::MsgType::Session, w.seg, w.seal));
+    frames.push_back(sealed_frame(one, 5, wire::MsgType::Session, a.sent[1], enc));
+    auto pcap = write_pcap(frames);
+    auto fields = with_header_fields({"ftnet.payload", "udp.srcport", "ip.dsfield.dscp"});
+    fields.insert(fields.end(), kSessionFields.begin(), kSessionFields.end());
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, fields, &rows));
+    ASSERT_EQ(rows.size(), 6u);
+
+    for (size_t i = 0; i < 5; i++) {
+        SCOPED_TRACE("frame " + std::to_string(i + 1));
+        Fields& r = rows[i];
+        const Want& w = want[i];
+        expect_header(r, frames[i], w.spec, wire::MsgType::Session, w.seal, w.seg.size());
+        EXPECT_EQ(r["ftnet.session.kind"], w.kind);
+        EXPECT_EQ(r["ftnet.session.flags"], "0x00");
+        EXPECT_EQ(r["ftnet.session.msg_type"], w.msg_type);
+        EXPECT_EQ(r["ftnet.session.sender_inc"], w.sender_inc);
+        EXPECT_EQ(r["ftnet.session.receiver_inc"], w.receiver_inc);
+        EXPECT_EQ(r["ftnet.session.seq"], w.seq);
+        EXPECT_EQ(r["ftnet.session.ack"], w.ack);
+        EXPECT_EQ(r["ftnet.session.sack"], w.sack);
+        EXPECT_EQ(r["ftnet.session.window"], std::to_string(session::kWindow));
+        EXPECT_EQ(r["ftnet.session.frag"], w.frag);
+        EXPECT_EQ(r["ftnet.session.frags"], w.frags);
+        EXPECT_EQ(r["ftnet.session.reserved"], "0x0000");
+        EXPECT_EQ(r["ftnet.session.msg_len"], w.msg_len);
+        EXPECT_EQ(r["ftnet.session.data"], w.data);
+        EXPECT_EQ(r["ftnet.session.probe.number"], w.probe_number);
+        EXPECT_EQ(r["ftnet.payload"], "");
+        EXPECT_EQ(r["_ws.col.Info"], w.info);
+        EXPECT_EQ(r["_ws.expert.message"], "");
+        // Outer headers of a control message.
+        EXPECT_EQ(r["udp.srcport"], std::to_string(0xc000 | 5));
+        EXPECT_EQ(r["ip.dsfield.dscp"], "48");
+    }
+    EXPECT_EQ(a.sent[0].size(), sizeof(session::SegHeader)) << "a Probe is a bare header";
+    EXPECT_EQ(rows[2]["ftnet.payload_len"], std::to_string(sizeof(session::SegHeader) + kSegData));
+
+    Fields& e = rows[5];
+    expect_header(e, frames[5], one, wire::MsgType::Session, enc, a.sent[1].size());
+    for (auto& name : kSessionFields) EXPECT_EQ(e[name], "") << name << ": encrypted, not decoded";
+    EXPECT_EQ(e["_ws.col.Info"], "SESSION node 1 -> node 2 seq 3:4 [encrypted]");
+    EXPECT_EQ(e["_ws.expert.message"], "");
+
+    // The names, as the packet tree shows them.
+    const std::string tree = verbose(pcap);
+    EXPECT_THAT(tree, HasSubstr("Kind: Probe (3)"));
+    EXPECT_THAT(tree, HasSubstr("Kind: Ack (2)"));
+    EXPECT_THAT(tree, HasSubstr("Kind: Data (1)"));
+    EXPECT_THAT(tree, HasSubstr("Message type: Probe (1)"));
+    EXPECT_THAT(tree, HasSubstr("Receiver's incarnation: 0 (not known yet)"));
+    EXPECT_THAT(tree, HasSubstr("SACK (bit i: segment ack + 1 + i arrived): 0x0000000000000001 (also arrived: 3)"));
+    EXPECT_THAT(tree, HasSubstr("Probe message number: 42"));
+}
+
+// What ReliableSession::on_segment() drops, as far as a segment alone tells:
+// shorter than the SegHeader (encrypted too: the length shows), an unknown
+// kind and impossible fragment fields (segs_malformed), a Data segment to
+// incarnation 0 (segs_stale). A Membership message's segment, untouched, is
+// the contrast.
+TEST_F(DissectorTest, SessionSegmentsTheReceiverDropsRaiseExpertInfo) {
+    SessionEnd a(2, 1300), b(9, 1300);
+    a.s.flush(1);
+    b.receive(a.sent.at(0), 1);
+    b.s.flush(1);
+    a.receive(b.sent.at(0), 1);
+    ASSERT_TRUE(a.s.established());
+    const Bytes body{'r', 'o', 'u', 'n', 'd'};
+    ASSERT_NE(a.s.send(static_cast<uint16_t>(SessionType::Membership), body.data(), body.size(), 1), 0u);
+    a.s.flush(1);
+    ASSERT_EQ(a.sent.size(), 2u);
+    const Bytes& good = a.sent[1];
+    auto edited = [&](size_t off, uint8_t v) {
+        Bytes s = good;
+        s.at(off) = v;
+        return s;
+    };
+    const Seal s{.space = wire::kControlSpace, .seq = seq_of(2, 5)};
+    const Seal enc{.encrypt = true, .space = wire::kControlSpace, .seq = seq_of(2, 6)};
+    auto pcap = write_pcap({
+        sealed_frame(v4_spec(), 1, wire::MsgType::Session, good, s),
+        sealed_frame(v4_spec(), 1, wire::MsgType::Session, Bytes(good.begin(), good.begin() + 43), s),
+        sealed_frame(v4_spec(), 1, wire::MsgType::Session, Bytes(20, 7), enc),
+        sealed_frame(v4_spec(), 1, wire::MsgType::Session, edited(0, 9), s),     // kind 9
+        sealed_frame(v4_spec(), 1, wire::MsgType::Session, edited(35, 1), s),    // frag 1 of 1
+        sealed_frame(v4_spec(), 1, wire::MsgType::Session, edited(7, 0), s),     // receiver_inc 9 -> 0
+    });
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap,
+                                   {"ftnet.payload_len", "ftnet.payload", "ftnet.encrypted_payload",
+                                    "ftnet.session.kind", "ftnet.session.msg_type", "ftnet.session.frag",
+                                    "ftnet.session.receiver_inc", "ftnet.session.data"},
+                                   &rows));
+    ASSERT_EQ(rows.size(), 6u);
+
+    EXPECT_EQ(rows[0]["ftnet.session.kind"], "1");
+    EXPECT_EQ(rows[0]["ftnet.session.msg_type"], "2");
+    EXPECT_EQ(rows[0]["ftnet.session.data"], hex(body));
+    EXPECT_EQ(rows[0]["_ws.col.Info"],
+              "SESSION node 1 -> node 2 seq 2:5: Data seq 1 ack 1 win 512 inc 2->9, Membership message of 5 bytes, "
+              "frag 0 of 1");
+    EXPECT_EQ(rows[0]["_ws.expert.message"], "");
+
+    EXPECT_EQ(rows[1]["ftnet.payload_len"], "43");
+    EXPECT_EQ(rows[1]["ftnet.session.kind"], "");
+    EXPECT_EQ(rows[1]["ftnet.payload"], hex(good.data(), 43));
+    EXPECT_THAT(rows[1]["_ws.expert.message"],
+                HasSubstr("session segment of 43 bytes is shorter than the 44-byte SegHeader: receivers drop it "
+                          "(segs_malformed in ftnetctl session)"));
+    EXPECT_EQ(rows[1]["_ws.col.Info"], "SESSION node 1 -> node 2 seq 2:5");
+
+    EXPECT_NE(rows[2]["ftnet.encrypted_payload"], "");
+    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("session segment of 20 bytes is shorter than the 44-byte SegHeader"));
+    EXPECT_EQ(rows[2]["_ws.col.Info"], "SESSION node 1 -> node 2 seq 2:6 [encrypted]");
+
+    EXPECT_EQ(rows[3]["ftnet.session.kind"], "9");
+    EXPECT_THAT(rows[3]["_ws.expert.message"],
+                HasSubstr("unknown segment kind 9: receivers drop it (segs_malformed in ftnetctl session)"));
+    EXPECT_THAT(rows[3]["_ws.col.Info"], HasSubstr(": kind 9 ack 1"));
+
+    EXPECT_EQ(rows[4]["ftnet.session.frag"], "1");
+    EXPECT_THAT(rows[4]["_ws.expert.message"],
+                HasSubstr("fragment 1 of a message of 1: receivers drop it (segs_malformed in ftnetctl session)"));
+
+    EXPECT_EQ(rows[5]["ftnet.session.receiver_inc"], "0");
+    EXPECT_THAT(rows[5]["_ws.expert.message"], HasSubstr("segs_stale"));
+}
+
 // With cluster.encrypt every message's payload is ciphertext, control
 // messages too: their fields are not decoded, but their lengths, which
 // AES-GCM keeps, are still checked as receivers check them.
@@ -1313,7 +1554,8 @@ TEST_F(DissectorTest, UnknownVersionRaisesExpertInfoAndIsNotDecoded) {
 
 // What classify_tunnel() drops as rx-bad-type (unknown type, unknown flags,
 // reserved byte not zero) and admission as rx-unknown-key (key id 0, which
-// no key has); the reserved SESSION type is named and shown as bytes.
+// no key has); a SESSION payload too short for a segment is named and shown
+// as bytes.
 TEST_F(DissectorTest, UnknownTypeFlagsReservedAndKeyIdRaiseExpertInfo) {
     const size_t fh = ftnet_off(Family::V4);
     TunnelPacket bad_type{.spec = v4_spec(), .type = static_cast<wire::MsgType>(9), .payload = Bytes(8, 0x11)};
@@ -1361,12 +1603,15 @@ TEST_F(DissectorTest, UnknownTypeFlagsReservedAndKeyIdRaiseExpertInfo) {
     EXPECT_EQ(rows[4]["ftnet.key_id"], "0");
     EXPECT_THAT(rows[4]["_ws.expert.message"], HasSubstr("key id 0 is no cluster key's: receivers drop it (rx-unknown-key)"));
 
-    // The reserved type: named, payload shown as bytes, no complaint.
+    // Two bytes are no session segment: named, shown as bytes, and what the
+    // receiver's session does with it said.
     EXPECT_EQ(rows[5]["ftnet.type"], "5");
     EXPECT_EQ(rows[5]["ftnet.space"], "2");
     EXPECT_EQ(rows[5]["ftnet.payload"], "0506");
     EXPECT_EQ(rows[5]["_ws.col.Info"], "SESSION node 4096 -> node 1 seq 1:4");
-    EXPECT_EQ(rows[5]["_ws.expert.message"], "");
+    EXPECT_EQ(rows[5]["_ws.expert.message"],
+              "session segment of 2 bytes is shorter than the 44-byte SegHeader: receivers drop it "
+              "(segs_malformed in ftnetctl session)");
 
     EXPECT_THAT(rows[6]["_ws.expert.message"], HasSubstr("rx-inner-runt"));
     EXPECT_THAT(rows[7]["_ws.expert.message"], HasSubstr("unknown message type 0"));

@@ -56,6 +56,21 @@ TEST(Render, SessionShowsStateRouteCountsWindowAndRtt) {
     EXPECT_NE(out.find("probes: 5 sent, 0 received"), std::string::npos) << out;
 }
 
+TEST(Render, MembershipShowsTheViewAndWhyThereIsNoQuorum) {
+    json m = {{"epoch", 196611}, {"round", 3}, {"coordinator", 3}, {"regrouping", false},
+              {"members", json::array({{{"id", 3}, {"name", "node3"}}})}, {"excluded", json::array()},
+              {"quorum", {{"has", false}, {"votes", 1}, {"total", 3}, {"needed", 2},
+                          {"reason", "this partition has 1 of 3 votes (1 node), needs 2"}}}};
+    std::string out = render("membership", m);
+    EXPECT_NE(out.find("view epoch 196611 (round 3, coordinator node 3): node3\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("no quorum: this partition has 1 of 3 votes (1 node), needs 2\n"), std::string::npos) << out;
+    m["quorum"] = {{"has", true}, {"votes", 3}, {"total", 5}, {"needed", 3}, {"reason", ""}};
+    m["witness"] = {{"file", "/srv/w"}, {"lease_ms", 3000}, {"ours", true}, {"holder", "node1"}, {"error", ""}};
+    out = render("membership", m);
+    EXPECT_NE(out.find("quorum: 3 of 5 votes (needs 3)\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("witness /srv/w (lease 3000 ms): held by this partition\n"), std::string::npos) << out;
+}
+
 TEST(Render, InterfacesLookLikeIpconfigAll) {
     json j = {{"adapter",
                {{"name", "ftnet0"}, {"description", "ftnet Failover Cluster Virtual Adapter"}, {"mac_windows", "02-00-5E-00-53-11"},

@@ -1,0 +1,67 @@
+#include "engine/membership/control/config_digest.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "engine/membership/control/membership_config.h"
+#include "engine/security/control/key_config.h"
+
+namespace ftnet {
+
+namespace {
+
+// FNV-1a: stable across builds and hosts, and enough to tell two configs apart.
+uint64_t fnv1a(const std::string& s) {
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : s) {
+        h ^= c;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+}  // namespace
+
+membership::Digest config_digest(const Config& cfg) {
+    membership::Digest d;
+    const ClusterProperties& p = cfg.cluster.properties;
+    d["cluster"] = fnv1a(fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", cfg.node.cluster, cfg.tunnel.udp_port,
+                                     profile_name(p.profile), p.same_subnet_delay_ms, p.same_subnet_threshold,
+                                     p.cross_subnet_delay_ms, p.cross_subnet_threshold, p.route_recovery_threshold,
+                                     p.stall_grace_ms, p.flap_threshold, p.flap_window_ms, p.flap_hold_down_ms,
+                                     p.flap_hold_down_max_ms));
+    std::vector<std::string> nets;
+    for (auto& n : cfg.networks) {
+        std::string s = fmt::format("{}|{}|{}", n.name, static_cast<int>(n.role), n.metric);
+        std::vector<std::string> subnets;
+        for (auto& sn : n.subnets) subnets.push_back(sn.str());
+        std::sort(subnets.begin(), subnets.end());
+        for (auto& sn : subnets) s += "|" + sn;
+        nets.push_back(s);
+    }
+    std::sort(nets.begin(), nets.end());
+    std::string all;
+    for (auto& s : nets) all += s + "\n";
+    d["networks"] = fnv1a(all);
+    std::vector<std::pair<uint16_t, std::string>> nodes = {{cfg.node.id, cfg.node.name}};
+    for (auto& pc : cfg.peers) nodes.push_back({pc.id, pc.name});
+    std::sort(nodes.begin(), nodes.end());
+    all.clear();
+    for (auto& [id, name] : nodes) all += fmt::format("{}={}\n", id, name);
+    d["nodes"] = fnv1a(all);
+    all.clear();
+    if (const auto* sec = cfg.find_section<SecurityConfig>(kSecuritySection)) {
+        std::vector<int> ids;
+        for (auto& k : sec->keys) ids.push_back(k.id);
+        std::sort(ids.begin(), ids.end());
+        for (int id : ids) all += fmt::format("{},", id);
+        all += sec->encrypt ? "encrypt" : "authenticate";
+    }
+    d["keys"] = fnv1a(all);
+    const MembershipSettings* ms = cfg.find_section<MembershipSettings>(kMembershipSection);
+    d["membership"] = fnv1a(ms && !ms->witness_file.empty() ? "witness" : "no witness");
+    return d;
+}
+
+}  // namespace ftnet

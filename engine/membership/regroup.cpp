@@ -52,7 +52,8 @@ std::optional<RegroupMsg> decode(const uint8_t* data, size_t len) {
     }
 }
 
-Regroup::Regroup(RegroupIo& io, uint16_t self, Digest digest) : io_(io), self_(self), digest_(std::move(digest)) {}
+Regroup::Regroup(RegroupIo& io, uint16_t self, uint16_t incarnation, Digest digest)
+    : io_(io), self_(self), incarnation_(incarnation), digest_(std::move(digest)) {}
 
 std::vector<uint16_t> Regroup::desired() const {
     std::vector<uint16_t> d{self_};
@@ -104,7 +105,7 @@ void Regroup::maybe_start(uint64_t now_us) {
 void Regroup::start_round(uint64_t now_us) {
     if (coordinating_) stats_.rounds_restarted++;
     max_round_ = std::max(max_round_, epoch_round(promised_)) + 1;
-    round_epoch_ = make_epoch(max_round_, self_);
+    round_epoch_ = make_epoch(max_round_, incarnation_, self_);
     round_members_ = desired();
     round_started_us_ = now_us;
     accepted_ = {self_};
@@ -138,7 +139,25 @@ void Regroup::commit(uint64_t) {
     const std::vector<uint8_t> bytes = encode(m);
     for (uint16_t n : round_members_)
         if (n != self_) io_.send(n, bytes);
+    // Members of our last view that this one leaves out hear it too: one we
+    // cannot reach may still reach us, and must not go on believing it is
+    // a member.
+    for (uint16_t n : view_.members)
+        if (n != self_ && !std::binary_search(round_members_.begin(), round_members_.end(), n)) io_.send(n, bytes);
     install(round_epoch_, round_members_);
+}
+
+void Regroup::stand_alone(uint64_t now_us) {
+    max_round_ = std::max(max_round_, epoch_round(promised_)) + 1;
+    round_epoch_ = make_epoch(max_round_, incarnation_, self_);
+    round_members_ = {self_};
+    round_started_us_ = now_us;
+    accepted_ = {self_};
+    promised_ = round_epoch_;
+    promised_at_us_ = now_us;
+    coordinating_ = true;
+    stats_.rounds_started++;
+    commit(now_us);
 }
 
 void Regroup::install(uint64_t epoch, const std::vector<uint16_t>& members) {
@@ -210,16 +229,27 @@ void Regroup::on_message(uint16_t from, const uint8_t* data, size_t len, uint64_
         // A node whose view differs from ours: a round, unless one is under
         // way, or it is refused, or it already holds our view (it reaches a
         // node we do not: a round would not change anything).
+        // A node we cannot reach (yet) is not ours to add: a round would
+        // leave it out again, and again at its next request.
         const bool holds_ours = m->epoch == view_.epoch &&
                                 std::binary_search(view_.members.begin(), view_.members.end(), from);
-        if (!coordinating_ && is_coordinator() && !excluded_.count(from) && !holds_ours) start_round(now_us);
+        const std::vector<uint16_t> want = desired();
+        const bool wanted = std::binary_search(want.begin(), want.end(), from);
+        if (!coordinating_ && is_coordinator() && wanted && !holds_ours) start_round(now_us);
         return;
     }
     case RegroupMsg::Kind::Commit:
         // Only the round this node promised last; anything older was
         // superseded here and must not be installed.
-        if (m->epoch != promised_ || m->epoch <= view_.epoch || epoch_coordinator(m->epoch) != from) return;
-        if (!std::binary_search(m->members.begin(), m->members.end(), self_)) return;
+        if (epoch_coordinator(m->epoch) != from || m->epoch <= view_.epoch) return;
+        if (!std::binary_search(m->members.begin(), m->members.end(), self_)) {
+            // Our coordinator left us out: we are no member of its view, so
+            // we hold a view of our own (without quorum, unless alone is
+            // enough) until a round takes us back.
+            if (epoch_coordinator(view_.epoch) == from && m->epoch > promised_) stand_alone(now_us);
+            return;
+        }
+        if (m->epoch != promised_) return;
         install(m->epoch, m->members);
         maybe_start(now_us);  // what changed meanwhile
         return;

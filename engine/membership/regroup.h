@@ -9,11 +9,14 @@
 //   COMMIT(epoch, members)  coordinator -> every member, once all accepted
 // and REQUEST(its view's epoch) from a node whose view is not what it can
 // reach, to the node it takes for the coordinator, which starts a round.
-// An epoch is (round << 16) | coordinator id: no two coordinators can ever
-// propose the same epoch, and a member promises an epoch only if it is
-// higher than every epoch it promised before, so it accepts (and installs)
-// at most one member list per epoch. Hence no two nodes ever hold different
-// views for the same epoch, whatever the failures, partitions and delays.
+// An epoch is round (32 bits) | the coordinator's incarnation (16) | its
+// node id (16): no two coordinators, and no two lives of one coordinator
+// (a restarted node has forgotten its rounds; its incarnation, the security
+// epoch, grows at every start), can ever propose the same epoch. A member
+// promises an epoch only if it is higher than every epoch it promised
+// before, so it accepts (and installs) at most one member list per epoch.
+// Hence no two nodes ever hold different views for the same epoch,
+// whatever the failures, restarts, partitions and delays.
 //
 // A round starts when the view differs from what the coordinator can reach
 // (a node became unreachable or reachable, or restarted and lost its view),
@@ -43,9 +46,12 @@ inline constexpr uint64_t kRoundTimeoutUs = 500000;
 inline constexpr uint64_t kCommitTimeoutUs = 1000000;
 inline constexpr uint64_t kRequestIntervalUs = 50000;
 
-inline uint32_t epoch_round(uint64_t e) { return static_cast<uint32_t>(e >> 16); }
+inline uint32_t epoch_round(uint64_t e) { return static_cast<uint32_t>(e >> 32); }
+inline uint16_t epoch_incarnation(uint64_t e) { return static_cast<uint16_t>(e >> 16); }
 inline uint16_t epoch_coordinator(uint64_t e) { return static_cast<uint16_t>(e & 0xffff); }
-inline uint64_t make_epoch(uint32_t round, uint16_t coordinator) { return (uint64_t{round} << 16) | coordinator; }
+inline uint64_t make_epoch(uint32_t round, uint16_t incarnation, uint16_t coordinator) {
+    return (uint64_t{round} << 32) | (uint64_t{incarnation} << 16) | coordinator;
+}
 
 struct View {
     uint64_t epoch = 0;               // 0: none yet
@@ -95,7 +101,8 @@ struct RegroupStats {
 
 class Regroup {
   public:
-    Regroup(RegroupIo& io, uint16_t self, Digest digest);
+    // `incarnation`: this life of the node (grows at every start, >= 1).
+    Regroup(RegroupIo& io, uint16_t self, uint16_t incarnation, Digest digest);
 
     // The nodes this node can reach now (itself excluded).
     void set_reachable(const std::set<uint16_t>& reachable, uint64_t now_us);
@@ -118,11 +125,13 @@ class Regroup {
     void maybe_start(uint64_t now_us);
     void start_round(uint64_t now_us);
     void commit(uint64_t now_us);
+    void stand_alone(uint64_t now_us);
     void install(uint64_t epoch, const std::vector<uint16_t>& members);
     void reply(uint16_t to, RegroupMsg::Kind kind, uint64_t epoch, uint64_t highest = 0, const std::string& reason = {});
 
     RegroupIo& io_;
     const uint16_t self_;
+    const uint16_t incarnation_;
     const Digest digest_;
     std::set<uint16_t> reachable_;
     std::map<uint16_t, std::string> excluded_;  // config differs: until it restarts

@@ -26,7 +26,7 @@ namespace {
 TEST(RegroupCodec, RoundTripsAndRefusesMalformed) {
     RegroupMsg m;
     m.kind = RegroupMsg::Kind::Prepare;
-    m.epoch = make_epoch(7, 3);
+    m.epoch = make_epoch(7, 2, 3);
     m.members = {1, 3, 9};
     m.digest = {{"cluster", 11}, {"networks", 22}};
     auto bytes = encode(m);
@@ -36,6 +36,7 @@ TEST(RegroupCodec, RoundTripsAndRefusesMalformed) {
     EXPECT_EQ(d->members, m.members);
     EXPECT_EQ(d->digest, m.digest);
     EXPECT_EQ(epoch_round(d->epoch), 7u);
+    EXPECT_EQ(epoch_incarnation(d->epoch), 2u);
     EXPECT_EQ(epoch_coordinator(d->epoch), 3u);
     const uint8_t junk[] = {0xff, 0x00, 0x12};
     EXPECT_FALSE(decode(junk, sizeof junk));
@@ -60,7 +61,7 @@ class Sim {
         Node(Sim& s, uint16_t id) : sim(s), id(id) { fresh(); }
         void fresh() {
             life++;
-            r = std::make_unique<Regroup>(*this, id, sim.digest_for(id));
+            r = std::make_unique<Regroup>(*this, id, static_cast<uint16_t>(life), sim.digest_for(id));
             last_epoch = 0;
         }
         void send(uint16_t to, const std::vector<uint8_t>& msg) override { sim.enqueue(id, to, msg); }
@@ -106,7 +107,7 @@ class Sim {
                 if (!nd.alive || nd.life != life) return;
                 std::set<uint16_t> r;
                 for (int b = 1; b <= n_; b++)
-                    if (b != i && connected(i, b)) r.insert(static_cast<uint16_t>(b));
+                    if (b != i && connected(i, b) && !hidden_.count({i, b})) r.insert(static_cast<uint16_t>(b));
                 nd.r->set_reachable(r, now_);
             });
         }
@@ -228,6 +229,12 @@ class Sim {
     uint64_t now() const { return now_; }
     Node& node(int i) { return *nodes_.at(i); }
     void give_odd_config(uint16_t id) { odd_config_.insert(id); }
+    // `observer` no longer takes `target` for reachable (its heartbeats
+    // fail one way) while their messages still flow.
+    void hide(int observer, int target) {
+        hidden_.insert({observer, target});
+        topology_changed();
+    }
     bool agreement_broken() const { return agreement_broken_; }
     size_t epochs_agreed() const { return agreed_.size(); }
     std::vector<std::tuple<uint16_t, uint16_t, std::string>> refusals;
@@ -249,6 +256,7 @@ class Sim {
     std::map<std::pair<int, int>, bool> pipe_busy_;
     std::map<uint64_t, std::vector<uint16_t>> agreed_;
     std::set<uint16_t> odd_config_;
+    std::set<std::pair<int, int>> hidden_;
     bool agreement_broken_ = false;
     size_t installs_ = 0;
 };
@@ -315,6 +323,27 @@ TEST(Regroup, ANodeWithAnotherConfigIsRefusedNamingTheSection) {
     ASSERT_FALSE(s.refusals.empty());
     EXPECT_EQ(std::get<1>(s.refusals.front()), 3u);
     EXPECT_NE(std::get<2>(s.refusals.front()).find("[cluster]"), std::string::npos) << std::get<2>(s.refusals.front());
+    EXPECT_FALSE(s.agreement_broken());
+}
+
+// Node 3 reaches nodes 1 and 2, but they no longer take it for reachable
+// (one-way trouble): it keeps asking for a round, and they must not start
+// one at every request (a new epoch every 50 ms).
+TEST(Regroup, ANodeThatOthersCannotReachDoesNotMakeThemChurn) {
+    Sim s(3, 11);
+    s.tick_all_every(10000, 20'000'000);
+    s.heal();
+    s.run_until(1'000'000);
+    ASSERT_TRUE(s.converged());
+    s.hide(1, 3);
+    s.hide(2, 3);
+    s.run_until(1'500'000);
+    const uint64_t before = s.node(1).r->stats().views_installed;
+    s.run_until(4'500'000);
+    EXPECT_LE(s.node(1).r->stats().views_installed, before + 1) << "views installed in 3 s";
+    EXPECT_EQ(s.node(1).r->view().members, (std::vector<uint16_t>{1, 2}));
+    EXPECT_EQ(s.node(3).r->view().members, (std::vector<uint16_t>{3})) << "told it was left out";
+    EXPECT_GT(s.node(3).r->stats().requests_sent, 10u);
     EXPECT_FALSE(s.agreement_broken());
 }
 

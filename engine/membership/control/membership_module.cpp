@@ -38,7 +38,7 @@ void MembershipModule::start(Engine& e) {
     tunnel_ = &e.module<TunnelModule>();
     session_ = &e.module<SessionModule>();
     const Config& cfg = e.config();
-    regroup_ = std::make_unique<membership::Regroup>(*this, cfg.node.id, config_digest(cfg));
+    regroup_ = std::make_unique<membership::Regroup>(*this, cfg.node.id, e.dp().epoch, config_digest(cfg));
     if (const auto* ms = cfg.find_section<MembershipSettings>(kMembershipSection); ms && !ms->witness_file.empty())
         witness_ = std::make_unique<FileWitness>(ms->witness_file, ms->witness_lease_ms);
     session_->on_message(SessionType::Membership, "membership", [this](uint16_t peer, const uint8_t* d, size_t n) {

@@ -106,6 +106,13 @@ if [ "$NODES" != 2 ]; then
     [ $failed = 0 ] || { echo "some pairs did not answer"; exit 1; }
 fi
 
+step "node1: ftnetctl membership (the view every node agreed on, and quorum)"
+for _ in $(seq 100); do
+    ctl 1 -o json membership 2>/dev/null | grep -q "\"name\": \"node$NODES\"" && break
+    sleep 0.1
+done
+ctl 1 membership
+
 step "node1: ftnetctl interfaces"
 ctl 1 interfaces
 

@@ -67,6 +67,25 @@ class Cluster : public testing::Test {
         return failed;
     }
 
+    // Every node holds the same membership view, of every node, with quorum.
+    void expect_one_view_of_everyone() {
+        std::string last;
+        const bool ok = eventually(
+            [&] {
+                std::set<uint64_t> epochs;
+                for (int n = 1; n <= lab->nodes(); n++) {
+                    json m = lab->ctl(n, "membership");
+                    last = "node" + std::to_string(n) + ": " + m.dump();
+                    if (m["members"].size() != static_cast<size_t>(lab->nodes()) || !m["quorum"]["has"].get<bool>())
+                        return false;
+                    epochs.insert(m["epoch"].get<uint64_t>());
+                }
+                return epochs.size() == 1;
+            },
+            30s);
+        EXPECT_TRUE(ok) << "no common view of all " << lab->nodes() << " nodes; " << last;
+    }
+
     std::unique_ptr<Lab> lab;
 };
 
@@ -111,6 +130,7 @@ TEST_F(Cluster, ThreeNodesReachEachOtherAndFloodBroadcastAndMulticast) {
     uint64_t flooded = 0;
     for (auto& w : counters["workers"]) flooded += w["flooded"].get<uint64_t>();
     EXPECT_GT(flooded, 0u) << "node 1 copied its broadcasts to several peers: " << counters.dump();
+    expect_one_view_of_everyone();
 }
 
 // The largest cluster the lab tests: 16 nodes on this host's two cores (at
@@ -126,6 +146,7 @@ TEST_F(Cluster, SixteenNodesEveryPairReachable) {
     }
     std::vector<std::string> failed = ping_every_pair(1);
     EXPECT_TRUE(failed.empty()) << failed.size() << " pairs did not answer: " << testing::PrintToString(failed);
+    expect_one_view_of_everyone();
 }
 
 }  // namespace

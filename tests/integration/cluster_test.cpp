@@ -4,6 +4,7 @@
 // frames (ARP, IPv6 all-nodes) are flooded to every peer.
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <regex>
 #include <set>
@@ -147,6 +148,22 @@ TEST_F(Cluster, SixteenNodesEveryPairReachable) {
     std::vector<std::string> failed = ping_every_pair(1);
     EXPECT_TRUE(failed.empty()) << failed.size() << " pairs did not answer: " << testing::PrintToString(failed);
     expect_one_view_of_everyone();
+    // One of sixteen dies: the fifteen agree on a view without it.
+    kill(lab->daemon(16).pid(), SIGKILL);
+    std::string last;
+    const bool ok = eventually(
+        [&] {
+            std::set<uint64_t> epochs;
+            for (int n = 1; n <= 15; n++) {
+                json m = lab->ctl(n, "membership");
+                last = "node" + std::to_string(n) + ": " + m.dump();
+                if (m["members"].size() != 15u) return false;
+                epochs.insert(m["epoch"].get<uint64_t>());
+            }
+            return epochs.size() == 1;
+        },
+        30s);
+    EXPECT_TRUE(ok) << "the fifteen did not agree; " << last;
 }
 
 }  // namespace

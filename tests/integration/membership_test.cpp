@@ -89,6 +89,24 @@ TEST_F(Membership, AKilledNodeIsDroppedByAgreementAndRejoinsInALaterEpoch) {
     EXPECT_GT(e2, e1);
 }
 
+// Two of four nodes die at the same instant: the other two agree on a view
+// of themselves, and 2 of 4 votes is no majority.
+TEST_F(Membership, TwoNodesKilledAtOnceLeaveAPairWithoutQuorum) {
+    start(4);
+    kill(lab->daemon(3).pid(), SIGKILL);
+    kill(lab->daemon(4).pid(), SIGKILL);
+    expect_view({1, 2}, {1, 2});
+    json m = membership(1);
+    EXPECT_FALSE(m["quorum"]["has"].get<bool>()) << m.dump();
+    EXPECT_NE(m["quorum"]["reason"].get<std::string>().find("2 of 4 votes"), std::string::npos) << m.dump();
+    lab->start_node(3);
+    lab->start_node(4);
+    lab->wait_ready(3, 30s);
+    lab->wait_ready(4, 30s);
+    expect_view({1, 2, 3, 4}, {1, 2, 3, 4}, 30s);
+    EXPECT_TRUE(membership(4)["quorum"]["has"].get<bool>());
+}
+
 TEST_F(Membership, ANodeCutFromEveryNetworkIsDroppedAndAloneHasNoQuorum) {
     start(3);
     for (const char* net : {"public", "cluster", "storage"}) lab->block(net, 100, "n3");

@@ -11,6 +11,13 @@ uint16_t be16(uint16_t v) { return __builtin_bswap16(v); }
 uint32_t be32(uint32_t v) { return __builtin_bswap32(v); }
 uint64_t be64(uint64_t v) { return __builtin_bswap64(v); }
 
+uint64_t splitmix64(uint64_t& state) {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
 }  // namespace
 
 const char* message_status_name(MessageStatus s) {
@@ -22,9 +29,11 @@ const char* message_status_name(MessageStatus s) {
     return "?";
 }
 
-ReliableSession::ReliableSession(SessionIo& io, uint16_t local_inc, size_t segment_data)
-    : io_(io), local_inc_(local_inc), segment_data_(std::clamp<size_t>(segment_data, 128, kMaxSegmentData)) {
+ReliableSession::ReliableSession(SessionIo& io, uint16_t local_inc, size_t segment_data, uint64_t challenge_seed)
+    : io_(io), local_inc_(local_inc), segment_data_(std::clamp<size_t>(segment_data, 128, kMaxSegmentData)),
+      rng_(challenge_seed) {
     txbuf_.resize(sizeof(SegHeader) + segment_data_);
+    while (challenge_ == 0) challenge_ = splitmix64(rng_);
 }
 
 ReliableSession::~ReliableSession() = default;
@@ -70,8 +79,22 @@ void ReliableSession::on_segment(const uint8_t* seg, size_t len, uint64_t now_us
         stats_.segs_malformed++;
         return;
     }
-    // From an earlier life of the peer: nothing of it may be delivered.
-    if (peer_inc_ != 0 && sender < peer_inc_) {
+    const SegKind kind = static_cast<SegKind>(h.kind);
+    const uint64_t seq = be64(h.seq);
+    if (kind == SegKind::Probe && sender >= peer_inc_) {
+        echo_ = seq;  // our Acks echo it: its proof that we answer now
+        ack_owed_ = true;
+    }
+    if (peer_inc_ == 0) {
+        // First contact: an incarnation is believed only from an Ack that
+        // echoes our own challenge, which no frame recorded from an earlier
+        // life of the peer can; anything else only gets our probe.
+        if (kind != SegKind::Ack || seq != challenge_) {
+            if (kind != SegKind::Probe) stats_.segs_unverified++;
+            return;
+        }
+    } else if (sender < peer_inc_) {
+        // From an earlier life of the peer: nothing of it may be delivered.
         stats_.segs_stale++;
         return;
     }
@@ -88,7 +111,7 @@ void ReliableSession::on_segment(const uint8_t* seg, size_t len, uint64_t now_us
     if (receiver == 0) {
         // It does not know us yet (a probe): our Ack tells it.
         ack_owed_ = true;
-        if (static_cast<SegKind>(h.kind) == SegKind::Data) stats_.segs_stale++;
+        if (kind == SegKind::Data) stats_.segs_stale++;
         return;
     }
     if (receiver != local_inc_) {
@@ -97,8 +120,6 @@ void ReliableSession::on_segment(const uint8_t* seg, size_t len, uint64_t now_us
         ack_owed_ = true;
         return;
     }
-    const SegKind kind = static_cast<SegKind>(h.kind);
-    const uint64_t seq = be64(h.seq);
     InSeg s;
     s.type = be16(h.msg_type);
     s.frag = be16(h.frag);
@@ -220,6 +241,8 @@ uint64_t ReliableSession::sack_bits() const {
 void ReliableSession::fill_header(SegHeader& h, SegKind kind) const {
     std::memset(&h, 0, sizeof h);
     h.kind = static_cast<uint8_t>(kind);
+    if (kind == SegKind::Probe) h.seq = be64(challenge_);
+    if (kind == SegKind::Ack) h.seq = be64(echo_);
     h.sender_inc = be16(local_inc_);
     h.receiver_inc = be16(peer_inc_);
     h.ack = be64(rcv_next_);
@@ -255,6 +278,9 @@ bool ReliableSession::transmit_control(SegKind kind) {
 
 void ReliableSession::flush(uint64_t now_us) {
     if (!established()) {
+        // Answer the peer's probe (it proves nothing to us, but lets the
+        // peer believe us), and ask for our own proof.
+        if (ack_owed_ && transmit_control(SegKind::Ack)) ack_owed_ = false;
         if (last_probe_us_ == 0 || now_us - last_probe_us_ >= kProbeIntervalUs) {
             if (transmit_control(SegKind::Probe)) last_probe_us_ = now_us;
         }
@@ -285,7 +311,7 @@ void ReliableSession::flush(uint64_t now_us) {
 }
 
 uint64_t ReliableSession::next_due_us() const {
-    if (!established()) return last_probe_us_ == 0 ? 0 : last_probe_us_ + kProbeIntervalUs;
+    if (!established()) return last_probe_us_ == 0 || ack_owed_ ? 0 : last_probe_us_ + kProbeIntervalUs;
     if (ack_owed_) return 0;
     const uint64_t edge = snd_una_ + std::min<uint16_t>(peer_window_, kWindow);
     if (snd_tx_ < snd_next_ && snd_tx_ < edge) return 0;

@@ -22,7 +22,11 @@
 //     ours, is dropped, so nothing from a previous life is delivered. When
 //     the peer's incarnation grows (it restarted), both directions start
 //     over: what was outstanding fails (MessageStatus::PeerRestarted) and
-//     the reset is reported.
+//     the reset is reported. At first contact (this end just started, and
+//     its replay windows are empty), the peer's incarnation is believed
+//     only from an Ack that echoes this end's random challenge (sent in its
+//     Probes), so frames recorded from an earlier life of the peer and
+//     replayed cannot pose as its present life.
 //   - A duplicate (retransmitted, or replayed by the network) is never
 //     delivered twice: segments below `ack` or already buffered are dropped
 //     and re-acknowledged.
@@ -85,6 +89,7 @@ struct SessionStats {
     uint64_t segs_out_of_window = 0;  // beyond the window we advertise: dropped
     uint64_t segs_stale = 0;          // from an older incarnation of the peer, or to an older one of ours
     uint64_t segs_malformed = 0;      // bad length, kind or fragment fields
+    uint64_t segs_unverified = 0;     // before the peer answered our challenge: dropped
     uint64_t acks_sent = 0;
     uint64_t resets = 0;              // the peer restarted under us
     uint64_t route_changes = 0;       // everything outstanding sent again at once
@@ -95,7 +100,9 @@ class ReliableSession {
   public:
     // `segment_data`: the most data bytes one segment may carry (the route's
     // MTU less every header); `local_inc`: this end's incarnation (>= 1).
-    ReliableSession(SessionIo& io, uint16_t local_inc, size_t segment_data);
+    // `challenge_seed`: randomness for this end's first-contact challenge
+    // (a different value at every start).
+    ReliableSession(SessionIo& io, uint16_t local_inc, size_t segment_data, uint64_t challenge_seed);
     ~ReliableSession();
     ReliableSession(const ReliableSession&) = delete;
     ReliableSession& operator=(const ReliableSession&) = delete;
@@ -186,6 +193,9 @@ class ReliableSession {
     uint64_t srtt_us_ = 1000;
     uint64_t rto_us_ = kMinRtoUs;
     uint64_t last_probe_us_ = 0;
+    uint64_t rng_;
+    uint64_t challenge_ = 0;  // in our Probes; the Ack that echoes it proves the peer's incarnation
+    uint64_t echo_ = 0;       // the peer's last challenge, echoed in our Acks
     SessionStats stats_;
 };
 

@@ -367,7 +367,7 @@ wire::LinkNoticeEntry notice_entry(const std::string& sender, const std::string&
 // keeps every segment it transmits, as the session module would hand them
 // to the tunnel.
 struct SessionEnd : session::SessionIo {
-    explicit SessionEnd(uint16_t incarnation, size_t segment_data) : s(*this, incarnation, segment_data) {}
+    explicit SessionEnd(uint16_t incarnation, size_t segment_data) : s(*this, incarnation, segment_data, incarnation) {}
     bool transmit(const uint8_t* seg, size_t len) override {
         sent.emplace_back(seg, seg + len);
         return true;
@@ -966,7 +966,7 @@ TEST_F(DissectorTest, HeartbeatOfAnotherLengthRaisesExpertInfo) {
     const Heartbeat rep{.boot_id = 0x22222222, .echo_boot_id = 0x11111111, .tx_time = 123456789, .echo_seq = 5,
                         .interval_ms = 10, .threshold = 3, .route_state = 1, .seq = 9};
     Bytes longer = hb_payload(rep);
-    longer.insert(longer.end(), {0xde, 0xad, 0xbe, 0xef});
+    for (uint8_t b : {0xde, 0xad, 0xbe, 0xef}) longer.push_back(b);  // not insert(): GCC 12 warns falsely (-Warray-bounds)
     Bytes v1_size = hb_payload(req);
     v1_size.resize(28);
     auto pcap = write_pcap({
@@ -1066,22 +1066,37 @@ TEST_F(DissectorTest, SessionSegmentsDecodeEveryField) {
     constexpr size_t kSegData = 128;
     SessionEnd a(3, kSegData), b(7, kSegData);
     const uint64_t now = 1000;
-    a.s.flush(now);  // Probe: node 1 does not know node 2's incarnation yet
+    a.s.flush(now);  // Probe with node 1's challenge: it does not know node 2's incarnation yet
     ASSERT_EQ(a.sent.size(), 1u);
     b.receive(a.sent[0], now);
-    b.s.flush(now);  // Ack: here is incarnation 7
-    ASSERT_EQ(b.sent.size(), 1u);
+    b.s.flush(now);  // Ack echoing the challenge (here is incarnation 7), and node 2's own Probe
+    ASSERT_EQ(b.sent.size(), 2u);
     a.receive(b.sent[0], now);
+    a.receive(b.sent[1], now);
     ASSERT_TRUE(a.s.established());
+    a.s.flush(now);  // Ack echoing node 2's challenge
+    ASSERT_EQ(a.sent.size(), 2u);
+    b.receive(a.sent[1], now);
+    ASSERT_TRUE(b.s.established());
     const Bytes msg = probe_message(42, 300);
     ASSERT_NE(a.s.send(static_cast<uint16_t>(SessionType::Probe), msg.data(), msg.size(), now), 0u);
     a.s.flush(now);
-    ASSERT_EQ(a.sent.size(), 4u) << "the probe, then three fragments";
-    b.receive(a.sent[1], now);
-    b.receive(a.sent[3], now);  // fragment 1 (seq 2) lost
+    ASSERT_EQ(a.sent.size(), 5u) << "the probe, the ack, then three fragments";
+    b.receive(a.sent[2], now);
+    b.receive(a.sent[4], now);  // fragment 1 (seq 2) lost
     b.s.flush(now);
-    ASSERT_EQ(b.sent.size(), 2u);
+    ASSERT_EQ(b.sent.size(), 3u);
     EXPECT_EQ(b.delivered, 0);
+    // Probes carry a random challenge in `seq`; Acks echo the last one seen.
+    auto seq_text = [](const Bytes& seg) {
+        session::SegHeader h;
+        std::memcpy(&h, seg.data(), sizeof h);
+        return std::to_string(__builtin_bswap64(h.seq));
+    };
+    const std::string challenge = seq_text(a.sent[0]);
+    ASSERT_NE(challenge, "0");
+    ASSERT_EQ(seq_text(b.sent[0]), challenge);
+    const std::string echo_b = seq_text(b.sent[2]);  // node 2's later Ack echoes node 1's challenge too
 
     const TemplateSpec one = v4_spec(), two = reversed(v4_spec());
     const Seal a1{.space = wire::kControlSpace, .seq = seq_of(3, 1)};
@@ -1109,24 +1124,24 @@ TEST_F(DissectorTest, SessionSegmentsDecodeEveryField) {
         const char* info;
     };
     const Want want[] = {
-        {one, a1, a.sent[0], "3", "0", "3", "0", "0", "1", "0x0000000000000000", "0", "0", "0", "", "",
+        {one, a1, a.sent[0], "3", "0", "3", "0", challenge.c_str(), "1", "0x0000000000000000", "0", "0", "0", "", "",
          "SESSION node 1 -> node 2 seq 3:1: Probe ack 1 win 512 inc 3->0"},
-        {two, b1, b.sent[0], "2", "0", "7", "3", "0", "1", "0x0000000000000000", "0", "0", "0", "", "",
-         "SESSION node 2 -> node 1 seq 7:1: Ack ack 1 win 512 inc 7->3"},
-        {one, a2, a.sent[1], "1", "1", "3", "7", "1", "1", "0x0000000000000000", "0", "3", "300",
+        {two, b1, b.sent[0], "2", "0", "7", "0", challenge.c_str(), "1", "0x0000000000000000", "0", "0", "0", "", "",
+         "SESSION node 2 -> node 1 seq 7:1: Ack ack 1 win 512 inc 7->0"},
+        {one, a2, a.sent[2], "1", "1", "3", "7", "1", "1", "0x0000000000000000", "0", "3", "300",
          hex(msg.data(), kSegData), "42",
          "SESSION node 1 -> node 2 seq 3:2: Data seq 1 ack 1 win 512 inc 3->7, Probe message of 300 bytes, "
          "frag 0 of 3"},
-        {one, a3, a.sent[3], "1", "1", "3", "7", "3", "1", "0x0000000000000000", "2", "3", "300",
+        {one, a3, a.sent[4], "1", "1", "3", "7", "3", "1", "0x0000000000000000", "2", "3", "300",
          hex(msg.data() + 2 * kSegData, msg.size() - 2 * kSegData), "",
          "SESSION node 1 -> node 2 seq 3:3: Data seq 3 ack 1 win 512 inc 3->7, Probe message of 300 bytes, "
          "frag 2 of 3"},
-        {two, b2, b.sent[1], "2", "0", "7", "3", "0", "2", "0x0000000000000001", "0", "0", "0", "", "",
+        {two, b2, b.sent[2], "2", "0", "7", "3", echo_b.c_str(), "2", "0x0000000000000001", "0", "0", "0", "", "",
          "SESSION node 2 -> node 1 seq 7:2: Ack ack 2 sack 0x1 win 512 inc 7->3"},
     };
     std::vector<Bytes> frames;
     for (const Want& w : want) frames.push_back(sealed_frame(w.spec, 5, wire::MsgType::Session, w.seg, w.seal));
-    frames.push_back(sealed_frame(one, 5, wire::MsgType::Session, a.sent[1], enc));
+    frames.push_back(sealed_frame(one, 5, wire::MsgType::Session, a.sent[2], enc));
     auto pcap = write_pcap(frames);
     auto fields = with_header_fields({"ftnet.payload", "udp.srcport", "ip.dsfield.dscp"});
     fields.insert(fields.end(), kSessionFields.begin(), kSessionFields.end());
@@ -1165,7 +1180,7 @@ TEST_F(DissectorTest, SessionSegmentsDecodeEveryField) {
     EXPECT_EQ(rows[2]["ftnet.payload_len"], std::to_string(sizeof(session::SegHeader) + kSegData));
 
     Fields& e = rows[5];
-    expect_header(e, frames[5], one, wire::MsgType::Session, enc, a.sent[1].size());
+    expect_header(e, frames[5], one, wire::MsgType::Session, enc, a.sent[2].size());
     for (auto& name : kSessionFields) EXPECT_EQ(e[name], "") << name << ": encrypted, not decoded";
     EXPECT_EQ(e["_ws.col.Info"], "SESSION node 1 -> node 2 seq 3:4 [encrypted]");
     EXPECT_EQ(e["_ws.expert.message"], "");

@@ -30,7 +30,8 @@ struct Channel;
 
 // One end: its session and what reached it.
 struct End : SessionIo {
-    End(Channel& ch, int id, uint16_t inc) : ch(ch), id(id), s(std::make_unique<ReliableSession>(*this, inc, kSegData)) {}
+    End(Channel& ch, int id, uint16_t inc)
+        : ch(ch), id(id), s(std::make_unique<ReliableSession>(*this, inc, kSegData, 1000u + static_cast<unsigned>(id))) {}
     bool transmit(const uint8_t* seg, size_t len) override;
     void deliver(uint16_t type, const uint8_t* data, size_t len) override {
         received.push_back({type, std::vector<uint8_t>(data, data + len)});
@@ -223,7 +224,7 @@ TEST(ReliableSession, ARestartedPeerResetsBothSidesAndNothingOfItsEarlierLifeIsD
     auto lost = send_numbered(p.a, p.ch.now, 100, 5, {100});
     p.ch.run_for(10'000);
     // B starts again with a later incarnation.
-    p.b.s = std::make_unique<ReliableSession>(p.b, 10, kSegData);
+    p.b.s = std::make_unique<ReliableSession>(p.b, 10, kSegData, 77);
     p.b.received.clear();
     p.ch.blackhole = false;
     p.ch.run_for(100'000);
@@ -246,6 +247,37 @@ TEST(ReliableSession, ARestartedPeerResetsBothSidesAndNothingOfItsEarlierLifeIsD
     p.ch.run_for(100'000);
     expect_exactly_once_in_order(p.b, 200, 10, {3000});
     ASSERT_EQ(p.a.received.size(), before + 10);
+}
+
+// A receiver that just started (its replay windows empty) is shown
+// everything recorded from an earlier life of the peer first: probes, acks,
+// data. It must not take that life for the present one (a spurious reset
+// when the real one arrives), and it delivers nothing of it.
+TEST(ReliableSession, AFreshReceiverIsNotFooledByAReplayedEarlierLife) {
+    Pair p(12, /*inc_a=*/3, /*inc_b=*/1);
+    p.ch.run_for(2000);
+    send_numbered(p.a, p.ch.now, 0, 20, {500});
+    p.ch.run_for(50'000);
+    std::vector<std::vector<uint8_t>> recorded = p.a.sent_log;  // A's life 3
+    // Both restart: A in life 4, B afresh.
+    p.a.s = std::make_unique<ReliableSession>(p.a, 4, kSegData, 5);
+    p.b.s = std::make_unique<ReliableSession>(p.b, 2, kSegData, 6);
+    p.b.received.clear();
+    p.a.incarnations.clear();
+    p.b.incarnations.clear();
+    for (auto& seg : recorded) p.b.s->on_segment(seg.data(), seg.size(), p.ch.now);
+    EXPECT_FALSE(p.b.s->established()) << "a recorded life is no proof";
+    EXPECT_GT(p.b.s->stats().segs_unverified, 0u);
+    EXPECT_TRUE(p.b.received.empty());
+    p.ch.run_for(100'000);
+    ASSERT_TRUE(p.b.s->established());
+    EXPECT_EQ(p.b.s->peer_incarnation(), 4);
+    ASSERT_EQ(p.b.incarnations.size(), 1u);
+    EXPECT_EQ(p.b.incarnations[0], (std::pair<uint16_t, uint16_t>{0, 4})) << "first contact, no reset";
+    EXPECT_EQ(p.b.s->stats().resets, 0u);
+    send_numbered(p.a, p.ch.now, 100, 10, {500});
+    p.ch.run_for(50'000);
+    expect_exactly_once_in_order(p.b, 100, 10, {500});
 }
 
 TEST(ReliableSession, APausedPeerDeliversNothingTwiceAndTheSenderBacksOff) {

@@ -2,6 +2,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
+#include <rte_random.h>
 
 #include <cstring>
 
@@ -107,7 +108,7 @@ void SessionModule::start(Engine& e) {
         p->m = this;
         p->node = pc.id;
         p->name = pc.name;
-        p->s = std::make_unique<session::ReliableSession>(*p, e.dp().epoch, seg_data);
+        p->s = std::make_unique<session::ReliableSession>(*p, e.dp().epoch, seg_data, rte_rand());
         peers_.emplace(pc.id, std::move(p));
     }
     tunnel_->control_frames().on_message(static_cast<uint8_t>(wire::MsgType::Session), "session",
@@ -292,6 +293,7 @@ json SessionModule::cmd_session() const {
         j["segs_stale"] = st.segs_stale;
         j["segs_out_of_window"] = st.segs_out_of_window;
         j["segs_malformed"] = st.segs_malformed;
+        j["segs_unverified"] = st.segs_unverified;
         j["acks_sent"] = st.acks_sent;
         j["resets"] = st.resets;
         j["tx_unsent"] = p->tx_unsent;

@@ -9,6 +9,7 @@
 // control thread for `ftnetctl key list`.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 #include "engine/core/limits.h"
@@ -30,6 +31,14 @@ using SenderWindow = SharedReplayWindow<kReplaySlots>;
 
 struct PeerReplayWindows {
     SenderWindow spaces[kMaxWorkers + 1];  // worker spaces, then the control space
+    // The sender's lowest epoch still admitted, in every space: its present
+    // life once proven (the session's first-contact challenge, or a restart
+    // it saw; engine/session/control/session_module.cpp). A message of an
+    // earlier life is then too old even in a space whose window has not
+    // seen the present life yet, and even after this node restarted with
+    // empty windows. 0 until proven. Written: control thread (release);
+    // read: receiving workers.
+    std::atomic<uint16_t> epoch_floor{0};
 
     // The window of a sender's space; nullptr for a space no sender uses.
     SenderWindow* space(uint8_t s) {

@@ -131,6 +131,13 @@ TEST_F(Admission, AReplayIsRefusedOnTheSameAndOnAnotherNetwork) {
     for (uint64_t s : {uint64_t{1}, uint64_t{20000}, uint64_t{39999}})
         EXPECT_EQ(receive(sealed(Family::V6, 0, wire::MsgType::Data, inner_frame(kLocalAdapterMac, kPeer2AdapterMac, 64),
                                  test_keys(), 4, e7 + s), 0), kAdmitted) << s << " queued behind";
+    // Once the sender's present life (epoch 7) is proven, an earlier one is
+    // too old in every space, even one whose window never saw epoch 7.
+    windows[0].epoch_floor.store(7);
+    EXPECT_EQ(receive(sealed(Family::V6, 0, wire::MsgType::Hello, payload, test_keys(), 9, (uint64_t{6} << 48) + 5), 0),
+              DropReason::rx_too_old);
+    EXPECT_EQ(receive(sealed(Family::V6, 0, wire::MsgType::Hello, payload, test_keys(), 9, e7 + 5), 0), kAdmitted);
+    windows[0].epoch_floor.store(0);
     // Spaces are independent: the same sequence in another space is new.
     EXPECT_EQ(receive(sealed(Family::V6, 0, wire::MsgType::Hello, payload, test_keys(), wire::kControlSpace, base + 100000), 0), kAdmitted);
     EXPECT_EQ(receive(sealed(Family::V6, 0, wire::MsgType::Hello, payload, test_keys(), 200, base + 7), 0), DropReason::rx_bad_space);

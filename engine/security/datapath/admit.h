@@ -5,7 +5,8 @@
 //   outer source one of the sender's addresses on that port and family
 //   (rx-source-mismatch) -> route binding is that route's (rx-wrong-route)
 //   -> key id held (rx-unknown-key) -> sequence space valid (rx-bad-space)
-//   -> replay window (rx-seq-replay, rx-too-old) -> AEAD tag (rx-bad-auth;
+//   -> the sender's proven epoch floor (rx-too-old) -> replay window
+//   (rx-seq-replay, rx-too-old) -> AEAD tag (rx-bad-auth;
 //   an encrypted payload is decrypted in place) -> window commit.
 //
 // The window is per (sender, sequence space) and shared by the receiving
@@ -54,6 +55,10 @@ inline bool admit_message(uint8_t* frame, uint16_t port_index, RxResult& c, cons
         return false;
     }
     const uint64_t seq = rte_be_to_cpu_64(h->seq);
+    if (unlikely(wire::seq_epoch(seq) < windows.epoch_floor.load(std::memory_order_acquire))) {
+        *why = DropReason::rx_too_old;  // an earlier life of the sender
+        return false;
+    }
     switch (win->check(seq)) {
     case ReplayVerdict::Ok: break;
     case ReplayVerdict::Replay: *why = DropReason::rx_seq_replay; return false;

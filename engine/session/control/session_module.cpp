@@ -35,6 +35,7 @@ uint8_t probe_byte(uint64_t number, size_t i) { return static_cast<uint8_t>(numb
 struct SessionModule::Peer : session::SessionIo {
     SessionModule* m = nullptr;
     uint16_t node = 0;
+    size_t index = 0;  // in Config::peers, RouteTable::peers and Dataplane::replay
     std::string name;
     std::unique_ptr<session::ReliableSession> s;
     uint16_t route = kNoSessionRoute;  // the route id last used
@@ -71,6 +72,9 @@ struct SessionModule::Peer : session::SessionIo {
         if (done) done(st);
     }
     void peer_incarnation(uint16_t old_inc, uint16_t new_inc) override {
+        // Its present life is proven (a challenge answered, or a restart
+        // seen): every message of an earlier one is too old from now on.
+        if (PeerReplayWindows* w = m->e_->dp().replay) w[index].epoch_floor.store(new_inc, std::memory_order_release);
         if (old_inc == 0) {
             clog::info("SESSION", "Session with {} (node {}) established: its incarnation {}, ours {}", name, node, new_inc,
                        s->local_incarnation());
@@ -103,10 +107,12 @@ void SessionModule::start(Engine& e) {
     // (port MTU >= adapter MTU + the tunnel's overhead), and a segment's
     // headers are smaller than an inner Ethernet header plus that margin.
     const size_t seg_data = cfg.adapter.mtu > 64 ? cfg.adapter.mtu - 64 : 128;
-    for (auto& pc : cfg.peers) {
+    for (size_t i = 0; i < cfg.peers.size(); i++) {
+        const PeerConfig& pc = cfg.peers[i];
         auto p = std::make_unique<Peer>();
         p->m = this;
         p->node = pc.id;
+        p->index = i;
         p->name = pc.name;
         p->s = std::make_unique<session::ReliableSession>(*p, e.dp().epoch, seg_data, rte_rand());
         peers_.emplace(pc.id, std::move(p));

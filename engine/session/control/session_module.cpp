@@ -120,6 +120,14 @@ void SessionModule::start(Engine& e) {
     tunnel_->control_frames().on_message(static_cast<uint8_t>(wire::MsgType::Session), "session",
                                          [this](const ControlFrame& f) { on_frame(f); });
     e.loop().add_final_hook("session", [this](uint64_t) { flush_dirty(); });
+    // The route in use went down (or a better one came up): what is
+    // outstanding goes out on the next one now, not at the next tick.
+    tunnel_->add_route_listener([this](const RouteDesc& r, bool) {
+        auto it = peers_.find(r.peer_node);
+        if (it == peers_.end()) return;
+        check_route(*it->second, mono_us());
+        it->second->dirty = any_dirty_ = true;
+    });
     e.commands().add({"session", "session",
                       "the reliable session with every peer: state, incarnations, route in use, messages, window, RTT",
                       {}, true, [this](const json&) { return cmd_session(); }});

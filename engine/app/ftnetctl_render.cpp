@@ -121,6 +121,9 @@ std::string render_status(const json& s) {
     out += fmt::format("ports     {}\n", s["ports"].get<int>());
     out += fmt::format("peers     {} reachable of {}\n", s["peers_reachable"].get<int>(), s["peers"].get<int>());
     out += fmt::format("routes    {} up of {}\n", s["routes_up"].get<int>(), s["routes"].get<int>());
+    if (s.contains("membership_epoch"))
+        out += fmt::format("view      epoch {}, {}\n", s["membership_epoch"].get<uint64_t>(),
+                           s.value("quorum", false) ? "quorum" : "no quorum (ftnetctl membership says why)");
     out += fmt::format("packets   rx {}, tx {}, dropped {}\n", s["rx_packets"].get<uint64_t>(),
                        s["tx_packets"].get<uint64_t>(), s["drops"].get<uint64_t>());
     return out;
@@ -231,11 +234,11 @@ std::string render_session(const json& peers) {
                            p["in_flight"].get<uint64_t>(), p["queued_segments"].get<uint64_t>(),
                            human_bytes(p["queued_bytes"].get<uint64_t>()), p["window"].get<uint64_t>());
         out += fmt::format("    segments: {} sent, {} retransmitted ({} timeouts, {} route changes), {} received, "
-                           "{} duplicate, {} stale, {} malformed; RTT {:.3f} ms, timeout {:.1f} ms, {} resets\n",
+                           "{} duplicate, {} stale, {} unverified, {} malformed; RTT {:.3f} ms, timeout {:.1f} ms, {} resets\n",
                            p["segs_sent"].get<uint64_t>(), p["segs_retransmitted"].get<uint64_t>(), p["timeouts"].get<uint64_t>(),
                            p["route_changes"].get<uint64_t>(), p["segs_received"].get<uint64_t>(),
                            p["segs_duplicate"].get<uint64_t>(), p["segs_stale"].get<uint64_t>(),
-                           p["segs_malformed"].get<uint64_t>(), static_cast<double>(p["srtt_us"].get<uint64_t>()) / 1000.0,
+                           p.value("segs_unverified", uint64_t{0}), p["segs_malformed"].get<uint64_t>(), static_cast<double>(p["srtt_us"].get<uint64_t>()) / 1000.0,
                            static_cast<double>(p["rto_us"].get<uint64_t>()) / 1000.0, p["resets"].get<uint64_t>());
         if (p["probe_sent"].get<uint64_t>() || p["probe_received"].get<uint64_t>())
             out += fmt::format("    probes: {} sent, {} received ({} out of order, {} damaged)\n", p["probe_sent"].get<uint64_t>(),

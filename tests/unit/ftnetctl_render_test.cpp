@@ -71,6 +71,17 @@ TEST(Render, MembershipShowsTheViewAndWhyThereIsNoQuorum) {
     EXPECT_NE(out.find("witness /srv/w (lease 3000 ms): held by this partition\n"), std::string::npos) << out;
 }
 
+TEST(Render, StatusNamesTheViewAndItsQuorum) {
+    json st = {{"node", {{"name", "node1"}, {"id", 1}, {"cluster", "lab"}}}, {"version", "0.1.0"}, {"dpdk", "DPDK 22.11"},
+               {"config", "/etc/ftnet/ftnet.toml"}, {"uptime_s", 5}, {"workers", 1}, {"ports", 3}, {"peers", 2},
+               {"peers_reachable", 1}, {"routes", 12}, {"routes_up", 6}, {"rx_packets", 10}, {"tx_packets", 9},
+               {"drops", 0}, {"membership_epoch", 4295032833}, {"quorum", false}};
+    const std::string out = render("status", st);
+    EXPECT_NE(out.find("view      epoch 4295032833, no quorum (ftnetctl membership says why)\n"), std::string::npos) << out;
+    st["quorum"] = true;
+    EXPECT_NE(render("status", st).find("view      epoch 4295032833, quorum\n"), std::string::npos);
+}
+
 TEST(Render, InterfacesLookLikeIpconfigAll) {
     json j = {{"adapter",
                {{"name", "ftnet0"}, {"description", "ftnet Failover Cluster Virtual Adapter"}, {"mac_windows", "02-00-5E-00-53-11"},

@@ -86,7 +86,8 @@ void Regroup::maybe_start(uint64_t now_us) {
     if (!is_coordinator()) {
         // Our view is not what we reach, and the coordinator may not know:
         // ask it (it may have left us out while we could not reach it).
-        if (view_.members != want && promised_ <= view_.epoch &&
+        const bool promise_pending = promised_ > view_.epoch && now_us - promised_at_us_ < kCommitTimeoutUs;
+        if (view_.members != want && !promise_pending &&
             (last_request_us_ == 0 || now_us - last_request_us_ >= kRequestIntervalUs)) {
             last_request_us_ = now_us;
             stats_.requests_sent++;
@@ -195,6 +196,13 @@ void Regroup::on_message(uint16_t from, const uint8_t* data, size_t len, uint64_
             for (auto& s : diff) why += " [" + s + "]";
             stats_.prepares_refused++;
             reply(from, RegroupMsg::Kind::Nack, m->epoch, promised_, why);
+            // Refused both ways: it coordinates no view of ours either (a
+            // lowest id with another config must not shut the others out).
+            if (!excluded_.count(from)) {
+                excluded_[from] = why;
+                io_.refused(from, why);
+            }
+            maybe_start(now_us);
             return;
         }
         if (m->epoch <= promised_) {
@@ -241,16 +249,25 @@ void Regroup::on_message(uint16_t from, const uint8_t* data, size_t len, uint64_
     case RegroupMsg::Kind::Commit:
         // Only the round this node promised last; anything older was
         // superseded here and must not be installed.
-        if (epoch_coordinator(m->epoch) != from || m->epoch <= view_.epoch) return;
+        if (m->epoch <= view_.epoch) return;
         if (!std::binary_search(m->members.begin(), m->members.end(), self_)) {
-            // Our coordinator left us out: we are no member of its view, so
-            // we hold a view of our own (without quorum, unless alone is
-            // enough) until a round takes us back.
-            if (epoch_coordinator(view_.epoch) == from && m->epoch > promised_) stand_alone(now_us);
+            // A view of our view's members leaves us out (from its
+            // coordinator, or relayed by a member: we may not reach the
+            // coordinator): we are no member of it, so we hold a view of
+            // our own (without quorum, unless alone is enough) until a
+            // round takes us back.
+            if (std::binary_search(view_.members.begin(), view_.members.end(), from) && m->epoch > promised_)
+                stand_alone(now_us);
             return;
         }
-        if (m->epoch != promised_) return;
+        if (epoch_coordinator(m->epoch) != from || m->epoch != promised_) return;
+        const std::vector<uint16_t> before = view_.members;
         install(m->epoch, m->members);
+        // Relay it to those of our last view it leaves out: they may reach
+        // us but not the coordinator.
+        const std::vector<uint8_t> relay = encode(*m);
+        for (uint16_t n : before)
+            if (n != self_ && n != from && !std::binary_search(m->members.begin(), m->members.end(), n)) io_.send(n, relay);
         maybe_start(now_us);  // what changed meanwhile
         return;
     }

@@ -42,7 +42,7 @@ uint64_t ReliableSession::send(uint16_t type, const uint8_t* data, size_t len, u
     SendRefusal refusal = SendRefusal::None;
     if (len > kMaxMessage)
         refusal = SendRefusal::TooBig;
-    else if (queued_bytes_ + len > kMaxQueuedBytes)
+    else if (queued_bytes_ + len > kMaxQueuedBytes || out_.size() >= kMaxQueuedSegments)
         refusal = SendRefusal::QueueFull;
     if (why) *why = refusal;
     if (refusal != SendRefusal::None) return 0;
@@ -83,7 +83,7 @@ void ReliableSession::on_segment(const uint8_t* seg, size_t len, uint64_t now_us
     const uint64_t seq = be64(h.seq);
     if (kind == SegKind::Probe && sender >= peer_inc_) {
         echo_ = seq;  // our Acks echo it: its proof that we answer now
-        ack_owed_ = true;
+        ack_owed_ = echo_owed_ = true;  // an Ack, even if Data carries the acknowledgement
     }
     if (peer_inc_ == 0) {
         // First contact: an incarnation is believed only from an Ack that
@@ -134,6 +134,15 @@ void ReliableSession::on_segment(const uint8_t* seg, size_t len, uint64_t now_us
         return;
     }
     stats_.segs_received++;
+    if (!peer_knows_us_) {
+        // It just learnt who we are (it started, or answered our challenge):
+        // what it refused meanwhile goes out again now, not after backoff.
+        peer_knows_us_ = true;
+        for (uint64_t s = snd_una_; s < snd_tx_; s++) {
+            OutSeg& o = out_[s - snd_una_];
+            if (!o.sacked) o.sent_us = 0, o.tries = std::min<uint32_t>(o.tries, 1);
+        }
+    }
     process_ack(be64(h.ack), be64(h.sack), window, now_us);
     if (kind != SegKind::Data) {
         if (kind == SegKind::Probe) ack_owed_ = true;
@@ -272,7 +281,10 @@ bool ReliableSession::transmit_control(SegKind kind) {
     SegHeader h;
     fill_header(h, kind);
     if (!io_.transmit(reinterpret_cast<const uint8_t*>(&h), sizeof h)) return false;
-    if (kind == SegKind::Ack) stats_.acks_sent++;
+    if (kind == SegKind::Ack) {
+        stats_.acks_sent++;
+        echo_owed_ = false;
+    }
     return true;
 }
 
@@ -307,12 +319,12 @@ void ReliableSession::flush(uint64_t now_us) {
         snd_tx_++;
         stats_.segs_sent++;
     }
-    if (ack_owed_ && transmit_control(SegKind::Ack)) ack_owed_ = false;
+    if ((ack_owed_ || echo_owed_) && transmit_control(SegKind::Ack)) ack_owed_ = false;
 }
 
 uint64_t ReliableSession::next_due_us() const {
     if (!established()) return last_probe_us_ == 0 || ack_owed_ ? 0 : last_probe_us_ + kProbeIntervalUs;
-    if (ack_owed_) return 0;
+    if (ack_owed_ || echo_owed_) return 0;
     const uint64_t edge = snd_una_ + std::min<uint16_t>(peer_window_, kWindow);
     if (snd_tx_ < snd_next_ && snd_tx_ < edge) return 0;
     uint64_t due = UINT64_MAX;
@@ -354,6 +366,7 @@ void ReliableSession::reset_streams(MessageStatus why) {
     rcv_next_ = 1;
     held_.clear();
     reasm_.clear();
+    peer_knows_us_ = false;
     reasm_next_frag_ = 0;
     for (uint64_t id : failed) io_.completed(id, why);
 }

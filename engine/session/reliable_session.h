@@ -49,6 +49,7 @@ namespace ftnet::session {
 inline constexpr size_t kMaxMessage = 4u << 20;          // bytes in one message
 inline constexpr uint16_t kWindow = 512;                 // segments a receiver buffers beyond `ack`
 inline constexpr size_t kMaxQueuedBytes = 16u << 20;     // a sender's unacknowledged bytes, per peer
+inline constexpr size_t kMaxQueuedSegments = 1u << 18;   // and segments (empty messages have no bytes)
 inline constexpr uint64_t kMinRtoUs = 4000;
 inline constexpr uint64_t kMaxRtoUs = 1000000;
 inline constexpr uint64_t kProbeIntervalUs = 20000;      // while the peer's incarnation is unknown
@@ -196,6 +197,8 @@ class ReliableSession {
     uint64_t rng_;
     uint64_t challenge_ = 0;  // in our Probes; the Ack that echoes it proves the peer's incarnation
     uint64_t echo_ = 0;       // the peer's last challenge, echoed in our Acks
+    bool echo_owed_ = false;  // a Probe came: only an Ack (not Data) answers it
+    bool peer_knows_us_ = false;  // it addressed our present life since the last reset
     SessionStats stats_;
 };
 

@@ -97,9 +97,15 @@ void MembershipModule::witness_tick(uint64_t now_ms) {
     // The coordinator (lowest member) takes or renews it every third of the
     // lease; every member reads who holds it.
     bool ours = false;
-    if (v.members.front() == e_->config().node.id) {
-        if (now_ms - witness_last_try_ms_ >= witness_->lease_ms() / 3 || !witness_ours_) {
+    // Only a partition the witness would give quorum takes or renews it: a
+    // cut-off minority that keeps renewing would keep the majority side
+    // from ever taking it.
+    const unsigned total = static_cast<unsigned>(e_->config().peers.size() + 2), needed = total / 2 + 1;
+    const bool could_win = v.members.size() + 1 >= needed;
+    if (v.members.front() == e_->config().node.id && could_win) {
+        if (now_ms - witness_last_try_ms_ >= witness_->lease_ms() / 3 || !witness_ours_ || witness_epoch_ != v.epoch) {
             witness_last_try_ms_ = now_ms;
+            witness_epoch_ = v.epoch;
             ours = witness_->acquire(e_->config().node.id, v.epoch, v.members, now_ms);
             if (!ours) {
                 auto rec = witness_->read();

@@ -69,6 +69,7 @@ class MembershipModule : public Module, public membership::RegroupIo {
     std::unique_ptr<FileWitness> witness_;
     bool witness_ours_ = false;
     uint64_t witness_last_try_ms_ = 0;
+    uint64_t witness_epoch_ = 0;  // the view the last take or renewal was for
     std::string witness_holder_;
     Quorum quorum_;
     bool quorum_known_ = false;

@@ -91,7 +91,7 @@ void read_dataplane(Reader& r, const toml::table& root, Config& c) {
             d.workers.clear();
             for (size_t i = 0; i < a->size(); i++) {
                 const toml::node* e = a->get(i);
-                auto v = e->value<int64_t>();
+                auto v = e->is_integer() ? e->value<int64_t>() : std::nullopt;  // a float: UB in toml++ when huge
                 std::string k = fmt::format("dataplane.workers[{}]", i);
                 if (!e->is_integer() || !v)
                     r.error(e, k, fmt::format("{} is not an lcore id (allowed 0..1023)",

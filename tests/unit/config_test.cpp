@@ -427,6 +427,10 @@ INSTANTIATE_TEST_SUITE_P(Tunnel, ConfigRejects, ::testing::Values(
      "[tunnel]\n"
      "udp_port = \"3343\"\n",
      "tunnel.udp_port", "\"3343\" is not an integer (allowed 1..65535)", 2},
+    BadConfig{"UdpPortHugeFloat",
+     "[tunnel]\n"
+     "udp_port = 2e48\n",
+     "tunnel.udp_port", "is not an integer (allowed 1..65535)", 2},
     BadConfig{"DscpAboveMax",
      "[tunnel]\n"
      "dscp = 64\n",

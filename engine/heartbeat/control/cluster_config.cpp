@@ -37,7 +37,7 @@ void read_cluster(Reader& r, const toml::table& root, Config& c) {
     for (const std::string& name : property_names()) {
         const toml::node* n = t->get(name);
         if (!n) continue;
-        auto v = n->value<int64_t>();
+        auto v = n->is_integer() ? n->value<int64_t>() : std::nullopt;  // a float: UB in toml++ when huge
         if (!n->is_integer() || !v) {
             r.error(n, "cluster." + name, fmt::format("{} is not an integer", r.shown(*n)));
             continue;

@@ -5,20 +5,25 @@
 // the cluster key, so the worker handles ~768k heartbeat messages a second
 // (requests out, replies in, requests in and replies out).
 //
-// Three schedules, each in busy-poll mode and with idle back-off:
-//   aligned:        every route starts at once, 1 ms x 3 (every period ends
-//                   at the same instant: the cheapest case for the schedule);
+// Four schedules, each in busy-poll mode and with idle back-off:
+//   aligned:        every route starts at once, 1 ms x 3, and every peer
+//                   sends at the same instant (the cheapest case);
 //   random phases:  routes join one by one at random instants (as peers do),
-//                   published table by table as the control thread would,
-//                   and the peers' own requests come at random phases;
+//                   published table by table as the control thread would;
+//                   each peer sends its requests as ftnetd does, all its
+//                   routes together, at a random phase of its own;
 //   random + mixed: the same with half the networks cross-subnet at
-//                   CrossSubnetDelay 2 ms (two Delays in one schedule).
+//                   CrossSubnetDelay 2 ms (two Delays in one schedule);
+//   per-route:      as random phases, but the peers send on each route at
+//                   a random phase of its own (peers without a send grid:
+//                   the worst case for the worker).
 //
 // Reports the share of the worker core spent on heartbeats (busy cycles /
-// elapsed cycles, as the worker itself counts them), and checks that every
-// route stayed up.
+// elapsed cycles, as the worker itself counts them), how many busy loops it
+// took, and checks that every route stayed up.
 //
-//   sudo build/bench/heartbeat_scale_bench [--seconds 5] [--out bench/results/heartbeat_scale.json]
+//   sudo build/bench/heartbeat_scale_bench [--seconds 5] [--schedule S] [--mode busy-poll|idle]
+//                                          [--out bench/results/heartbeat_scale.json]
 
 #include <rte_cycles.h>
 
@@ -231,10 +236,26 @@ void simulate_peers(Bench& b, uint64_t now) {
     }
 }
 
-enum class Schedule { Aligned, RandomPhases, RandomMixed };
+enum class Schedule { Aligned, RandomPhases, RandomMixed, RandomPerRoute };
 
 const char* schedule_name(Schedule s) {
-    return s == Schedule::Aligned ? "aligned, 1 ms" : s == Schedule::RandomPhases ? "random phases, 1 ms" : "random phases, 1 + 2 ms";
+    switch (s) {
+    case Schedule::Aligned: return "aligned, 1 ms";
+    case Schedule::RandomPhases: return "random phases, 1 ms";
+    case Schedule::RandomMixed: return "random phases, 1 + 2 ms";
+    case Schedule::RandomPerRoute: return "per-route peers, 1 ms";
+    }
+    return "?";
+}
+
+const char* schedule_key(Schedule s) {
+    switch (s) {
+    case Schedule::Aligned: return "aligned";
+    case Schedule::RandomPhases: return "random";
+    case Schedule::RandomMixed: return "mixed";
+    case Schedule::RandomPerRoute: return "per-route";
+    }
+    return "?";
 }
 
 // Publishes `t` as the next table and waits until the worker no longer
@@ -255,9 +276,14 @@ void start_schedule(Bench& b, Schedule s, std::mt19937& rng) {
     for (unsigned p = 0; p < kPeers; p++)
         for (unsigned n = 0; n < kNets; n++) base.peers[p].routes[n].cross_subnet = s == Schedule::RandomMixed && n >= kNets / 2;
     const uint64_t now = rte_rdtsc();
+    // Each simulated peer is an ftnetd: its routes' requests leave together
+    // (its send grid), at a phase of its own. The per-route schedule is the
+    // worst case, peers that send on each route at a random phase.
+    uint64_t peer_phase[kPeers];
+    for (auto& ph : peer_phase) ph = s == Schedule::Aligned ? 0 : rng() % ms;
     for (unsigned rid = 0; rid < kRoutes; rid++) {
         b.peer_period[rid] = (s == Schedule::RandomMixed && rid % kNets >= kNets / 2) ? 2 * ms : ms;
-        b.peer_next[rid] = now + (s == Schedule::Aligned ? 0 : rng() % b.peer_period[rid]);
+        b.peer_next[rid] = now + (s == Schedule::RandomPerRoute ? rng() % ms : peer_phase[rid / kNets]);
     }
     if (s == Schedule::Aligned) {
         *b.tables[0] = base;
@@ -288,6 +314,7 @@ struct Result {
     std::string schedule;
     std::string mode;
     double core_share_pct, req_out, rep_in, req_in, rep_out;
+    double busy_loops_per_s, pkts_per_busy_loop, cycles_per_busy_loop, cycles_per_empty_loop;
     unsigned routes_up;
     uint64_t drops;
 };
@@ -308,7 +335,7 @@ Result run(Bench& b, Schedule sched, unsigned idle_sleep_max_us, double seconds,
     const uint64_t warm = rte_rdtsc() + hz;
     while (rte_rdtsc() < warm) simulate_peers(b, rte_rdtsc());
     WorkerCounters& c = *b.dp->counters[0];
-    const uint64_t busy0 = c.busy_cycles.get(), t0 = rte_rdtsc();
+    const uint64_t busy0 = c.busy_cycles.get(), loops0 = c.busy_loops.get(), all0 = c.loops.get(), pkts0 = c.busy_pkts.get(), t0 = rte_rdtsc();
     uint64_t req_out0 = 0, rep_in0 = 0, req_in0 = 0, rep_out0 = 0;
     for (unsigned r = 0; r < kRoutes; r++) {
         req_out0 += b.dp->route_live[r].req_sent.load();
@@ -325,6 +352,12 @@ Result run(Bench& b, Schedule sched, unsigned idle_sleep_max_us, double seconds,
     res.schedule = schedule_name(sched);
     res.mode = idle_sleep_max_us ? "idle back-off (" + std::to_string(idle_sleep_max_us) + " us)" : "busy-poll";
     res.core_share_pct = 100.0 * static_cast<double>(busy) / static_cast<double>(elapsed);
+    const double loops = static_cast<double>(c.busy_loops.get() - loops0), pkts = static_cast<double>(c.busy_pkts.get() - pkts0);
+    res.busy_loops_per_s = loops / seconds;
+    res.pkts_per_busy_loop = loops ? pkts / loops : 0;
+    res.cycles_per_busy_loop = loops ? static_cast<double>(busy) / loops : 0;
+    const double empty = static_cast<double>(c.loops.get() - all0) - loops;
+    res.cycles_per_empty_loop = empty > 0 && idle_sleep_max_us == 0 ? static_cast<double>(elapsed - busy) / empty : 0;
     uint64_t req_out = 0, rep_in = 0, req_in = 0, rep_out = 0;
     res.routes_up = 0;
     for (unsigned r = 0; r < kRoutes; r++) {
@@ -357,6 +390,10 @@ int main(int argc, char** argv) {
     CLI::App app{"heartbeat_scale_bench"};
     app.add_option("--seconds", seconds, "measuring time per run")->check(CLI::PositiveNumber);
     app.add_option("--out", out, "JSON result file");
+    std::string only_schedule, only_mode;
+    app.add_option("--schedule", only_schedule, "run only this schedule")
+        ->check(CLI::IsMember({"aligned", "random", "mixed", "per-route"}));
+    app.add_option("--mode", only_mode, "run only this worker mode")->check(CLI::IsMember({"busy-poll", "idle"}));
     CLI11_PARSE(app, argc, argv);
     test::start_eal("heartbeat_scale_bench", "0-1", 512);
     Bench b;
@@ -386,12 +423,18 @@ int main(int argc, char** argv) {
                     ns, 4 * 256000 * ns / 1e7);
     }
     std::mt19937 rng(7);
-    for (Schedule sched : {Schedule::Aligned, Schedule::RandomPhases, Schedule::RandomMixed})
+    for (Schedule sched : {Schedule::Aligned, Schedule::RandomPhases, Schedule::RandomMixed, Schedule::RandomPerRoute})
         for (unsigned sleep_us : {0u, 100u}) {
+            const char* sname = schedule_key(sched);
+            if ((!only_schedule.empty() && only_schedule != sname) ||
+                (!only_mode.empty() && only_mode != (sleep_us ? "idle" : "busy-poll")))
+                continue;
             Result r = run(b, sched, sleep_us, seconds, rng);
             std::printf("%-24s %-24s %11.2f%% %12.0f %12.0f %12.0f %12.0f %5u/%u %6llu\n", r.schedule.c_str(), r.mode.c_str(),
                         r.core_share_pct, r.req_out, r.rep_in, r.req_in, r.rep_out, r.routes_up, kRoutes,
                         static_cast<unsigned long long>(r.drops));
+            std::printf("%-24s %-24s   %.0f busy loops/s, %.2f messages and %.0f cycles each (an empty loop: %.0f)\n", "", "",
+                        r.busy_loops_per_s, r.pkts_per_busy_loop, r.cycles_per_busy_loop, r.cycles_per_empty_loop);
             results.push_back(r);
         }
     nlohmann::json j;
@@ -403,7 +446,9 @@ int main(int argc, char** argv) {
     for (auto& r : results)
         j["results"].push_back({{"schedule", r.schedule}, {"mode", r.mode}, {"core_share_pct", r.core_share_pct}, {"requests_out_per_s", r.req_out},
                                 {"replies_in_per_s", r.rep_in}, {"requests_in_per_s", r.req_in},
-                                {"replies_out_per_s", r.rep_out}, {"routes_up", r.routes_up}, {"drops", r.drops}});
+                                {"replies_out_per_s", r.rep_out}, {"routes_up", r.routes_up}, {"drops", r.drops},
+                                {"busy_loops_per_s", r.busy_loops_per_s}, {"messages_per_busy_loop", r.pkts_per_busy_loop},
+                                {"cycles_per_busy_loop", r.cycles_per_busy_loop}});
     std::filesystem::create_directories(std::filesystem::path(out).parent_path());
     std::ofstream(out) << j.dump(2) << "\n";
     std::printf("results written to %s\n", out.c_str());

@@ -5,17 +5,28 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
+#include <algorithm>
+
 #include "engine/core/worker.h"
 
 namespace ftnet {
 
 void note_send_skew(Worker& w, uint64_t first, uint64_t last) {
+    bool changed = false;
     if (last >= w.skew_bucket_end) {
         w.skew_prev = last >= w.skew_bucket_end + w.dp->tsc_hz ? 0 : w.skew_cur;
         w.skew_cur = 0;
         w.skew_bucket_end = last + w.dp->tsc_hz;
+        changed = true;
     }
-    if (last - first > w.skew_cur) w.skew_cur = last - first;
+    if (last - first > w.skew_cur) {
+        w.skew_cur = last - first;
+        changed = true;
+    }
+    // In microseconds for every heartbeat sent: converted when it changes
+    // (at most a few times a second), not once per message.
+    if (changed)
+        w.skew_us = static_cast<uint32_t>(std::min<uint64_t>(std::max(w.skew_cur, w.skew_prev) / std::max<uint64_t>(w.dp->tsc_hz / 1000000, 1), UINT32_MAX));
 }
 
 void tx_flush(Worker& w, uint16_t port_index, TxBuffer& b) {

@@ -10,8 +10,10 @@
 //   report RCU quiescence; back off when idle (if configured)
 #pragma once
 
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_prefetch.h>
 
 #include <cstdint>
 
@@ -119,6 +121,9 @@ struct alignas(64) Worker {
     const KeyRing* keys = nullptr;   // the cluster keys for this iteration
     uint64_t tx_counter = 0;         // this worker's sequence space (wire::Header::space = index)
     unsigned punted = 0;             // frames handed to the control thread
+    uint64_t rx_tsc = 0;             // when this iteration's bursts were received (0: not read yet; rx_time())
+    rte_mbuf* rx_pkts[kMaxRxQueuesPerWorker][kMaxBurst];  // this iteration's bursts, one per queue
+    uint16_t rx_n[kMaxRxQueuesPerWorker] = {};
 
     // "Same destination as the previous frame" cache for adapter input.
     uint64_t cache_gen = ~0ull;  // RouteTable::generation the cache belongs to
@@ -159,8 +164,27 @@ struct alignas(64) Worker {
     // work): the worst of the current and the previous second, reported to
     // peers in every heartbeat (tx.cpp).
     uint64_t skew_cur = 0, skew_prev = 0, skew_bucket_end = 0;
+    uint32_t skew_us = 0;  // max(skew_cur, skew_prev) in microseconds
     unsigned events = 0;              // route events queued this iteration
 };
+
+// When this iteration's receive bursts arrived, read once per iteration by
+// the first handler that needs a timestamp (heartbeat replies' RTT).
+inline uint64_t rx_time(Worker& w) {
+    if (w.rx_tsc == 0) w.rx_tsc = rte_rdtsc();
+    return w.rx_tsc;
+}
+
+// Fetches the lines a frame's first handlers read (outer headers, the ftnet
+// header, a control message's payload and tag: up to three lines). A frame
+// written by another core or a NIC misses on each; fetched together, the
+// misses overlap instead of following one another.
+inline void prefetch_frame_start(const rte_mbuf* m) {
+    const auto* f = rte_pktmbuf_mtod(m, const uint8_t*);
+    rte_prefetch0(f);
+    if (m->data_len > RTE_CACHE_LINE_SIZE) rte_prefetch0(f + RTE_CACHE_LINE_SIZE);
+    if (m->data_len > 2 * RTE_CACHE_LINE_SIZE) rte_prefetch0(f + 2 * RTE_CACHE_LINE_SIZE);
+}
 
 // Runs the poll loop until Dataplane::stop; an lcore_function_t.
 int worker_main(void* worker);

@@ -25,6 +25,11 @@ HeartbeatSettings heartbeat_settings(const ClusterProperties& p, uint64_t tsc_hz
     const uint64_t shortest = std::min(s.delay_tsc[0], s.delay_tsc[1]);
     s.stall_tolerance_tsc = std::clamp<uint64_t>(shortest / 10, tsc_hz / 10000, tsc_hz / 100);
     s.stall_grace_tsc = per_ms * p.stall_grace_ms;
+    s.send_step_tsc = std::max<uint64_t>(shortest, 1);
+    s.tsc_per_us = tsc_hz / 1000000;
+    // Rounded up, so that whole microseconds come out whole.
+    const uint64_t hz = std::max<uint64_t>(tsc_hz, 1);
+    s.ns_per_tsc_q32 = static_cast<uint64_t>(((static_cast<unsigned __int128>(1000000000) << 32) + hz - 1) / hz);
     return s;
 }
 

@@ -25,7 +25,34 @@ struct HeartbeatSettings {
     uint64_t stall_tolerance_tsc;
     // How long an all-routes silence is held (StallGrace).
     uint64_t stall_grace_tsc;
+    // Requests leave on a grid of this step (the shortest Delay): every
+    // route a worker owns sends at the same instant of each period, in one
+    // burst and one poll, and their replies come back together, instead of
+    // one poll per route at random phases. Only a route's first period
+    // changes length (to between half and one and a half Delays) to land
+    // on the grid.
+    uint64_t send_step_tsc;
+    // Nanoseconds per TSC cycle in 32.32 fixed point (RTTs without a
+    // division or a double per reply); 0 in hand-built settings.
+    uint64_t ns_per_tsc_q32;
+    uint64_t tsc_per_us;  // TSC cycles per microsecond
 };
+
+// The end of a period that starts at `now`: the grid point nearest to
+// now + delay, and at least half a Delay away.
+inline uint64_t next_period_end(const HeartbeatSettings& s, uint64_t now, unsigned cls) {
+    const uint64_t delay = s.delay_tsc[cls];
+    const uint64_t step = s.send_step_tsc;
+    if (step <= 1) return now + delay;
+    const uint64_t end = now + delay + step / 2;
+    const uint64_t on_grid = end - end % step;
+    return on_grid >= now + delay / 2 ? on_grid : on_grid + step;
+}
+
+inline uint64_t tsc_to_ns(const HeartbeatSettings& s, uint64_t cycles, uint64_t tsc_hz) {
+    if (s.ns_per_tsc_q32 == 0) return static_cast<uint64_t>(static_cast<double>(cycles) * 1e9 / static_cast<double>(tsc_hz));
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(cycles) * s.ns_per_tsc_q32) >> 32);
+}
 
 HeartbeatSettings heartbeat_settings(const ClusterProperties& p, uint64_t tsc_hz);
 

@@ -643,6 +643,35 @@ TEST_F(Heartbeat, AFlappingRouteIsHeldDown) {
     EXPECT_TRUE(ended);
 }
 
+// Routes that join at different instants (as peers come up) send their
+// requests together once their first period ends: one burst per period
+// instead of one poll per route.
+TEST_F(Heartbeat, RoutesThatJoinApartSendTogether) {
+    auto owned = [&](uint16_t n) {
+        for (size_t i = 1; i <= kMaxWorkers; i++) a.rt->hb_begin[i] = n;
+        a.rt->generation++;
+    };
+    owned(1);
+    run_for(0.37);
+    owned(2);
+    run_for(0.61);
+    owned(4);
+    run_for(10);
+    ASSERT_TRUE(all_up(a));
+    const uint64_t step = a.rt->hb.send_step_tsc;
+    ASSERT_GT(step, 1u);
+    const uint64_t next = a.w->hb[0].next_tsc;
+    EXPECT_EQ(next % step, 0u) << "on the send grid";
+    for (uint16_t r = 1; r < 4; r++) EXPECT_EQ(a.w->hb[r].next_tsc, next) << "route " << r << " ends its periods with route 0's";
+    // Their last requests left in the same poll.
+    const RouteLive& l0 = a.dp->route_live[0];
+    for (uint16_t r = 1; r < 4; r++) {
+        const RouteLive& l = a.dp->route_live[r];
+        const uint32_t s0 = static_cast<uint32_t>(l0.sent_seq.load()), sr = static_cast<uint32_t>(l.sent_seq.load());
+        EXPECT_EQ(l.sent_time[sr % RouteLive::kSentTimes].load(), l0.sent_time[s0 % RouteLive::kSentTimes].load()) << "route " << r;
+    }
+}
+
 // The owner's schedule costs O(routes due): each route is visited about
 // once per period (period end, or its silence deadline), however the
 // routes' phases drift apart.

@@ -2,6 +2,8 @@
 // sequences of heartbeat periods and the state after each, and as timelines
 // for silence deadlines, flap damping and hold-downs.
 #include "engine/heartbeat/datapath/route_health.h"
+#include "engine/heartbeat/cluster_properties.h"
+#include "engine/heartbeat/heartbeat_settings.h"
 
 #include <gtest/gtest.h>
 
@@ -231,6 +233,42 @@ TEST_F(Damping, OffWhenTheThresholdIsZero) {
     c.flap_threshold = 0;
     for (int i = 0; i < 10; i++) flap();
     EXPECT_FALSE(h.held);
+}
+
+// The send grid: a period that starts off the grid ends on it, no sooner
+// than half a Delay and no later than one and a half; one that starts on it
+// (or a little late, as a poll is) lasts exactly one Delay; routes of the
+// longer Delay land on the same grid.
+TEST(SendGrid, PeriodsEndOnTheGridOfTheShortestDelay) {
+    ClusterProperties p = ClusterProperties::defaults(HeartbeatProfile::Fast);
+    p.same_subnet_delay_ms = 1;
+    p.cross_subnet_delay_ms = 2;
+    const uint64_t hz = 2'000'000'000;
+    const HeartbeatSettings s = heartbeat_settings(p, hz);
+    const uint64_t ms = hz / 1000;
+    ASSERT_EQ(s.send_step_tsc, ms);
+    for (uint64_t now : {uint64_t{0}, ms / 3, ms / 2, ms / 2 + 1, ms - 1, 12345 * ms + 777777}) {
+        for (unsigned cls : {0u, 1u}) {
+            const uint64_t delay = s.delay_tsc[cls];
+            const uint64_t end = next_period_end(s, now, cls);
+            EXPECT_EQ(end % ms, 0u) << "on the grid, from " << now;
+            EXPECT_GE(end, now + delay / 2);
+            EXPECT_LE(end, now + delay + delay / 2);
+            // The next period starts there (or a poll later) and keeps to it.
+            for (uint64_t late : {uint64_t{0}, ms / 100, ms / 3}) EXPECT_EQ(next_period_end(s, end + late, cls), end + delay);
+        }
+    }
+    // Hand-built settings without a grid keep plain periods.
+    HeartbeatSettings plain{};
+    plain.delay_tsc[0] = ms;
+    EXPECT_EQ(next_period_end(plain, 123, 0), 123 + ms);
+}
+
+TEST(SendGrid, RttsConvertWithoutADivision) {
+    const HeartbeatSettings s = heartbeat_settings(ClusterProperties::defaults(HeartbeatProfile::Fast), 2'600'000'000);
+    EXPECT_EQ(tsc_to_ns(s, 2'600, 2'600'000'000), 1000u);
+    EXPECT_NEAR(static_cast<double>(tsc_to_ns(s, 13'000'000'000ull, 2'600'000'000)), 5e9, 2.0) << "no overflow at 5 s";
+    EXPECT_EQ(s.tsc_per_us, 2600u);
 }
 
 }  // namespace

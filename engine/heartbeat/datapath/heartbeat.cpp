@@ -44,6 +44,19 @@ inline unsigned hb_class(const RouteEntry& r) { return r.cross_subnet ? 1 : 0; }
 
 inline RouteLive& live_of(Worker& w, const RouteEntry& r) { return w.dp->route_live[r.route_id]; }
 
+// Adds one to a route's statistics counter and returns the new count. A
+// route's frames reach one queue (its 5-tuple is fixed), so one worker
+// writes its counters; a plain load and store instead of a locked add
+// (which also drains the store buffer) on every message. Should a second
+// worker ever receive on the route, an increment can be lost, never a
+// value torn; the owner's period judgment only asks whether rep_rcvd moved.
+template <typename T>
+inline T bump(std::atomic<T>& c, std::memory_order order = std::memory_order_relaxed) {
+    const T v = c.load(std::memory_order_relaxed) + 1;
+    c.store(v, order);
+    return v;
+}
+
 wire::HeartbeatPayload payload_for(const RouteTable& rt, const RouteEntry& r, HealthState s) {
     wire::HeartbeatPayload p{};
     const unsigned k = hb_class(r);
@@ -55,9 +68,7 @@ wire::HeartbeatPayload payload_for(const RouteTable& rt, const RouteEntry& r, He
 }
 
 // This worker's send skew for its heartbeats (tx.cpp), in microseconds.
-uint32_t send_skew_us(const Worker& w) {
-    return static_cast<uint32_t>(std::min<uint64_t>(std::max(w.skew_cur, w.skew_prev) / (w.dp->tsc_hz / 1000000), UINT32_MAX));
-}
+inline uint32_t send_skew_us(const Worker& w) { return w.skew_us; }
 
 // The peer a route leads to (its template's ftnet header names it).
 const PeerEntry* peer_of(const RouteTable& rt, const RouteEntry& r) {
@@ -174,7 +185,7 @@ void send_request(Worker& w, const RouteEntry& r, HbPrivate& h, uint64_t now) {
     live.sent_time[slot].store(now, std::memory_order_relaxed);
     live.sent_time_seq[slot].store(h.seq, std::memory_order_release);
     live.sent_seq.store(h.seq, std::memory_order_release);
-    live.req_sent.fetch_add(1, std::memory_order_relaxed);
+    bump(live.req_sent);
     h.sent = true;
     tx_enqueue_ctl(w, r.port_index, m);
 }
@@ -574,7 +585,7 @@ void visit(Worker& w, const RouteEntry& r, HbPrivate& h, uint64_t now) {
     // A down route keeps being probed, except without link.
     if (dp.port_live[r.port_index].usable.load(std::memory_order_relaxed) && r.resolved) send_request(w, r, h, now);
     h.period_start = now;
-    h.next_tsc = now + w.rt->hb.delay_tsc[k];
+    h.next_tsc = next_period_end(w.rt->hb, now, k);
 }
 
 }  // namespace
@@ -628,7 +639,7 @@ void heartbeat_input(Worker& w, uint16_t, rte_mbuf* m, const RxResult& c) {
     const uint32_t seq = rte_be_to_cpu_32(p.seq);
     // Authenticated: the peer's word on how late its messages on one
     // network may come behind another's.
-    live.peer_skew_tsc.store(uint64_t{rte_be_to_cpu_32(p.send_skew_us)} * (dp.tsc_hz / 1000000), std::memory_order_relaxed);
+    live.peer_skew_tsc.store(uint64_t{rte_be_to_cpu_32(p.send_skew_us)} * w.rt->hb.tsc_per_us, std::memory_order_relaxed);
 
     if (static_cast<wire::MsgType>(c.hdr->type) == wire::MsgType::HeartbeatReq) {
         const uint32_t boot = rte_be_to_cpu_32(p.boot_id);
@@ -642,7 +653,7 @@ void heartbeat_input(Worker& w, uint16_t, rte_mbuf* m, const RxResult& c) {
         }
         live.peer_boot.store(boot, std::memory_order_relaxed);
         live.peer_req_seq.store(seq, std::memory_order_relaxed);
-        live.req_rcvd.fetch_add(1, std::memory_order_relaxed);
+        bump(live.req_rcvd);
         // The peer hears us on this route (it says so): proof of life.
         // It echoes the newest of our requests the peer received: the peer
         // heard us (and we hear it) as of when we sent that one. An echo of
@@ -660,7 +671,7 @@ void heartbeat_input(Worker& w, uint16_t, rte_mbuf* m, const RxResult& c) {
         rep.echo_boot_id = p.boot_id;
         rep.echo_seq = rte_cpu_to_be_32(seq);
         rep.tx_time = p.tx_time;
-        const uint32_t rep_seq = static_cast<uint32_t>(live.rep_sent.fetch_add(1, std::memory_order_relaxed) + 1);
+        const uint32_t rep_seq = static_cast<uint32_t>(bump(live.rep_sent));
         rep.seq = rte_cpu_to_be_32(rep_seq);
         const uint64_t mseq = next_sequence(dp.epoch, w.tx_counter);
         if (unlikely(mseq == 0)) {
@@ -695,7 +706,7 @@ void heartbeat_input(Worker& w, uint16_t, rte_mbuf* m, const RxResult& c) {
             return;
         }
     } while (!live.acked_seq.compare_exchange_weak(acked, echo, std::memory_order_release, std::memory_order_relaxed));
-    const uint64_t now = rte_rdtsc();
+    const uint64_t now = rx_time(w);
     const uint64_t sent_at = rte_be_to_cpu_64(p.tx_time);
     const uint64_t age = now > sent_at ? now - sent_at : 0;
     note_alive(live, now, period_of(*w.rt, *r));
@@ -709,15 +720,15 @@ void heartbeat_input(Worker& w, uint16_t, rte_mbuf* m, const RxResult& c) {
         rte_pktmbuf_free(m);
         return;
     }
-    const uint64_t rtt_ns = static_cast<uint64_t>(static_cast<double>(age) * 1e9 / static_cast<double>(dp.tsc_hz));
+    const uint64_t rtt_ns = tsc_to_ns(w.rt->hb, age, dp.tsc_hz);
     const uint32_t rtt = static_cast<uint32_t>(std::min<uint64_t>(rtt_ns, UINT32_MAX));
     live.last_reply_tsc.store(now, std::memory_order_relaxed);
     live.rtt_last_ns.store(rtt, std::memory_order_relaxed);
     const uint32_t srtt = live.rtt_srtt_ns.load(std::memory_order_relaxed);
     live.rtt_srtt_ns.store(srtt == 0 ? rtt : static_cast<uint32_t>(srtt + (static_cast<int64_t>(rtt) - srtt) / 8),
                            std::memory_order_relaxed);
-    live.rtt_hist[rtt_bucket(rtt_ns)].fetch_add(1, std::memory_order_relaxed);
-    live.rep_rcvd.fetch_add(1, std::memory_order_release);
+    bump(live.rtt_hist[rtt_bucket(rtt_ns)]);
+    bump(live.rep_rcvd, std::memory_order_release);
     rte_pktmbuf_free(m);
 }
 

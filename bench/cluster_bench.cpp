@@ -12,7 +12,7 @@
 //               Delay x Threshold + 2 x RTT + 10 ms.
 //
 //   sudo build/bench/cluster_bench [--runs 10] [--only throughput|regroup]
-//                                  [--out bench/results/cluster.json]
+//                                  [--profile TEXT] [--out bench/results/cluster.json]
 
 #include <signal.h>
 
@@ -112,7 +112,7 @@ struct Profile {
     double delay_ms, threshold;
 };
 
-json regroup(int runs) {
+json regroup(int runs, const std::string& profile_filter) {
     json out = json::array();
     // Repeated kills are the point here: no flap damping of the routes to
     // the node that keeps dying.
@@ -128,12 +128,22 @@ json regroup(int runs) {
     lab20.replace = {no_damping};
     NodeOptions fast1;
     fast1.replace = {{"SameSubnetDelay = 20", "SameSubnetDelay = 1"}, no_damping};
+    // The fast profile's own defaults (10 ms x 3, StallGrace per profile).
+    NodeOptions fast_defaults;
+    fast_defaults.replace = {{"SameSubnetDelay = 20", "# SameSubnetDelay: fast default"},
+                             {"StallGrace = 100", "# StallGrace: fast default"},
+                             no_damping};
+    NodeOptions fast1_default_grace;
+    fast1_default_grace.replace = {{"SameSubnetDelay = 20", "SameSubnetDelay = 1"}, {"StallGrace = 100", "# StallGrace: fast default"}, no_damping};
     NodeOptions fast1_nograce;
     fast1_nograce.replace = {{"SameSubnetDelay = 20", "SameSubnetDelay = 1"}, {"StallGrace = 100", "StallGrace = 0"}, no_damping};
     for (const Profile& p : {Profile{"classic 1000 ms x 5 (StallGrace 500)", classic, 1000, 5},
                              Profile{"lab fast 20 ms x 3 (StallGrace 100)", lab20, 20, 3},
+                             Profile{"fast defaults 10 ms x 3 (StallGrace fast default)", fast_defaults, 10, 3},
                              Profile{"fast 1 ms x 3 (StallGrace 100)", fast1, 1, 3},
+                             Profile{"fast 1 ms x 3 (StallGrace fast default)", fast1_default_grace, 1, 3},
                              Profile{"fast 1 ms x 3, StallGrace 0", fast1_nograce, 1, 3}}) {
+        if (!profile_filter.empty() && p.name.find(profile_filter) == std::string::npos) continue;
         Lab lab(3);
         lab.start_all(p.opts, 30s);
         std::vector<double> took;
@@ -191,10 +201,12 @@ int main(int argc, char** argv) {
     app.add_option("--runs", runs, "runs per case")->check(CLI::PositiveNumber);
     app.add_option("--only", only, "throughput or regroup")->check(CLI::IsMember({"throughput", "regroup"}));
     app.add_option("--out", out, "JSON result file");
+    std::string profile;
+    app.add_option("--profile", profile, "regroup: only the profiles whose name contains this");
     CLI11_PARSE(app, argc, argv);
     json results;
     if (only.empty() || only == "throughput") results["throughput"] = throughput(std::min(runs, 5));
-    if (only.empty() || only == "regroup") results["regroup"] = regroup(runs);
+    if (only.empty() || only == "regroup") results["regroup"] = regroup(runs, profile);
     std::ofstream(out) << results.dump(2) << "\n";
     return 0;
 }

@@ -1,6 +1,6 @@
 // Heartbeat cost at scale: one worker (the real worker_main poll loop) owns
 // 64 peers x 4 networks = 256 routes at 1 ms, over net_ring ports. The main
-// lcore plays the 64 peers: it answers every request the worker sends and
+// lcore plays the 64 peers (or --peers): it answers every request the worker sends and
 // sends the worker 256 requests a millisecond of its own, all signed with
 // the cluster key, so the worker handles ~768k heartbeat messages a second
 // (requests out, replies in, requests in and replies out).
@@ -23,7 +23,12 @@
 // took, and checks that every route stayed up.
 //
 //   sudo build/bench/heartbeat_scale_bench [--seconds 5] [--schedule S] [--mode busy-poll|idle]
+//                                          [--peers N] [--peer-poll-us U]
 //                                          [--out bench/results/heartbeat_scale.json]
+//
+// --peers runs a smaller cluster (the cost per route should not grow with
+// it); --peer-poll-us makes the simulated peers read the worker's rings
+// only that often, instead of spinning on them.
 
 #include <rte_cycles.h>
 
@@ -59,7 +64,7 @@ using namespace ftnet;
 
 namespace {
 
-constexpr unsigned kPeers = 64, kNets = 4, kRoutes = kPeers * kNets;
+constexpr unsigned kPeers = 64, kNets = 4, kRoutes = kPeers * kNets;  // at most; --peers picks fewer
 constexpr uint16_t kAdapter = kNets;
 
 IpAddr addr(unsigned net, unsigned host) { return *IpAddr::parse("fd00:" + std::to_string(net + 1) + "::" + std::to_string(host)); }
@@ -86,6 +91,10 @@ struct Bench {
     uint64_t peer_next[kRoutes] = {};
     RouteTable* tables[2] = {};
     uint64_t generation = 1;
+    unsigned n_peers = kPeers, n_routes = kRoutes;
+    // How often the simulated peers look at the worker's transmit rings (0:
+    // always, a core spinning on them).
+    uint64_t peer_poll_tsc = 0, peer_polled = 0;
 };
 
 void setup(Bench& b) {
@@ -136,7 +145,7 @@ void setup(Bench& b) {
         std::memcpy(t.ports[n].v6, addr(n, 1).b.data(), 16);
     }
     unsigned k = 0;
-    for (unsigned p = 0; p < kPeers; p++) {
+    for (unsigned p = 0; p < b.n_peers; p++) {
         PeerEntry& pe = t.peers[p];
         pe.node_id = static_cast<uint16_t>(p + 2);
         for (unsigned n = 0; n < kNets; n++) {
@@ -165,7 +174,7 @@ void setup(Bench& b) {
         }
         t.peer_by_node[pe.node_id] = static_cast<uint16_t>(p);
     }
-    t.n_peers = kPeers;
+    t.n_peers = b.n_peers;
     t.hb_begin[0] = 0;
     for (unsigned i = 1; i <= kMaxWorkers; i++) t.hb_begin[i] = static_cast<uint16_t>(k);
     b.dp->routes.store(b.rt);
@@ -181,6 +190,10 @@ void setup(Bench& b) {
 
 // The 64 peers: answer what the worker sent, and send their own requests.
 void simulate_peers(Bench& b, uint64_t now) {
+    if (b.peer_poll_tsc) {
+        if (now < b.peer_polled + b.peer_poll_tsc) return;
+        b.peer_polled = now;
+    }
     const KeyRing& key = test::test_keys();
     void* burst[64];
     for (unsigned n = 0; n < kNets; n++) {
@@ -219,7 +232,7 @@ void simulate_peers(Bench& b, uint64_t now) {
             }
         }
     }
-    for (unsigned rid = 0; rid < kRoutes; rid++) {
+    for (unsigned rid = 0; rid < b.n_routes; rid++) {
         if (b.peer_period[rid] == 0 || now < b.peer_next[rid]) continue;
         b.peer_next[rid] += b.peer_period[rid];
         if (b.peer_next[rid] < now) b.peer_next[rid] = now + b.peer_period[rid];  // fell behind: no burst of catch-up
@@ -273,7 +286,7 @@ void publish(Bench& b, RouteTable* t) {
 void start_schedule(Bench& b, Schedule s, std::mt19937& rng) {
     const uint64_t ms = rte_get_tsc_hz() / 1000;
     RouteTable& base = *b.rt;
-    for (unsigned p = 0; p < kPeers; p++)
+    for (unsigned p = 0; p < b.n_peers; p++)
         for (unsigned n = 0; n < kNets; n++) base.peers[p].routes[n].cross_subnet = s == Schedule::RandomMixed && n >= kNets / 2;
     const uint64_t now = rte_rdtsc();
     // Each simulated peer is an ftnetd: its routes' requests leave together
@@ -281,7 +294,7 @@ void start_schedule(Bench& b, Schedule s, std::mt19937& rng) {
     // worst case, peers that send on each route at a random phase.
     uint64_t peer_phase[kPeers];
     for (auto& ph : peer_phase) ph = s == Schedule::Aligned ? 0 : rng() % ms;
-    for (unsigned rid = 0; rid < kRoutes; rid++) {
+    for (unsigned rid = 0; rid < b.n_routes; rid++) {
         b.peer_period[rid] = (s == Schedule::RandomMixed && rid % kNets >= kNets / 2) ? 2 * ms : ms;
         b.peer_next[rid] = now + (s == Schedule::RandomPerRoute ? rng() % ms : peer_phase[rid / kNets]);
     }
@@ -290,14 +303,14 @@ void start_schedule(Bench& b, Schedule s, std::mt19937& rng) {
         publish(b, b.tables[0]);
         return;
     }
-    std::vector<unsigned> order(kRoutes);
+    std::vector<unsigned> order(b.n_routes);
     std::iota(order.begin(), order.end(), 0u);
     std::shuffle(order.begin(), order.end(), rng);
-    std::vector<uint64_t> at(kRoutes);
+    std::vector<uint64_t> at(b.n_routes);
     for (auto& a : at) a = now + rng() % ms;
     std::sort(at.begin(), at.end());
     unsigned cur = 0;
-    for (unsigned k = 0; k <= kRoutes; k++) {
+    for (unsigned k = 0; k <= b.n_routes; k++) {
         RouteTable& t = *b.tables[cur];
         t = base;
         for (unsigned i = 0; i < k; i++) t.hb_refs[i] = base.hb_refs[order[i]];
@@ -337,7 +350,7 @@ Result run(Bench& b, Schedule sched, unsigned idle_sleep_max_us, double seconds,
     WorkerCounters& c = *b.dp->counters[0];
     const uint64_t busy0 = c.busy_cycles.get(), loops0 = c.busy_loops.get(), all0 = c.loops.get(), pkts0 = c.busy_pkts.get(), t0 = rte_rdtsc();
     uint64_t req_out0 = 0, rep_in0 = 0, req_in0 = 0, rep_out0 = 0;
-    for (unsigned r = 0; r < kRoutes; r++) {
+    for (unsigned r = 0; r < b.n_routes; r++) {
         req_out0 += b.dp->route_live[r].req_sent.load();
         rep_in0 += b.dp->route_live[r].rep_rcvd.load();
         req_in0 += b.dp->route_live[r].req_rcvd.load();
@@ -360,7 +373,7 @@ Result run(Bench& b, Schedule sched, unsigned idle_sleep_max_us, double seconds,
     res.cycles_per_empty_loop = empty > 0 && idle_sleep_max_us == 0 ? static_cast<double>(elapsed - busy) / empty : 0;
     uint64_t req_out = 0, rep_in = 0, req_in = 0, rep_out = 0;
     res.routes_up = 0;
-    for (unsigned r = 0; r < kRoutes; r++) {
+    for (unsigned r = 0; r < b.n_routes; r++) {
         req_out += b.dp->route_live[r].req_sent.load();
         rep_in += b.dp->route_live[r].rep_rcvd.load();
         req_in += b.dp->route_live[r].req_rcvd.load();
@@ -391,16 +404,23 @@ int main(int argc, char** argv) {
     app.add_option("--seconds", seconds, "measuring time per run")->check(CLI::PositiveNumber);
     app.add_option("--out", out, "JSON result file");
     std::string only_schedule, only_mode;
+    double peer_poll_us = 0;
+    unsigned n_peers = kPeers;
+    app.add_option("--peers", n_peers, "simulated peers (4 networks each)")->check(CLI::Range(1u, kPeers));
+    app.add_option("--peer-poll-us", peer_poll_us, "the simulated peers read the worker's rings every this many us (0: spin)");
     app.add_option("--schedule", only_schedule, "run only this schedule")
         ->check(CLI::IsMember({"aligned", "random", "mixed", "per-route"}));
     app.add_option("--mode", only_mode, "run only this worker mode")->check(CLI::IsMember({"busy-poll", "idle"}));
     CLI11_PARSE(app, argc, argv);
     test::start_eal("heartbeat_scale_bench", "0-1", 512);
     Bench b;
+    b.n_peers = n_peers;
+    b.n_routes = n_peers * kNets;
     setup(b);
+    b.peer_poll_tsc = static_cast<uint64_t>(peer_poll_us * static_cast<double>(rte_get_tsc_hz()) / 1e6);
     std::vector<Result> results;
     double bare_sign_ns = 0;
-    std::printf("%d peers x %d networks = %d routes, threshold 3\n", kPeers, kNets, kRoutes);
+    std::printf("%u peers x %u networks = %u routes, threshold 3\n", b.n_peers, kNets, b.n_routes);
     std::printf("%-24s %-24s %12s %12s %12s %12s %12s %9s %6s\n", "schedule", "worker mode", "core share", "req out/s",
                 "rep in/s", "req in/s", "rep out/s", "routes up", "drops");
     // The library's bare cost in the same run: building (and signing) one
@@ -415,12 +435,12 @@ int main(int argc, char** argv) {
         const uint64_t t0 = rte_rdtsc();
         for (unsigned i = 0; i < kIters; i++) {
             hp.tx_time = i;
-            build_message(out, b.mirror[i % kRoutes], wire::MsgType::HeartbeatReq, &hp, sizeof hp, key, 0, next_sequence(1, counter));
+            build_message(out, b.mirror[i % b.n_routes], wire::MsgType::HeartbeatReq, &hp, sizeof hp, key, 0, next_sequence(1, counter));
         }
         const double ns = static_cast<double>(rte_rdtsc() - t0) * 1e9 / static_cast<double>(rte_get_tsc_hz()) / kIters;
         bare_sign_ns = ns;
-        std::printf("baseline: one sealed (AES-GCM) heartbeat built in %.1f ns; 4 x 256k messages/s of that alone = %.2f%% of one core\n",
-                    ns, 4 * 256000 * ns / 1e7);
+        std::printf("baseline: one sealed (AES-GCM) heartbeat built in %.1f ns; 4 x %uk messages/s of that alone = %.2f%% of one core\n",
+                    ns, b.n_routes, 4.0 * b.n_routes * 1000 * ns / 1e7);
     }
     std::mt19937 rng(7);
     for (Schedule sched : {Schedule::Aligned, Schedule::RandomPhases, Schedule::RandomMixed, Schedule::RandomPerRoute})
@@ -431,7 +451,7 @@ int main(int argc, char** argv) {
                 continue;
             Result r = run(b, sched, sleep_us, seconds, rng);
             std::printf("%-24s %-24s %11.2f%% %12.0f %12.0f %12.0f %12.0f %5u/%u %6llu\n", r.schedule.c_str(), r.mode.c_str(),
-                        r.core_share_pct, r.req_out, r.rep_in, r.req_in, r.rep_out, r.routes_up, kRoutes,
+                        r.core_share_pct, r.req_out, r.rep_in, r.req_in, r.rep_out, r.routes_up, b.n_routes,
                         static_cast<unsigned long long>(r.drops));
             std::printf("%-24s %-24s   %.0f busy loops/s, %.2f messages and %.0f cycles each (an empty loop: %.0f)\n", "", "",
                         r.busy_loops_per_s, r.pkts_per_busy_loop, r.cycles_per_busy_loop, r.cycles_per_empty_loop);
@@ -439,10 +459,11 @@ int main(int argc, char** argv) {
         }
     nlohmann::json j;
     j["bench"] = "heartbeat_scale";
-    j["routes"] = kRoutes;
+    j["routes"] = b.n_routes;
     j["delay_ms"] = 1;
     j["baseline_signed_heartbeat_ns"] = bare_sign_ns;
-    j["baseline_core_share_pct"] = 4 * 256000 * bare_sign_ns / 1e7;
+    j["baseline_core_share_pct"] = 4.0 * b.n_routes * 1000 * bare_sign_ns / 1e7;
+    j["peers"] = b.n_peers;
     for (auto& r : results)
         j["results"].push_back({{"schedule", r.schedule}, {"mode", r.mode}, {"core_share_pct", r.core_share_pct}, {"requests_out_per_s", r.req_out},
                                 {"replies_in_per_s", r.rep_in}, {"requests_in_per_s", r.req_in},

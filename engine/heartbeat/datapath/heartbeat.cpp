@@ -27,6 +27,7 @@
 //     is counted and reported once.
 
 #include <rte_cycles.h>
+#include <rte_prefetch.h>
 
 #include <algorithm>
 
@@ -588,6 +589,24 @@ void visit(Worker& w, const RouteEntry& r, HbPrivate& h, uint64_t now) {
     h.next_tsc = next_period_end(w.rt->hb, now, k);
 }
 
+constexpr unsigned kVisitBatch = 64, kVisitAhead = 4;
+
+// A due route's table entry (template and fields: two lines).
+inline void prefetch_entry(const RouteEntry& r) {
+    rte_prefetch0(&r);
+    rte_prefetch0(reinterpret_cast<const uint8_t*>(&r) + RTE_CACHE_LINE_SIZE);
+}
+
+// Its heartbeat state, once the entry (which names the route) is in.
+inline void prefetch_state(const Worker& w, const RouteEntry& r) {
+    const HbPrivate& h = w.hb[r.route_id];
+    rte_prefetch0(&h);
+    rte_prefetch0(reinterpret_cast<const uint8_t*>(&h) + sizeof h - 1);
+    const RouteLive& live = w.dp->route_live[r.route_id];
+    rte_prefetch0(&live);
+    rte_prefetch0(&live.req_sent);
+}
+
 }  // namespace
 
 unsigned heartbeat_poll(Worker& w, uint64_t now) {
@@ -607,16 +626,33 @@ unsigned heartbeat_poll(Worker& w, uint64_t now) {
     note_stall(w, now);
     unsigned sent = 0;
     const RouteTable& rt = *w.rt;
+    // The routes due now, taken off the schedule a batch at a time: on the
+    // send grid they are all due at once, and each one's state (its table
+    // entry, then its private and shared heartbeat state) is fetched a few
+    // routes ahead instead of missing in turn.
     while (w.hb_heap_n && w.hb_heap[0].due <= now) {
-        HbTimer t = heap_pop(w);
-        const HbRef ref = rt.hb_refs[t.ref];
-        const RouteEntry& r = rt.peers[ref.peer].routes[ref.route];
-        HbPrivate& h = w.hb[r.route_id];
-        const uint32_t seq = h.seq;
-        visit(w, r, h, now);
-        sent += h.seq != seq;
-        t.due = due_of(w, r, h, now);
-        heap_push(w, t);
+        HbTimer due[kVisitBatch];
+        const RouteEntry* re[kVisitBatch];
+        unsigned n = 0;
+        while (n < kVisitBatch && w.hb_heap_n && w.hb_heap[0].due <= now) {
+            due[n] = heap_pop(w);
+            const HbRef ref = rt.hb_refs[due[n].ref];
+            re[n] = &rt.peers[ref.peer].routes[ref.route];
+            if (n < 2 * kVisitAhead) prefetch_entry(*re[n]);
+            n++;
+        }
+        for (unsigned i = 0; i < n && i < kVisitAhead; i++) prefetch_state(w, *re[i]);
+        for (unsigned i = 0; i < n; i++) {
+            if (i + 2 * kVisitAhead < n) prefetch_entry(*re[i + 2 * kVisitAhead]);
+            if (i + kVisitAhead < n) prefetch_state(w, *re[i + kVisitAhead]);
+            const RouteEntry& r = *re[i];
+            HbPrivate& h = w.hb[r.route_id];
+            const uint32_t seq = h.seq;
+            visit(w, r, h, now);
+            sent += h.seq != seq;
+            due[i].due = due_of(w, r, h, now);
+            heap_push(w, due[i]);
+        }
     }
     w.hb_next_tsc = w.hb_heap_n ? w.hb_heap[0].due : UINT64_MAX;
     w.hb_check_tsc = now;

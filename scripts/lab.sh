@@ -6,25 +6,34 @@
 # and a TCP transfer with a checksum), shows where it went, and tears it
 # all down again, also on failure or Ctrl-C.
 #
-# usage: scripts/lab.sh [--nodes N] [--keep]
+# usage: scripts/lab.sh [--nodes N] [--sites 2] [--keep]
 #   --nodes N   a cluster of N nodes (2-64; configs from scripts/lab-config.sh;
 #               every node pings every other)
+#   --sites 2   two sites: every network is two subnets joined by a router
+#               (the switch namespace), so the routes between the sites go
+#               through gateways and are cross-subnet
 #   --keep      leave it running until Enter
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 KEEP=
 NODES=2
+SITES=1
 while [ $# -gt 0 ]; do
     case $1 in
     --keep) KEEP=--keep ;;
     --nodes) NODES=${2:?--nodes needs a count}; shift ;;
-    *) echo "usage: scripts/lab.sh [--nodes N] [--keep]" >&2; exit 2 ;;
+    --sites) SITES=${2:?--sites needs a count}; shift ;;
+    *) echo "usage: scripts/lab.sh [--nodes N] [--sites 2] [--keep]" >&2; exit 2 ;;
     esac
     shift
 done
 if ! [[ $NODES =~ ^[0-9]+$ ]] || ((NODES < 2 || NODES > 64)); then
     echo "scripts/lab.sh: --nodes takes 2 to 64 (got $NODES)" >&2
+    exit 2
+fi
+if ! [[ $SITES =~ ^[12]$ ]]; then
+    echo "scripts/lab.sh: --sites takes 1 or 2 (got $SITES)" >&2
     exit 2
 fi
 ALL=$(seq 1 "$NODES")
@@ -58,15 +67,19 @@ trap cleanup EXIT INT TERM
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 ctl() { local n=$1; shift; "${CTL[@]}" -s "/run/ftnet/lab-node$n.sock" "$@"; }
 
-step "Topology: nodes $P-n1 to $P-n$NODES, networks public, cluster, storage"
-scripts/topology.sh up "$P" "$NODES"
+if [ "$SITES" = 2 ]; then
+    step "Topology: nodes $P-n1 to $P-n$NODES on two sites (198.18.x / fd00:x and 198.19.x / fd01:x), networks public, cluster, storage routed by $P-sw"
+else
+    step "Topology: nodes $P-n1 to $P-n$NODES, networks public, cluster, storage"
+fi
+scripts/topology.sh up "$P" "$NODES" "$SITES"
 
 step "Starting ftnetd on $NODES nodes"
 for n in $ALL; do
     cfg="$ROOT/config/lab/node$n.toml"
-    if [ "$NODES" != 2 ]; then
+    if [ "$NODES" != 2 ] || [ "$SITES" != 1 ]; then
         cfg="$WORK/node$n.toml"
-        scripts/lab-config.sh "$NODES" "$n" >"$cfg"
+        scripts/lab-config.sh "$NODES" "$n" "$SITES" >"$cfg"
     fi
     ip netns exec "$P-n$n" "$ROOT/build/ftnetd" --config "$cfg" >"$WORK/node$n.log" 2>&1 &
     PIDS+=($!)

@@ -13,8 +13,16 @@
 # The switch namespace is where faults are injected (nftables drops on its
 # ports) so that the nodes see silent loss with their links up.
 #
-# usage: topology.sh up PREFIX [N]  build it with N nodes (default 2, at
-#                                   most 64; PREFIX must be unique per run)
+# With two sites, each network is two subnets, one per site, and the switch
+# namespace is also their router (Linux forwarding): nodes 1..ceil(N/2) are
+# site A (198.18.<net>.K/24, fd00:<net>::K/64, gateway .254 / ::fe), the
+# others site B (198.19.<net>.K/24, fd01:<net>::K/64, gateway .254 / ::fe),
+# on bridges br-<net> and br-<net>-b; the probe host stays on site A.
+#
+# usage: topology.sh up PREFIX [N [SITES]]
+#                                   build it with N nodes (default 2, at
+#                                   most 64) on 1 or 2 sites (default 1;
+#                                   PREFIX must be unique per run)
 #        topology.sh down PREFIX    kill what runs in it and remove it
 #        topology.sh sweep          remove ftlab-/ftt- topologies whose
 #                                   creating process (PREFIX-PID) is gone
@@ -30,10 +38,20 @@ port_mac() {
     if ((n <= 9)); then echo "00:00:5e:00:53:$n$i"; else printf '00:00:5e:01:%02x:%02x\n' "$n" "$i"; fi
 }
 
+# The site of node K in a lab of N nodes: a or b.
+site_of() {
+    local n=$1 count=$2 sites=$3
+    if ((sites == 2 && n > (count + 1) / 2)); then echo b; else echo a; fi
+}
+
 up() {
-    local p=$1 count=${2:-2} i n
+    local p=$1 count=${2:-2} sites=${3:-1} i n
     if ! [[ $count =~ ^[0-9]+$ ]] || ((count < 2 || count > 64)); then
         echo "topology.sh: a lab has 2 to 64 nodes (got $count)" >&2
+        exit 2
+    fi
+    if ! [[ $sites =~ ^[12]$ ]]; then
+        echo "topology.sh: a lab has 1 or 2 sites (got $sites)" >&2
         exit 2
     fi
     local nodes=()
@@ -42,20 +60,37 @@ up() {
         ip netns add "$p-$ns"
         ip -n "$p-$ns" link set lo up
     done
-    ip netns exec "$p-sw" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    if ((sites == 1)); then
+        ip netns exec "$p-sw" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    else
+        # A router: forwarding on, IPv6 only on the bridges (its addresses).
+        ip netns exec "$p-sw" sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+    fi
     for i in 1 2 3; do
         local net=${NETS[$((i - 1))]}
         ip -n "$p-sw" link add "br-$net" type bridge mcast_snooping 0
         ip -n "$p-sw" link set "br-$net" up
+        if ((sites == 2)); then
+            ip -n "$p-sw" link add "br-$net-b" type bridge mcast_snooping 0
+            ip -n "$p-sw" link set "br-$net-b" up
+            ip -n "$p-sw" addr add "198.18.$i.254/24" dev "br-$net"
+            ip -n "$p-sw" addr add "fd00:$i::fe/64" dev "br-$net" nodad
+            ip -n "$p-sw" addr add "198.19.$i.254/24" dev "br-$net-b"
+            ip -n "$p-sw" addr add "fd01:$i::fe/64" dev "br-$net-b" nodad
+        fi
         for n in "${nodes[@]}"; do
+            local br="br-$net"
+            [ "$(site_of "$n" "$count" "$sites")" = b ] && br="br-$net-b"
             ip link add "$net" netns "$p-n$n" address "$(port_mac "$n" "$i")" type veth \
                 peer name "n$n-$net" netns "$p-sw"
-            ip -n "$p-sw" link set "n$n-$net" master "br-$net" up
+            ((sites == 2)) && ip netns exec "$p-sw" sysctl -q -w "net.ipv6.conf.n$n-$net.disable_ipv6=1"
+            ip -n "$p-sw" link set "n$n-$net" master "$br" up
             # The engine owns this port: keep the kernel's IPv6 off it.
             ip netns exec "$p-n$n" sysctl -q -w "net.ipv6.conf.$net.disable_ipv6=1"
             ip -n "$p-n$n" link set "$net" up
         done
         ip link add "$net" netns "$p-probe" type veth peer name "pr-$net" netns "$p-sw"
+        ((sites == 2)) && ip netns exec "$p-sw" sysctl -q -w "net.ipv6.conf.pr-$net.disable_ipv6=1"
         ip -n "$p-sw" link set "pr-$net" master "br-$net" up
         ip -n "$p-probe" addr add "198.18.$i.99/24" dev "$net"
         ip -n "$p-probe" addr add "fd00:$i::99/64" dev "$net" nodad
@@ -100,8 +135,8 @@ sweep() {
 }
 
 case "${1:-}" in
-up) up "${2:?prefix}" "${3:-2}" ;;
+up) up "${2:?prefix}" "${3:-2}" "${4:-1}" ;;
 down) down "${2:?prefix}" ;;
 sweep) sweep ;;
-*) echo "usage: $0 up PREFIX [NODES] | down PREFIX | sweep" >&2; exit 2 ;;
+*) echo "usage: $0 up PREFIX [NODES [SITES]] | down PREFIX | sweep" >&2; exit 2 ;;
 esac

@@ -1,6 +1,7 @@
 #include "engine/heartbeat/heartbeat_settings.h"
 
 #include <algorithm>
+#include <numeric>
 
 #include "engine/heartbeat/cluster_properties.h"
 
@@ -25,7 +26,10 @@ HeartbeatSettings heartbeat_settings(const ClusterProperties& p, uint64_t tsc_hz
     const uint64_t shortest = std::min(s.delay_tsc[0], s.delay_tsc[1]);
     s.stall_tolerance_tsc = std::clamp<uint64_t>(shortest / 10, tsc_hz / 10000, tsc_hz / 100);
     s.stall_grace_tsc = per_ms * p.stall_grace_ms;
-    s.send_step_tsc = std::max<uint64_t>(shortest, 1);
+    // A step that divides both Delays, so that each class keeps its own
+    // period exactly (20 and 50 ms: a 10 ms grid, not 50 ms periods
+    // rounded to 60).
+    s.send_step_tsc = per_ms * std::gcd(delay[0], delay[1]);
     s.tsc_per_us = tsc_hz / 1000000;
     // Rounded up, so that whole microseconds come out whole.
     const uint64_t hz = std::max<uint64_t>(tsc_hz, 1);

@@ -25,12 +25,13 @@ struct HeartbeatSettings {
     uint64_t stall_tolerance_tsc;
     // How long an all-routes silence is held (StallGrace).
     uint64_t stall_grace_tsc;
-    // Requests leave on a grid of this step (the shortest Delay): every
-    // route a worker owns sends at the same instant of each period, in one
-    // burst and one poll, and their replies come back together, instead of
-    // one poll per route at random phases. Only a route's first period
-    // changes length (to between half and one and a half Delays) to land
-    // on the grid.
+    // Requests leave on a grid of this step (the greatest common divisor of
+    // the two Delays): the routes a worker owns send at a few instants of
+    // each period (one when both Delays are equal), in one burst and one
+    // poll each, and their replies come back together, instead of one poll
+    // per route at random phases. Only a route's first period changes
+    // length (to between half and one and a half Delays) to land on the
+    // grid.
     uint64_t send_step_tsc;
     // Nanoseconds per TSC cycle in 32.32 fixed point (RTTs without a
     // division or a double per reply); 0 in hand-built settings.

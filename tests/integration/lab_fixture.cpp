@@ -165,7 +165,7 @@ bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds tim
     }
 }
 
-Lab::Lab(int nodes) : nodes_(nodes) {
+Lab::Lab(int nodes, int sites) : nodes_(nodes), sites_(sites) {
     static std::atomic<int> counter{0};
     prefix_ = "ftt-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
     dir_ = "/tmp/" + prefix_;
@@ -193,7 +193,7 @@ Lab::Lab(int nodes) : nodes_(nodes) {
         watchdog_pipe_ = p[1];
         fcntl(watchdog_pipe_, F_SETFD, FD_CLOEXEC);
     }
-    CmdResult r = run("", topo + " up " + prefix_ + " " + std::to_string(nodes_));
+    CmdResult r = run("", topo + " up " + prefix_ + " " + std::to_string(nodes_) + " " + std::to_string(sites_));
     if (!r.ok()) {
         ADD_FAILURE() << "topology.sh up failed: " << r.out;
         throw std::runtime_error("cannot build the lab topology");
@@ -228,7 +228,7 @@ std::string Lab::node_log(int n) const { return slurp(dir_ + "/ftnetd-" + std::t
 
 void Lab::start_node(int n, const NodeOptions& o) {
     std::string sn = std::to_string(n);
-    CmdResult made = run("", source_root() + "/scripts/lab-config.sh " + std::to_string(nodes_) + " " + sn + " 2>&1");
+    CmdResult made = run("", source_root() + "/scripts/lab-config.sh " + std::to_string(nodes_) + " " + sn + " " + std::to_string(sites_) + " 2>&1");
     if (!made.ok()) {
         ADD_FAILURE() << "lab-config.sh: " << made.out;
         throw std::runtime_error("cannot make the lab config");

@@ -65,7 +65,9 @@ struct NodeOptions {
 
 class Lab {
   public:
-    explicit Lab(int nodes = 2);
+    // sites = 2: two routed sites (scripts/topology.sh): every network is
+    // two subnets joined by the switch namespace as their router.
+    explicit Lab(int nodes = 2, int sites = 1);
     ~Lab();
     Lab(const Lab&) = delete;
     Lab& operator=(const Lab&) = delete;
@@ -115,6 +117,7 @@ class Lab {
   private:
     std::string prefix_;
     int nodes_ = 2;
+    int sites_ = 1;
     std::string dir_;
     std::map<int, BgProcess> daemons_;
     pid_t watchdog_ = -1;

@@ -258,6 +258,19 @@ TEST(SendGrid, PeriodsEndOnTheGridOfTheShortestDelay) {
             for (uint64_t late : {uint64_t{0}, ms / 100, ms / 3}) EXPECT_EQ(next_period_end(s, end + late, cls), end + delay);
         }
     }
+    // Delays that are not multiples of each other keep their own periods
+    // on a finer grid (20 and 50 ms: 10 ms).
+    p.same_subnet_delay_ms = 20;
+    p.cross_subnet_delay_ms = 50;
+    const HeartbeatSettings lab = heartbeat_settings(p, hz);
+    EXPECT_EQ(lab.send_step_tsc, 10 * ms);
+    for (uint64_t now : {uint64_t{0}, 7 * ms, 12345 * ms + 777777}) {
+        for (unsigned cls : {0u, 1u}) {
+            const uint64_t end = next_period_end(lab, now, cls);
+            EXPECT_EQ(end % (10 * ms), 0u);
+            EXPECT_EQ(next_period_end(lab, end + ms / 10, cls), end + lab.delay_tsc[cls]) << "class " << cls << " keeps its Delay";
+        }
+    }
     // Hand-built settings without a grid keep plain periods.
     HeartbeatSettings plain{};
     plain.delay_tsc[0] = ms;

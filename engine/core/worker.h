@@ -121,7 +121,7 @@ struct alignas(64) Worker {
     const KeyRing* keys = nullptr;   // the cluster keys for this iteration
     uint64_t tx_counter = 0;         // this worker's sequence space (wire::Header::space = index)
     unsigned punted = 0;             // frames handed to the control thread
-    uint64_t rx_tsc = 0;             // when this iteration's bursts were received (0: not read yet; rx_time())
+    uint64_t rx_tsc = 0;             // read at this iteration's first heartbeat reply (0: not yet; rx_time())
     rte_mbuf* rx_pkts[kMaxRxQueuesPerWorker][kMaxBurst];  // this iteration's bursts, one per queue
     uint16_t rx_n[kMaxRxQueuesPerWorker] = {};
 
@@ -168,8 +168,9 @@ struct alignas(64) Worker {
     unsigned events = 0;              // route events queued this iteration
 };
 
-// When this iteration's receive bursts arrived, read once per iteration by
-// the first handler that needs a timestamp (heartbeat replies' RTT).
+// A timestamp for this iteration's received frames, read once, at the first
+// frame whose handler needs one (heartbeat replies' RTT): all of an
+// iteration's bursts were read before any frame was handled.
 inline uint64_t rx_time(Worker& w) {
     if (w.rx_tsc == 0) w.rx_tsc = rte_rdtsc();
     return w.rx_tsc;

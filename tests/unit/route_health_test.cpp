@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace ftnet {
@@ -259,16 +260,19 @@ TEST(SendGrid, PeriodsEndOnTheGridOfTheShortestDelay) {
         }
     }
     // Delays that are not multiples of each other keep their own periods
-    // on a finer grid (20 and 50 ms: 10 ms).
-    p.same_subnet_delay_ms = 20;
-    p.cross_subnet_delay_ms = 50;
-    const HeartbeatSettings lab = heartbeat_settings(p, hz);
-    EXPECT_EQ(lab.send_step_tsc, 10 * ms);
-    for (uint64_t now : {uint64_t{0}, 7 * ms, 12345 * ms + 777777}) {
-        for (unsigned cls : {0u, 1u}) {
-            const uint64_t end = next_period_end(lab, now, cls);
-            EXPECT_EQ(end % (10 * ms), 0u);
-            EXPECT_EQ(next_period_end(lab, end + ms / 10, cls), end + lab.delay_tsc[cls]) << "class " << cls << " keeps its Delay";
+    // on a finer grid (20 and 50 ms: 10 ms; 2 and 3 ms: 1 ms).
+    for (auto [d0, d1, step] : {std::tuple{20u, 50u, 10u}, std::tuple{2u, 3u, 1u}}) {
+        p.same_subnet_delay_ms = d0;
+        p.cross_subnet_delay_ms = d1;
+        const HeartbeatSettings lab = heartbeat_settings(p, hz);
+        EXPECT_EQ(lab.send_step_tsc, step * ms);
+        for (uint64_t now : {uint64_t{0}, 7 * ms, 12345 * ms + 777777}) {
+            for (unsigned cls : {0u, 1u}) {
+                const uint64_t end = next_period_end(lab, now, cls);
+                EXPECT_EQ(end % (step * ms), 0u);
+                EXPECT_EQ(next_period_end(lab, end + ms / 10, cls), end + lab.delay_tsc[cls])
+                    << d0 << "/" << d1 << " ms: class " << cls << " keeps its Delay";
+            }
         }
     }
     // Hand-built settings without a grid keep plain periods.

@@ -49,8 +49,9 @@ inline RouteLive& live_of(Worker& w, const RouteEntry& r) { return w.dp->route_l
 // route's frames reach one queue (its 5-tuple is fixed), so one worker
 // writes its counters; a plain load and store instead of a locked add
 // (which also drains the store buffer) on every message. Should a second
-// worker ever receive on the route, an increment can be lost, never a
-// value torn; the owner's period judgment only asks whether rep_rcvd moved.
+// worker ever receive on the route (in practice one does), a statistics
+// count can be lost, never a value torn. rep_rcvd, which the owner's period
+// judgment compares, keeps a locked add so that it never goes backwards.
 template <typename T>
 inline T bump(std::atomic<T>& c, std::memory_order order = std::memory_order_relaxed) {
     const T v = c.load(std::memory_order_relaxed) + 1;
@@ -764,7 +765,7 @@ void heartbeat_input(Worker& w, uint16_t, rte_mbuf* m, const RxResult& c) {
     live.rtt_srtt_ns.store(srtt == 0 ? rtt : static_cast<uint32_t>(srtt + (static_cast<int64_t>(rtt) - srtt) / 8),
                            std::memory_order_relaxed);
     bump(live.rtt_hist[rtt_bucket(rtt_ns)]);
-    bump(live.rep_rcvd, std::memory_order_release);
+    live.rep_rcvd.fetch_add(1, std::memory_order_release);
     rte_pktmbuf_free(m);
 }
 

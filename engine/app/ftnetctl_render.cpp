@@ -54,6 +54,16 @@ std::string render_routes(const json& routes) {
                                h["requests_sent"].get<uint64_t>(), h["replies_received"].get<uint64_t>(),
                                late ? fmt::format(" ({} more too late)", late) : "", since);
         }
+        if (r.contains("path_mtu")) {
+            const json& m = r["path_mtu"];
+            const uint64_t frag = r.value("tx_fragmented", uint64_t{0}), reasm = r.value("rx_reassembled", uint64_t{0});
+            out += fmt::format("    path MTU {} ({}; port MTU {}): frames up to {} bytes go whole{}\n", m["pmtu"].get<int>(),
+                               m["state"] == "done" ? "measured" : m["state"].get<std::string>(), m["port_mtu"].get<int>(),
+                               m["largest_frame_whole"].get<int>(),
+                               frag || reasm ? fmt::format(", {} sent as {} fragments, {} rebuilt from the peer's", frag,
+                                                           r.value("tx_fragments", uint64_t{0}), reasm)
+                                             : "");
+        }
         out += fmt::format("    tx {} pkts ({}), rx {} pkts ({})\n", r["tx_packets"].get<uint64_t>(),
                            human_bytes(r["tx_bytes"].get<uint64_t>()), r["rx_packets"].get<uint64_t>(),
                            human_bytes(r["rx_bytes"].get<uint64_t>()));

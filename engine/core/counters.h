@@ -42,6 +42,10 @@ struct PortCounters {
 
 struct RouteCounters {
     Counter tx_pkts, tx_bytes, rx_pkts, rx_bytes;
+    // Frames from ftnet0 sent as DATA_FRAGMENTs (the path MTU is smaller
+    // than the frame), the fragments that made them, and frames rebuilt
+    // from a peer's fragments.
+    Counter tx_fragmented, tx_fragments, rx_reassembled;
 };
 
 // The last frame a worker refused for one reason worth a log line (a forged,

@@ -498,6 +498,7 @@ void Engine::shutdown() {
             for (auto* bufs : {w->tx, w->tx_ctl})
                 for (size_t p = 0; p < kMaxPorts; p++)
                     for (uint16_t i = 0; i < bufs[p].n; i++) rte_pktmbuf_free(bufs[p].pkts[i]);
+            reassembly_clear(w->reasm);
             w->~Worker();
             rte_free(w);
         }

@@ -19,6 +19,7 @@
 
 #include "engine/core/dataplane.h"
 #include "engine/core/limits.h"
+#include "engine/tunnel/datapath/reassembly.h"
 #include "engine/tunnel/route_table.h"
 #include "engine/heartbeat/datapath/route_health.h"
 
@@ -121,7 +122,7 @@ struct alignas(64) Worker {
     const KeyRing* keys = nullptr;   // the cluster keys for this iteration
     uint64_t tx_counter = 0;         // this worker's sequence space (wire::Header::space = index)
     unsigned punted = 0;             // frames handed to the control thread
-    uint64_t rx_tsc = 0;             // read at this iteration's first heartbeat reply (0: not yet; rx_time())
+    uint64_t rx_tsc = 0;             // read at this iteration's first frame that needs it (0: not yet; rx_time())
     rte_mbuf* rx_pkts[kMaxRxQueuesPerWorker][kMaxBurst];  // this iteration's bursts, one per queue
     uint16_t rx_n[kMaxRxQueuesPerWorker] = {};
 
@@ -129,6 +130,12 @@ struct alignas(64) Worker {
     uint64_t cache_gen = ~0ull;  // RouteTable::generation the cache belongs to
     uint8_t cache_mac[6] = {};
     const PeerEntry* cache_peer = nullptr;
+
+    // Frames split for a smaller path MTU (fragment.h): the last frame id
+    // of this worker's sequence space; and the peers' fragments being
+    // reassembled (reassembly.h).
+    uint32_t frag_frame_id = 0;
+    Reassembly reasm;
 
     TxBuffer tx[kMaxPorts];
     // Heartbeats, their replies and the control thread's frames: flushed
@@ -169,7 +176,8 @@ struct alignas(64) Worker {
 };
 
 // A timestamp for this iteration's received frames, read once, at the first
-// frame whose handler needs one (heartbeat replies' RTT): all of an
+// frame whose handler needs one (heartbeat replies' RTT, fragments'
+// reassembly timeout): all of an
 // iteration's bursts were read before any frame was handled.
 inline uint64_t rx_time(Worker& w) {
     if (w.rx_tsc == 0) w.rx_tsc = rte_rdtsc();

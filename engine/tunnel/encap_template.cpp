@@ -55,6 +55,9 @@ void build_encap_template(RouteEntry& r, const TemplateSpec& s) {
     r.bind_rx = route_binding(s.family, s.dst_ip, s.src_ip);
     r.hdr_len = static_cast<uint8_t>(outer_hdr_len(s.family));
     r.family = s.family;
+    const size_t whole = s.path_mtu - wire::ip_packet_len(s.family == Family::V6, 0);
+    r.max_whole = static_cast<uint16_t>(whole);
+    r.frag_piece = static_cast<uint16_t>((whole - sizeof(wire::FragmentHeader)) & ~size_t{7});
 }
 
 }  // namespace ftnet

@@ -24,10 +24,13 @@ struct TemplateSpec {
     uint8_t ttl = 64;
     uint16_t src_node = 0;
     uint16_t dst_node = 0;
+    // The largest IP packet the path carries (wire::kMinPathMtu or more):
+    // sizes RouteEntry::max_whole and frag_piece.
+    uint16_t path_mtu = 1500;
 };
 
-// Fills r.tmpl, r.hdr_len, r.family, r.csum_base and r.bind_rx; leaves the
-// other fields.
+// Fills r.tmpl, r.hdr_len, r.family, r.csum_base, r.bind_rx, r.max_whole
+// and r.frag_piece; leaves the other fields.
 void build_encap_template(RouteEntry& r, const TemplateSpec& s);
 
 // Offsets inside a template (and inside an encapsulated frame).

@@ -31,8 +31,11 @@ enum class MsgType : uint8_t {
     HeartbeatRep = 4, // payload: HeartbeatPayload (echoes the request)
     Session = 5,      // payload: reliable-session segment (reserved)
     LinkNotice = 6,   // payload: LinkNoticeHeader + entries (ends of routes that lost or regained link)
+    PmtuProbe = 7,    // payload: PmtuProbePayload, then padding up to the probed size
+    PmtuReply = 8,    // payload: PmtuProbePayload (echoes the probe it answers)
+    DataFragment = 9, // payload: FragmentHeader + one piece of an inner Ethernet frame
 };
-inline constexpr uint8_t kMaxMsgType = 6;
+inline constexpr uint8_t kMaxMsgType = 9;
 
 // flags
 inline constexpr uint8_t kFlagEncrypted = 0x01;  // the payload is AES-GCM ciphertext
@@ -68,6 +71,45 @@ inline constexpr size_t kIpv6HdrLen = 40;
 // Worst-case bytes added in front of (and after) an inner frame: used to
 // derive the largest ftnet0 MTU a physical MTU allows.
 inline constexpr size_t kMaxOverhead = kIpv6HdrLen + kUdpHdrLen + sizeof(Header) + kAuthTagLen;
+
+// Every path between nodes must carry IP packets of this size (IPv6's
+// minimum link MTU, RFC 8200 5, for both families): path MTU discovery never
+// goes below it and control messages (session segments) always fit in it.
+inline constexpr uint16_t kMinPathMtu = 1280;
+
+// IP bytes of a message with `payload` bytes on a route of the family.
+inline constexpr size_t ip_packet_len(bool v6, size_t payload) {
+    return (v6 ? kIpv6HdrLen : kIpv4HdrLen) + kUdpHdrLen + sizeof(Header) + payload + kAuthTagLen;
+}
+
+// PMTU_PROBE / PMTU_REPLY payload. A probe is padded so that its IP packet
+// is `size` bytes, sent with DF (IPv4; IPv6 routers never fragment) on one
+// route; the receiver answers on the route it arrived on with a reply of
+// just this struct. Sealed like every message: a reply cannot be forged,
+// and its route binding pins it to the route it was sent on.
+struct __attribute__((packed)) PmtuProbePayload {
+    uint32_t boot_id;   // the prober's boot id (a reply echoes it)
+    uint32_t probe_id;  // the prober's probe number since its start
+    uint16_t size;      // the probe's IP packet length
+    uint16_t reserved;  // 0
+};
+static_assert(sizeof(PmtuProbePayload) == 12);
+
+// DATA_FRAGMENT payload: a frame from ftnet0 that does not fit the route's
+// path MTU whole goes out as `count` fragments, each this header and the
+// bytes [offset, offset + piece) of the frame, on the same route (so they
+// reach the same receive queue). The receiver reassembles by (sender,
+// sequence space, frame_id); every fragment is sealed on its own.
+struct __attribute__((packed)) FragmentHeader {
+    uint32_t frame_id;   // per sender sequence space, increasing
+    uint16_t frame_len;  // length of the whole inner frame
+    uint16_t offset;     // of this piece in the frame
+    uint8_t index;       // 0 .. count - 1
+    uint8_t count;       // 2 .. kMaxFragments
+    uint16_t reserved;   // 0
+};
+static_assert(sizeof(FragmentHeader) == 12);
+inline constexpr unsigned kMaxFragments = 16;
 
 // HELLO payload: the sender's virtual adapter, as in the seed's "virtual
 // adapter information exchange" (Figure 8). Fixed size; strings are

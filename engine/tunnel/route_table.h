@@ -37,6 +37,11 @@ struct alignas(64) RouteEntry {
     bool cross_subnet;     // routed: heartbeats use the CrossSubnet properties (HeartbeatSettings index 1)
     uint16_t route_id;     // index into Dataplane::route_live and the route counters
     uint16_t port_index;   // engine port to send on
+    // From the route's path MTU: the longest inner frame sent whole, and the
+    // inner bytes each DATA_FRAGMENT carries when a frame is longer
+    // (engine/tunnel/datapath/fragment.h; a multiple of 8).
+    uint16_t max_whole;
+    uint16_t frag_piece;
     // IPv4: one's-complement sum of the template's IP header with total
     // length and checksum zero. IPv6: sum of the pseudo-header's addresses
     // and next header. Either way, per-packet checksums start from here.

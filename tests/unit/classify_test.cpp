@@ -64,7 +64,7 @@ std::vector<Case> cases() {
         v.push_back({"unknown_version", f, [](Bytes& p) { p[ftnet_off(p)] = 3; }, RxKind::Drop, DropReason::rx_bad_version});
         v.push_back({"version_1_refused", f, [](Bytes& p) { p[ftnet_off(p)] = 1; }, RxKind::Drop, DropReason::rx_bad_version});
         v.push_back({"type_zero", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 0; }, RxKind::Drop, DropReason::rx_bad_type});
-        v.push_back({"type_unknown", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 9; }, RxKind::Drop, DropReason::rx_bad_type});
+        v.push_back({"type_unknown", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 200; }, RxKind::Drop, DropReason::rx_bad_type});
         v.push_back({"unknown_flag", f, [](Bytes& p) { p[ftnet_off(p) + 2] = 0x80; }, RxKind::Drop, DropReason::rx_bad_type});
         v.push_back({"reserved_not_zero", f, [](Bytes& p) { p[ftnet_off(p) + 21] = 1; }, RxKind::Drop, DropReason::rx_bad_type});
         v.push_back({"other_dst_node", f, [](Bytes& p) { set16(p, ftnet_off(p) + 6, 3); }, RxKind::Drop, DropReason::rx_wrong_dst_node});
@@ -80,7 +80,10 @@ std::vector<Case> cases() {
         // dispatch (rx-unsupported-msg, tests/unit/registry_test.cpp).
         v.push_back({"session_not_handled_yet", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 5; }, RxKind::Message});
         v.push_back({"link_notice", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 6; }, RxKind::Message});
-        v.push_back({"type_beyond_link_notice", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 7; }, RxKind::Drop, DropReason::rx_bad_type});
+        v.push_back({"pmtu_probe", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 7; }, RxKind::Message});
+        v.push_back({"pmtu_reply", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 8; }, RxKind::Message});
+        v.push_back({"data_fragment", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 9; }, RxKind::Message});
+        v.push_back({"type_beyond_data_fragment", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 10; }, RxKind::Drop, DropReason::rx_bad_type});
         v.push_back({"tcp_to_us", f, [v6](Bytes& p) { p[v6 ? 14 + 6 : 14 + 9] = IPPROTO_TCP; }, RxKind::Drop, DropReason::rx_unhandled_proto});
     }
     // Family-specific rules.

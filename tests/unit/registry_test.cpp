@@ -65,7 +65,7 @@ TEST(ModuleList, AModuleThatRegistersNothingIsAnError) {
 TEST(ModuleList, TheBuiltInModulesAreTheEnginesFeatures) {
     std::vector<std::string> names;
     for (auto& m : module_specs()) names.push_back(m.name);
-    EXPECT_THAT(names, testing::ElementsAre("cluster_log", "management", "security", "tunnel", "neighbor", "hello", "heartbeat", "link",
+    EXPECT_THAT(names, testing::ElementsAre("cluster_log", "management", "security", "tunnel", "neighbor", "hello", "pmtu", "heartbeat", "link",
                                             "session", "membership"));
 }
 
@@ -218,8 +218,23 @@ TEST(ControlFrameHandlers, AKindClaimedTwiceIsAnError) {
     EXPECT_THAT(registry_error([&] { f.on_message(2, "other", [](const ControlFrame&) {}); }),
                 HasSubstr("already handled by module hello"));
     f.on_local("neighbor", [](const ControlFrame&) {});
-    EXPECT_THAT(registry_error([&] { f.on_local("other", [](const ControlFrame&) {}); }),
-                HasSubstr("already handled by module neighbor"));
+    EXPECT_THAT(registry_error([&] { f.on_local("neighbor", [](const ControlFrame&) {}); }),
+                HasSubstr("neighbor: already handles local frames"));
+}
+
+TEST(ControlFrameHandlers, EveryModuleThatAsksSeesEachLocalFrameInOrder) {
+    ControlFrames f;
+    std::string seen;
+    f.on_local("neighbor", [&](const ControlFrame&) { seen += "n"; });
+    f.on_local("pmtu", [&](const ControlFrame&) { seen += "p"; });
+    RxResult local;
+    local.kind = RxKind::Control;
+    const uint8_t frame[64] = {};
+    f.dispatch(ControlFrame{0, frame, sizeof frame, local, 0});
+    EXPECT_EQ(seen, "np");
+    RxResult dropped;  // kind Drop: nobody
+    f.dispatch(ControlFrame{0, frame, sizeof frame, dropped, 0});
+    EXPECT_EQ(seen, "np");
 }
 
 // --- drop reasons ---

@@ -103,10 +103,10 @@ void SessionModule::start(Engine& e) {
     e_ = &e;
     tunnel_ = &e.module<TunnelModule>();
     const Config& cfg = e.config();
-    // What one segment may carry: a whole ftnet0 frame fits on every port
-    // (port MTU >= adapter MTU + the tunnel's overhead), and a segment's
-    // headers are smaller than an inner Ethernet header plus that margin.
-    const size_t seg_data = cfg.adapter.mtu > 64 ? cfg.adapter.mtu - 64 : 128;
+    // What one segment may carry: every path carries wire::kMinPathMtu
+    // (a routed path may carry no more: engine/pmtu/), so a segment with its
+    // headers fits in that, whatever the route in use.
+    const size_t seg_data = wire::kMinPathMtu - wire::ip_packet_len(true, sizeof(session::SegHeader));
     for (size_t i = 0; i < cfg.peers.size(); i++) {
         const PeerConfig& pc = cfg.peers[i];
         auto p = std::make_unique<Peer>();

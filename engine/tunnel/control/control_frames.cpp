@@ -15,16 +15,15 @@ void ControlFrames::on_message(uint8_t type, const std::string& module, Handler 
 }
 
 void ControlFrames::on_local(const std::string& module, Handler h) {
-    if (local_)
-        throw RegistryError(fmt::format("module {}: local frames (ARP/ND/ICMP) are already handled by module {}", module,
-                                        local_owner_));
-    local_ = std::move(h);
-    local_owner_ = module;
+    for (auto& [owner, handler] : local_)
+        if (owner == module)
+            throw RegistryError(fmt::format("module {}: already handles local frames (ARP/ND/ICMP)", module));
+    local_.emplace_back(module, std::move(h));
 }
 
 void ControlFrames::dispatch(const ControlFrame& f) const {
     if (f.c.kind == RxKind::Control) {
-        if (local_) local_(f);
+        for (auto& [owner, handler] : local_) handler(f);
     } else if (f.c.kind == RxKind::Message && f.c.hdr) {
         if (const Handler& h = message_[f.c.hdr->type]) h(f);
     }

@@ -5,7 +5,7 @@
 // classifies each frame again against the current route table and calls the
 // handler of its kind; a frame nobody handles is freed.
 //
-// Registration: main thread at start-up (a kind claimed twice is a
+// Registration: main thread at start-up (a message type claimed twice is a
 // RegistryError naming both modules). Dispatch: control thread only.
 #pragma once
 
@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/tunnel/datapath/classify.h"
 
@@ -31,15 +33,16 @@ class ControlFrames {
     using Handler = std::function<void(const ControlFrame&)>;
 
     void on_message(uint8_t type, const std::string& module, Handler h);
-    // Frames for a port's own addresses (RxKind::Control).
+    // Frames for a port's own addresses (RxKind::Control): every module
+    // that registers sees each one (the neighbour module answers ARP, ND and
+    // echo; the path MTU module reads "too big" reports), in start order.
     void on_local(const std::string& module, Handler h);
     void dispatch(const ControlFrame& f) const;
 
   private:
     Handler message_[256];
     std::string message_owner_[256];
-    Handler local_;
-    std::string local_owner_;
+    std::vector<std::pair<std::string, Handler>> local_;
 };
 
 }  // namespace ftnet

@@ -34,13 +34,16 @@ json TunnelModule::route_json(const RouteDesc& r) const {
     const Config& cfg_ = e_->config();
     const Dataplane* dp_ = &e_->dp();
     const RouteDesc* active = active_route(r.peer_node);
-    uint64_t txp = 0, txb = 0, rxp = 0, rxb = 0;
+    uint64_t txp = 0, txb = 0, rxp = 0, rxb = 0, txfrag = 0, txfrags = 0, rxreasm = 0;
     for (uint16_t w = 0; w < dp_->n_workers; w++) {
         const RouteCounters& c = dp_->counters[w]->route[r.id];
         txp += c.tx_pkts.get();
         txb += c.tx_bytes.get();
         rxp += c.rx_pkts.get();
         rxb += c.rx_bytes.get();
+        txfrag += c.tx_fragmented.get();
+        txfrags += c.tx_fragments.get();
+        rxreasm += c.rx_reassembled.get();
     }
     const char* why = route_down_reason(r);
     auto mac = lookup_ ? lookup_(static_cast<uint16_t>(r.port_cfg), r.next_hop) : std::nullopt;
@@ -53,7 +56,7 @@ json TunnelModule::route_json(const RouteDesc& r) const {
         hist.push_back({{"le_us", b + 1 < kRttBuckets ? json(kRttBucketUs[b]) : json(nullptr)},
                         {"count", live.rtt_hist[b].load()}});
     const ClusterProperties& p = cfg_.cluster.properties;
-    return {
+    json out = {
         {"id", r.id},
         {"title", route_title(cfg_, r)},
         {"peer", cfg_.peers[r.peer_cfg].name},
@@ -98,7 +101,13 @@ json TunnelModule::route_json(const RouteDesc& r) const {
         {"tx_bytes", txb},
         {"rx_packets", rxp},
         {"rx_bytes", rxb},
+        // Frames larger than the path MTU allows whole (engine/pmtu/).
+        {"tx_fragmented", txfrag},
+        {"tx_fragments", txfrags},
+        {"rx_reassembled", rxreasm},
     };
+    for (auto& annotate : annotators_) annotate(r, out);
+    return out;
 }
 
 json TunnelModule::cmd_routes() const {

@@ -4,6 +4,7 @@
 
 #include <rte_malloc.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <rte_cycles.h>
@@ -172,6 +173,7 @@ bool TunnelModule::fill_route_entry(RouteEntry& e, const RouteDesc& r) const {
     s.ttl = static_cast<uint8_t>(cfg_.tunnel.ttl);
     s.src_node = cfg_.node.id;
     s.dst_node = r.peer_node;
+    s.path_mtu = path_mtu(r);
     build_encap_template(e, s);
     e.resolved = mac.has_value();
     e.tx_csum_offload = ports_[r.port_cfg].handle.tx_csum_offload;
@@ -179,6 +181,12 @@ bool TunnelModule::fill_route_entry(RouteEntry& e, const RouteDesc& r) const {
     e.route_id = r.id;
     e.port_index = static_cast<uint16_t>(r.port_cfg);
     return e.resolved;
+}
+
+uint16_t TunnelModule::path_mtu(const RouteDesc& r) const {
+    const unsigned port_mtu = e_->config().ports[r.port_cfg].mtu;
+    const uint16_t measured = pmtu_lookup_ ? pmtu_lookup_(r.id) : 0;
+    return static_cast<uint16_t>(measured ? std::min<unsigned>(measured, port_mtu) : port_mtu);
 }
 
 void TunnelModule::publish() {

@@ -33,6 +33,9 @@ using PeerTableFiller = std::function<void(PeerEntry& e, uint16_t peer_node)>;
 // Whether a route's next hop is resolved (and its MAC); the neighbour
 // module answers.
 using NextHopLookup = std::function<std::optional<MacAddr>(uint16_t port_index, const IpAddr& next_hop)>;
+// A route's path MTU (IP bytes) as measured, 0 while unknown (the port's
+// MTU is used); the path MTU module answers.
+using PathMtuLookup = std::function<uint16_t(uint16_t route_id)>;
 
 class TunnelModule : public Module {
   public:
@@ -63,6 +66,11 @@ class TunnelModule : public Module {
     // What a module adds to the whole table once the peers are in it.
     void add_table_filler(std::function<void(RouteTable&)> f) { table_fillers_.push_back(std::move(f)); }
     void set_next_hop_lookup(NextHopLookup l) { lookup_ = std::move(l); }
+    void set_path_mtu_lookup(PathMtuLookup l) { pmtu_lookup_ = std::move(l); }
+    // The path MTU a route's frames are sized for: measured, or the port's.
+    uint16_t path_mtu(const RouteDesc& r) const;
+    // What a module adds to each route in `routes` (path MTU, ...).
+    void add_route_annotator(std::function<void(const RouteDesc&, nlohmann::json&)> f) { annotators_.push_back(std::move(f)); }
     // Called when a route changes health (heartbeat module), for modules
     // that act on it (endpoint exchange).
     void add_route_listener(std::function<void(const RouteDesc&, bool up)> f) { listeners_.push_back(std::move(f)); }
@@ -92,6 +100,8 @@ class TunnelModule : public Module {
     std::vector<PeerTableFiller> fillers_;
     std::vector<std::function<void(RouteTable&)>> table_fillers_;
     NextHopLookup lookup_;
+    PathMtuLookup pmtu_lookup_;
+    std::vector<std::function<void(const RouteDesc&, nlohmann::json&)>> annotators_;
     std::vector<std::function<void(const RouteDesc&, bool)>> listeners_;
 };
 

@@ -6,6 +6,7 @@
 #include <rte_prefetch.h>
 
 #include "engine/tunnel/datapath/encap.h"
+#include "engine/tunnel/datapath/fragment.h"
 #include "engine/tunnel/datapath/flow_hash.h"
 #include "engine/tunnel/datapath/route_select.h"
 #include "engine/core/worker.h"
@@ -16,9 +17,43 @@ namespace {
 
 constexpr unsigned kPrefetchAhead = 4;
 
+// A frame longer than the route's path MTU allows whole: its fragments,
+// each sealed on its own, in order.
+void send_fragments(Worker& w, rte_mbuf* m, const RouteEntry& r, uint32_t hash) {
+    const uint32_t inner_len = m->pkt_len;
+    rte_mbuf* parts[wire::kMaxFragments];
+    DropReason why = DropReason::tx_too_big;
+    if (unlikely(m->nb_segs != 1 && rte_pktmbuf_linearize(m) != 0)) why = DropReason::tx_multiseg;
+    const unsigned n = m->nb_segs == 1 ? split_frame(m, r, w.pool, ++w.frag_frame_id, r.hdr_len, parts, &why) : 0;
+    if (unlikely(n == 0)) {
+        drop_packet(w, m, why);
+        return;
+    }
+    RouteCounters& rc = w.ctr->route[r.route_id];
+    for (unsigned i = 0; i < n; i++) {
+        const uint64_t seq = next_sequence(w.dp->epoch, w.tx_counter);
+        why = DropReason::tx_seq_exhausted;
+        if (unlikely(seq == 0 || !encap_frame(parts[i], r, hash, *w.keys, static_cast<uint8_t>(w.index), seq, &why,
+                                              wire::MsgType::DataFragment))) {
+            // The peer cannot rebuild the frame without this piece.
+            for (unsigned k = i; k < n; k++) drop_packet(w, parts[k], why);
+            return;
+        }
+        tx_enqueue(w, r.port_index, parts[i]);
+    }
+    rc.tx_pkts.add();
+    rc.tx_bytes.add(inner_len);
+    rc.tx_fragmented.add();
+    rc.tx_fragments.add(n);
+}
+
 inline void send_on_route(Worker& w, rte_mbuf* m, const RouteEntry& r, uint32_t hash) {
     const uint32_t inner_len = m->pkt_len;
     if (unlikely(!w.dp->route_live[r.route_id].up.load(std::memory_order_relaxed))) w.ctr->tx_last_resort.add();
+    if (unlikely(inner_len > r.max_whole)) {
+        send_fragments(w, m, r, hash);
+        return;
+    }
     const uint64_t seq = next_sequence(w.dp->epoch, w.tx_counter);
     DropReason why = DropReason::tx_seq_exhausted;
     if (unlikely(seq == 0 || !encap_frame(m, r, hash, *w.keys, static_cast<uint8_t>(w.index), seq, &why))) {

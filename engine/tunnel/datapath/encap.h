@@ -24,12 +24,13 @@
 
 namespace ftnet {
 
-// Seals with kr's sealing key, in sequence space `space` with sequence seq.
-// Returns false with *why set when the frame cannot be sent (the caller
+// Seals with kr's sealing key, in sequence space `space` with sequence seq,
+// as a message of `type` (DATA, or a DATA_FRAGMENT whose payload split_frame
+// built). Returns false with *why set when the frame cannot be sent (the caller
 // drops it): no headroom for the header, no tailroom for the tag, or a
 // chained frame that cannot be made contiguous.
 inline bool encap_frame(rte_mbuf* m, const RouteEntry& r, uint32_t flow_hash, const KeyRing& kr, uint8_t space,
-                        uint64_t seq, DropReason* why) {
+                        uint64_t seq, DropReason* why, wire::MsgType type = wire::MsgType::Data) {
     // The AEAD runs over one contiguous record; frames from ftnet0 are one
     // segment unless the adapter hands over chains.
     if (unlikely(m->nb_segs != 1) && rte_pktmbuf_linearize(m) != 0) {
@@ -58,6 +59,7 @@ inline bool encap_frame(rte_mbuf* m, const RouteEntry& r, uint32_t flow_hash, co
     const uint16_t udp_len =
         static_cast<uint16_t>(sizeof(rte_udp_hdr) + sizeof(wire::Header) + inner_len + wire::kAuthTagLen);
 
+    if (type != wire::MsgType::Data) fh->type = static_cast<uint8_t>(type);
     seal_message(fh, inner_len, kr, space, seq);
     udp->src_port = rte_cpu_to_be_16(static_cast<uint16_t>(0xc000 | (flow_hash & 0x3fff)));
     udp->dgram_len = rte_cpu_to_be_16(udp_len);

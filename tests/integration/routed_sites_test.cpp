@@ -99,5 +99,73 @@ TEST(RoutedSites, ARouterThatStopsForwardingANetworkIsFailedOver) {
     EXPECT_TRUE(eventually([&] { return in_use(lab, 1).value("network", "") == "cluster"; }, 5s)) << in_use(lab, 1).dump();
 }
 
+json route_on(Lab& lab, int n, const std::string& net, const std::string& family) {
+    for (auto& r : lab.ctl(n, "routes"))
+        if (r["network"] == net && r["family"] == family) return r;
+    return json();
+}
+
+// The only surviving path crosses an inter-site link of 1280 bytes (the
+// router's interfaces on the storage network, both ways): ftnet0 keeps its
+// MTU of 1400, each route measures its path MTU, and what does not fit goes
+// as ftnet fragments, so a TCP transfer still completes intact. A too-big
+// report that does not quote our own packet changes nothing.
+TEST(RoutedSites, ATcpTransferCompletesWhenTheOnlyPathHasA1280ByteMtu) {
+    Lab lab(2, 2);
+    lab.start_all();
+    for (auto& r : lab.ctl(1, "routes")) {
+        ASSERT_TRUE(r.contains("path_mtu")) << r.dump();
+        EXPECT_TRUE(eventually([&] { return route_on(lab, 1, r["network"], r["family"])["path_mtu"]["state"] == "done"; }, 5s))
+            << r.dump();
+        EXPECT_EQ(route_on(lab, 1, r["network"], r["family"])["path_mtu"]["pmtu"], 1500) << "measured: the whole port MTU";
+    }
+    // A forged report quoting a packet that is not ours (right addresses and
+    // port, made-up ftnet header): ignored.
+    const CmdResult forged = run(lab.ns("sw"), R"(python3 -c '
+import socket, struct
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return (~s) & 0xffff
+inner = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 1500, 1, 0x4000, 64, 17, 0,
+                    socket.inet_aton("198.18.3.1"), socket.inet_aton("198.19.3.2"))
+inner += struct.pack("!HHHH", 49152, 3343, 1480, 0) + bytes([2, 1, 0, 1, 0, 1, 0, 2]) + bytes(14)
+msg = struct.pack("!BBHHH", 3, 4, 0, 0, 1300) + inner
+msg = msg[:2] + struct.pack("!H", csum(msg)) + msg[4:]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+s.sendto(msg, ("198.18.3.1", 0))
+')");
+    ASSERT_TRUE(forged.ok()) << forged.out;
+    EXPECT_TRUE(eventually([&] { return route_on(lab, 1, "storage", "IPv4")["path_mtu"]["too_big_ignored"] == 1; }, 3s))
+        << route_on(lab, 1, "storage", "IPv4").dump();
+    EXPECT_EQ(route_on(lab, 1, "storage", "IPv4")["path_mtu"]["pmtu"], 1500) << "a report not quoting our packet is ignored";
+
+    // Only the storage network forwards, through a 1280-byte link.
+    const CmdResult cut = run(lab.ns("sw"), "ip link set br-storage mtu 1280 && ip link set br-storage-b mtu 1280 && "
+                                            "nft add table inet ftrouter && "
+                                            "nft 'add chain inet ftrouter cut { type filter hook forward priority 0; }' && "
+                                            "nft add rule inet ftrouter cut iifname '{ br-cluster, br-cluster-b, br-public, br-public-b }' drop");
+    ASSERT_TRUE(cut.ok()) << cut.out;
+    EXPECT_TRUE(eventually([&] { return in_use(lab, 1).value("network", "") == "storage"; }, 5s)) << in_use(lab, 1).dump();
+    EXPECT_TRUE(eventually([&] { return in_use(lab, 2).value("network", "") == "storage"; }, 5s)) << in_use(lab, 2).dump();
+    BgProcess recv(lab.node_ns(2), build_root() + "/ftnet-xfer recv 5001", lab.dir() + "/recv.out");
+    ASSERT_TRUE(eventually([&] { return recv.output().find("listening") != std::string::npos; }, 5s));
+    CmdResult send = run(lab.node_ns(1), build_root() + "/ftnet-xfer send 169.254.1.2 5001 16M 30");
+    ASSERT_TRUE(send.ok()) << send.out;
+    ASSERT_EQ(recv.wait(60s), 0) << recv.output();
+    EXPECT_EQ(expect_transfer_intact(send.out, recv.output()), 16ull << 20);
+    for (int n : {1, 2}) {
+        const json r = in_use(lab, n);
+        EXPECT_LE(r["path_mtu"]["pmtu"].get<int>(), 1280) << "node " << n << ": " << r.dump();
+        EXPECT_GE(r["path_mtu"]["pmtu"].get<int>(), 1280 - 8) << r.dump();
+    }
+    const json r1 = in_use(lab, 1), r2 = in_use(lab, 2);
+    EXPECT_GT(r1["tx_fragmented"].get<uint64_t>(), 1000u) << "full frames went as fragments: " << r1.dump();
+    EXPECT_GT(r2["rx_reassembled"].get<uint64_t>(), 1000u) << r2.dump();
+    const json drops = lab.ctl(2, "counters")["drops"];
+    for (const char* d : {"rx-frag-bad", "rx-frag-duplicate", "rx-frag-too-big"})
+        EXPECT_EQ(drops.value(d, uint64_t{0}), 0u) << d << ": " << drops.dump();
+}
+
 }  // namespace
 }  // namespace ftnet::itest

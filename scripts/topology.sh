@@ -64,7 +64,12 @@ up() {
         ip netns exec "$p-sw" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
     else
         # A router: forwarding on, IPv6 only on the bridges (its addresses).
-        ip netns exec "$p-sw" sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+        # No DAD on its link-local addresses: a router that has been up a
+        # while has finished it, and while one is tentative Linux sends no
+        # neighbour solicitation, so a fresh router could not re-resolve a
+        # node for its first second or two (seen when its MAC changes).
+        ip netns exec "$p-sw" sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+            net.ipv6.conf.default.accept_dad=0
     fi
     for i in 1 2 3; do
         local net=${NETS[$((i - 1))]}

@@ -105,6 +105,42 @@ json route_on(Lab& lab, int n, const std::string& net, const std::string& family
     return json();
 }
 
+// Router failover as VRRP does it: the gateway keeps its addresses, its MAC
+// changes and it announces the new one (gratuitous ARP, unsolicited NA). The
+// routes follow the new MAC before the heartbeats could notice the old one
+// is gone: no route goes down.
+TEST(RoutedSites, AGatewayWhoseMacChangesIsFollowedWithoutARouteOutage) {
+    Lab lab(2, 2);
+    lab.start_all();
+    ASSERT_EQ(in_use(lab, 1)["network"], "cluster");
+    const std::string old_mac = router_mac(lab, "cluster");
+    for (const char* fam : {"IPv4", "IPv6"})
+        ASSERT_EQ(route_on(lab, 1, "cluster", fam)["next_hop_mac"], old_mac) << fam;
+    EventStream ev1(lab.socket(1));
+    BgProcess ping(lab.node_ns(1), "ping -i 0.02 -w 4 169.254.1.2", lab.dir() + "/ping.out");
+    std::this_thread::sleep_for(500ms);
+    const CmdResult change = run(lab.ns("sw"), "sysctl -qw net.ipv4.conf.br-cluster.arp_notify=1 && "
+                                               "sysctl -qw net.ipv6.conf.br-cluster.ndisc_notify=1 && "
+                                               "ip link set br-cluster address 02:00:5e:77:00:02");
+    ASSERT_TRUE(change.ok()) << change.out;
+    const std::string new_mac = router_mac(lab, "cluster");
+    ASSERT_EQ(new_mac, "02:00:5e:77:00:02");
+    for (const char* fam : {"IPv4", "IPv6"})
+        EXPECT_TRUE(eventually([&] { return route_on(lab, 1, "cluster", fam)["next_hop_mac"] == new_mac; }, 2s))
+            << fam << ": " << route_on(lab, 1, "cluster", fam).dump();
+    auto down = ev1.wait_for([](const json& e) { return e.value("type", "") == "route" && e.value("state", "") == "down"; }, 3s);
+    EXPECT_FALSE(down) << "no route went down: " << down->ev.dump();
+    EXPECT_EQ(in_use(lab, 1)["network"], "cluster");
+    ASSERT_EQ(ping.wait(5s), 0) << ping.output();
+    // Frames already on their way to the old MAC are lost; a few at most.
+    const std::string out = ping.output();
+    const auto pct = out.find("% packet loss");
+    ASSERT_NE(pct, std::string::npos) << out;
+    const double loss = std::stod(out.substr(out.rfind(' ', pct) + 1));
+    EXPECT_LE(loss, 10.0) << out;
+    EXPECT_TRUE(run(lab.node_ns(1), "ping -c 3 -i 0.2 -W 2 169.254.1.2").ok()) << "through the new MAC";
+}
+
 // The only surviving path crosses an inter-site link of 1280 bytes (the
 // router's interfaces on the storage network, both ways): ftnet0 keeps its
 // MTU of 1400, each route measures its path MTU, and what does not fit goes

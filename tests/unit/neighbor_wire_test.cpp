@@ -169,6 +169,46 @@ TEST(NeighborTable, ProbesUntilResolvedThenReconfirms) {
     EXPECT_EQ(t.entries()[0].state, NeighborTable::State::Stale);
 }
 
+TEST(NeighborTable, FollowsAGatewayWhoseMacChanges) {
+    // Router failover (VRRP, a replaced router): the gateway's address stays,
+    // its MAC changes and it announces the new one unasked.
+    std::vector<Sent> sent;
+    NeighborTable t({{"cluster", kOurs, kOur4, kOur6}}, [&](uint16_t p, const Frame& f) { sent.push_back({p, f}); });
+    const IpAddr gw4 = *IpAddr::parse("198.18.2.254"), gw6 = *IpAddr::parse("fd00:2::fe");
+    const MacAddr old_mac = *MacAddr::parse("02:00:00:00:0a:01"), new_mac = *MacAddr::parse("02:00:00:00:0b:01");
+    t.want(0, gw4);
+    t.want(0, gw6);
+    Frame reply = build_arp(2, kOurs, old_mac, gw4, kOurs, kOur4);
+    EXPECT_TRUE(t.handle_frame(0, reply.data(), reply.size(), 1000));
+    Frame na_old = build_na(old_mac, kOurs, gw6, kOur6, true);
+    EXPECT_TRUE(t.handle_frame(0, na_old.data(), na_old.size(), 1000));
+    ASSERT_EQ(*t.lookup(0, gw4), old_mac);
+    ASSERT_EQ(*t.lookup(0, gw6), old_mac);
+
+    // The same answer again changes nothing: no route rebuild.
+    EXPECT_FALSE(t.handle_frame(0, reply.data(), reply.size(), 1100));
+
+    // Gratuitous ARP (a broadcast request for its own address) with the new MAC.
+    sent.clear();
+    Frame garp = build_arp(1, kBcast, new_mac, gw4, MacAddr{}, gw4);
+    EXPECT_TRUE(t.handle_frame(0, garp.data(), garp.size(), 2000)) << "the route table must be rebuilt";
+    EXPECT_EQ(*t.lookup(0, gw4), new_mac);
+    EXPECT_TRUE(sent.empty()) << "a gratuitous ARP is not answered";
+
+    // Unsolicited NA to all nodes with the new MAC.
+    const IpAddr all_nodes = *IpAddr::parse("ff02::1");
+    Frame na_new = build_na(new_mac, ipv6_multicast_mac(all_nodes), gw6, all_nodes, false);
+    EXPECT_TRUE(t.handle_frame(0, na_new.data(), na_new.size(), 2000));
+    EXPECT_EQ(*t.lookup(0, gw6), new_mac);
+    for (const auto& e : t.entries()) {
+        EXPECT_EQ(e.state, NeighborTable::State::Reachable);
+        EXPECT_EQ(e.confirmed_ms, 2000u);
+    }
+
+    // Another port's gateway with that address is a different entry.
+    EXPECT_FALSE(t.lookup(1, gw4));
+}
+
 TEST(NeighborTable, AnnouncesOwnAddresses) {
     std::vector<Sent> sent;
     NeighborTable t({{"cluster", kOurs, kOur4, kOur6}}, [&](uint16_t p, const Frame& f) { sent.push_back({p, f}); });

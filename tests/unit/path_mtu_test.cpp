@@ -73,7 +73,9 @@ TEST(PathMtuSearch, ASmallerPathIsFoundWithinTheGranularityAndNeverOverstated) {
             run(s, p, now, 20000, &max_seen);
             EXPECT_EQ(s.state(), PathMtuSearch::State::Done) << mtu;
             EXPECT_LE(max_seen, mtu) << "a size is published only once a reply proved it";
-            if (loss == 0) EXPECT_GT(s.pmtu() + PathMtuSearch::kGranularity, mtu) << mtu;
+            if (loss == 0) {
+                EXPECT_GT(s.pmtu() + PathMtuSearch::kGranularity, mtu) << mtu;
+            }
         }
     }
 }

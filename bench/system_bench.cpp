@@ -14,6 +14,10 @@
 //   vxlan         no ftnetd: the kernel's VXLAN device (VNI 42, port 4789,
 //                 MTU 1400 like ftnet0) over the cluster network's veths.
 //   kernel        no ftnetd: plain kernel addresses on the cluster veths.
+//   host          the exception path: ftnetd on both nodes, traffic from a
+//                 plain host (the probe namespace) to node 1's host address
+//                 on the cluster network (198.18.2.1, its host interface
+//                 cluster-host), through node 1's engine.
 //
 // For each path: a UDP burst (ftnet-udp-bench: sendmmsg of 64 datagrams as
 // fast as the socket takes them) of 64, 512 and 1400 bytes: delivered
@@ -80,6 +84,7 @@ struct PathSpec {
     std::string driver;  // tap, af_packet, af_xdp; empty for kernel paths
     std::string mode;    // "", "timed", "busy"
     bool vxlan = false;
+    bool host = false;   // the exception path: a plain host to node 1's host address
 };
 
 PathSpec parse_path(const std::string& s) {
@@ -90,6 +95,9 @@ PathSpec parse_path(const std::string& s) {
     if (colon != std::string::npos) p.mode = s.substr(colon + 1);
     if (base == "vxlan") {
         p.vxlan = true;
+    } else if (base == "host") {
+        p.host = true;
+        p.driver = "af_xdp";  // ftnet0's driver: not on this path, but the lab's default
     } else if (base != "kernel") {
         p.driver = base;
     }
@@ -120,10 +128,12 @@ json run_path(const PathSpec& p, double seconds, unsigned pings, unsigned interv
         lab.start_node(2, o);
         lab.wait_ready(1);
         lab.wait_ready(2);
-        dst = "169.254.1.2";
+        dst = p.host ? "198.18.2.1" : "169.254.1.2";
     } else {
         for (int n : {1, 2}) {
-            std::string cmd = "ip addr add 198.18.2." + std::to_string(n) + "/24 dev cluster";
+            // The kernel sees the veth's frames (the lab keeps them from it
+            // when an engine owns the port).
+            std::string cmd = "nft delete table netdev engine_owned && ip addr add 198.18.2." + std::to_string(n) + "/24 dev cluster";
             if (p.vxlan)
                 cmd += " && ip link add vx0 type vxlan id 42 dstport 4789 local 198.18.2." + std::to_string(n) +
                        " remote 198.18.2." + std::to_string(3 - n) + " dev cluster && ip link set vx0 mtu 1400 up" +
@@ -136,15 +146,20 @@ json run_path(const PathSpec& p, double seconds, unsigned pings, unsigned interv
         run(lab.node_ns(1), "ping -c 2 -i 0.2 -W 1 " + dst);
     }
     const std::string bench = build_root() + "/ftnet-udp-bench";
+    // Who sends and who receives: node 1 to node 2, or for the host path a
+    // plain host (the probe namespace) to node 1's host interface.
+    const std::string tx_ns = p.host ? lab.ns("probe") : lab.node_ns(1);
+    const std::string rx_ns = p.host ? lab.node_ns(1) : lab.node_ns(2);
+    if (p.host) run(tx_ns, "ping -c 2 -i 0.2 -W 1 " + dst);  // ARP outside the measurement
     json res = {{"path", p.name}};
     json bursts = json::array();
     for (int size : {64, 512, 1400}) {
-        BgProcess recv(lab.node_ns(2), bench + " recv 9000 " + std::to_string(seconds + 2), lab.dir() + "/recv.out");
+        BgProcess recv(rx_ns, bench + " recv 9000 " + std::to_string(seconds + 2), lab.dir() + "/recv.out");
         std::this_thread::sleep_for(300ms);
         const uint64_t d0 = ftnet ? total_drops(lab, 1) + total_drops(lab, 2) : 0;
         const CpuTicks c0 = cpu_ticks();
         const auto t0 = std::chrono::steady_clock::now();
-        CmdResult s = run(lab.node_ns(1), bench + " send " + dst + " 9000 " + std::to_string(size) + " " + std::to_string(seconds));
+        CmdResult s = run(tx_ns, bench + " send " + dst + " 9000 " + std::to_string(size) + " " + std::to_string(seconds));
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const CpuTicks c1 = cpu_ticks();
         recv.wait(std::chrono::milliseconds(static_cast<int>((seconds + 5) * 1000)));
@@ -171,11 +186,11 @@ json run_path(const PathSpec& p, double seconds, unsigned pings, unsigned interv
     res["udp"] = bursts;
 
     {
-        BgProcess srv(lab.node_ns(2), "iperf3 -s -1 -p 5201", lab.dir() + "/iperf-s.out");
+        BgProcess srv(rx_ns, "iperf3 -s -1 -p 5201", lab.dir() + "/iperf-s.out");
         std::this_thread::sleep_for(500ms);
         const CpuTicks c0 = cpu_ticks();
         const auto t0 = std::chrono::steady_clock::now();
-        CmdResult c = run(lab.node_ns(1), "iperf3 -J -c " + dst + " -p 5201 -t " + std::to_string(static_cast<int>(seconds)));
+        CmdResult c = run(tx_ns, "iperf3 -J -c " + dst + " -p 5201 -t " + std::to_string(static_cast<int>(seconds)));
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const CpuTicks c1 = cpu_ticks();
         double gbps = 0;
@@ -189,9 +204,9 @@ json run_path(const PathSpec& p, double seconds, unsigned pings, unsigned interv
     }
 
     {
-        BgProcess pong(lab.node_ns(2), bench + " pong 9001", lab.dir() + "/pong.out");
+        BgProcess pong(rx_ns, bench + " pong 9001", lab.dir() + "/pong.out");
         std::this_thread::sleep_for(300ms);
-        CmdResult r = run(lab.node_ns(1), bench + " ping " + dst + " 9001 " + std::to_string(pings) + " " +
+        CmdResult r = run(tx_ns, bench + " ping " + dst + " 9001 " + std::to_string(pings) + " " +
                                               std::to_string(interval_us));
         if (!r.ok()) throw std::runtime_error("udp ping failed on " + p.name + ": " + r.out);
         const json j = json::parse(r.out);
@@ -229,7 +244,7 @@ int main(int argc, char** argv) {
     double seconds = 3;
     unsigned pings = 2000, interval_us = 1000;
     CLI::App app{"system_bench"};
-    app.add_option("--paths", paths, "comma-separated: tap, af_packet, af_xdp (optionally :timed, :busy or :enc), vxlan, kernel");
+    app.add_option("--paths", paths, "comma-separated: tap, af_packet, af_xdp (optionally :timed, :busy or :enc), vxlan, kernel, host (:busy)");
     app.add_option("--seconds", seconds, "seconds per UDP burst and TCP run")->check(CLI::Range(1.0, 60.0));
     app.add_option("--pings", pings, "UDP ping-pong round trips")->check(CLI::PositiveNumber);
     app.add_option("--interval-us", interval_us, "microseconds between pings (low load)")->check(CLI::PositiveNumber);

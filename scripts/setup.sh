@@ -16,7 +16,7 @@ PACKAGES=(
     libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libssl-dev
     libipsec-mb-dev  # AES-GCM per packet (issue 9: chosen against OpenSSL by bench/aead_bench)
     # the lab and the integration tests: real clients, captures, faults
-    iproute2 iputils-ping iperf3 tcpdump tshark nftables procps python3
+    iproute2 ethtool iputils-ping iperf3 tcpdump tshark nftables procps python3
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -90,8 +90,14 @@ up() {
                 peer name "n$n-$net" netns "$p-sw"
             ((sites == 2)) && ip netns exec "$p-sw" sysctl -q -w "net.ipv6.conf.n$n-$net.disable_ipv6=1"
             ip -n "$p-sw" link set "n$n-$net" master "$br" up
-            # The engine owns this port: keep the kernel's IPv6 off it.
+            # The engine owns this port: keep the kernel's IPv6 off it, and
+            # let the kernel see none of what arrives (af_packet gets its
+            # copy before the netdev ingress hook drops it), as on a host
+            # whose NIC DPDK owns: otherwise the node's kernel would answer,
+            # on this veth, for the addresses of its host interfaces (weak
+            # host model), next to the engine's host path.
             ip netns exec "$p-n$n" sysctl -q -w "net.ipv6.conf.$net.disable_ipv6=1"
+            ip netns exec "$p-n$n" nft "add table netdev engine_owned; add chain netdev engine_owned $net { type filter hook ingress device $net priority 0; policy drop; }"
             ip -n "$p-n$n" link set "$net" up
         done
         ip link add "$net" netns "$p-probe" type veth peer name "pr-$net" netns "$p-sw"
@@ -99,6 +105,10 @@ up() {
         ip -n "$p-sw" link set "pr-$net" master "br-$net" up
         ip -n "$p-probe" addr add "198.18.$i.99/24" dev "$net"
         ip -n "$p-probe" addr add "fd00:$i::99/64" dev "$net" nodad
+        # A plain host's frames on a real wire carry complete checksums; a
+        # veth would hand the engine TCP segments whose checksum the
+        # receiver is meant to finish (af_packet cannot tell).
+        ip netns exec "$p-probe" ethtool -K "$net" tx off >/dev/null
         ip -n "$p-probe" link set "$net" up
     done
 }

@@ -1,7 +1,7 @@
 // ftnetctl: inspect and drive a running ftnetd over its management socket.
 //
 //   ftnetctl [-s SOCKET] [-o text|json] status|routes|interfaces|counters|
-//            nodes|neighbors|log [-n N]|link PORT up|down|
+//            nodes|neighbors|hosts|log [-n N]|link PORT up|down|
 //            cluster get [NAME]|cluster set NAME VALUE|events [-c N]|request JSON
 //
 // Exit status: 0 success, 1 the daemon answered with an error, 2 usage or
@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
     app.add_option("-s,--socket", sock, "management socket of ftnetd (env FTNET_SOCKET)");
     app.add_option("-o,--output", output, "output format")->check(CLI::IsMember({"text", "json"}));
     app.require_subcommand(1);
-    for (const char* c : {"status", "routes", "interfaces", "counters", "nodes", "neighbors", "membership"})
+    for (const char* c : {"status", "routes", "interfaces", "counters", "nodes", "neighbors", "membership", "hosts"})
         app.add_subcommand(c, std::string("show ") + c);
     unsigned lines = 50;
     app.add_subcommand("log", "show the last lines of the cluster log")->add_option("-n,--lines", lines, "how many lines");

@@ -219,6 +219,28 @@ std::string render_neighbors(const json& v) {
     return out.empty() ? "no neighbours\n" : out;
 }
 
+// `hosts`: each host interface, its addresses and what it carried.
+std::string render_hosts(const json& v) {
+    std::string out;
+    for (auto& h : v) {
+        std::string addrs;
+        for (auto& a : h["addresses"]) addrs += (addrs.empty() ? "" : ", ") + a.get<std::string>();
+        out += fmt::format("{} for port {} ({}, {} queues): MAC {}, MTU {}, {}\n", h["interface"].get<std::string>(),
+                           h["port"].get<std::string>(), h["driver"].get<std::string>(), h["queues"].get<int>(),
+                           h["mac"].get<std::string>(), h["mtu"].get<int>(), addrs.empty() ? "no addresses" : addrs);
+        out += fmt::format("    to the host {} pkts ({}), from the host {} pkts ({})\n", h["to_host"]["pkts"].get<uint64_t>(),
+                           human_bytes(h["to_host"]["bytes"].get<uint64_t>()), h["from_host"]["pkts"].get<uint64_t>(),
+                           human_bytes(h["from_host"]["bytes"].get<uint64_t>()));
+        if (h.contains("drops_all_ports")) {
+            std::string d;
+            for (auto& [k, n] : h["drops_all_ports"].items())
+                if (n.get<uint64_t>()) d += fmt::format("{}{} {}", d.empty() ? "" : ", ", k, n.get<uint64_t>());
+            out += "drops (all host interfaces): " + (d.empty() ? std::string("none") : d) + "\n";
+        }
+    }
+    return out.empty() ? "no host interfaces (port.host_interface)\n" : out;
+}
+
 }  // namespace
 
 // `key`: one line per key, the sealing one marked.
@@ -289,6 +311,7 @@ std::string render(const std::string& cmd, const json& r) {
     if (cmd == "counters") return render_counters(r);
     if (cmd == "nodes") return render_nodes(r);
     if (cmd == "neighbors") return render_neighbors(r);
+    if (cmd == "hosts") return render_hosts(r);
     if (cmd == "log") {
         std::string out;
         for (auto& l : r) out += l.get<std::string>() + "\n";

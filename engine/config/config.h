@@ -87,6 +87,10 @@ struct PortConfig {
     std::string iface;    // kernel interface for af_packet / af_xdp
     std::string pci;      // PCI address for pci
     std::string devargs;  // extra driver arguments, appended verbatim
+    // The kernel interface that stands for this port on the host (exception
+    // path: the host's own traffic, e.g. ssh to the port's address); empty:
+    // none, frames that are not the engine's are dropped.
+    std::string host_interface;
     std::string network;  // name of the [[network]] this port is on
     std::optional<IfAddr> ipv4;
     std::optional<IfAddr> ipv6;

@@ -236,6 +236,13 @@ void read_ports(Reader& r, const toml::table& root, Config& c) {
     if (list.size() + 1 > kMaxPorts)
         r.error(root.get("port"), "port",
                 fmt::format("{} ports defined, at most {}", list.size(), kMaxPorts - 1));
+    size_t host_interfaces = 0;
+    for (auto* t : list) host_interfaces += t->contains("host_interface");
+    // Each host interface is an engine port of its own, beside ftnet0.
+    if (list.size() <= kMaxPorts - 1 && list.size() + host_interfaces + 1 > kMaxPorts)
+        r.error(root.get("port"), "port",
+                fmt::format("{} ports with {} host interfaces make {} engine ports with ftnet0, at most {}",
+                            list.size(), host_interfaces, list.size() + host_interfaces + 1, kMaxPorts));
     for (size_t i = 0; i < list.size(); i++) {
         const toml::table& t = *list[i];
         std::string path = fmt::format("port[{}]", i);
@@ -243,7 +250,7 @@ void read_ports(Reader& r, const toml::table& root, Config& c) {
         p.line = static_cast<int>(t.source().begin.line);
         r.check_known(t, path, {"name", "driver", "iface", "pci", "devargs", "network", "ipv4",
                                 "ipv6", "gateway4", "gateway6", "rx_queues", "rx_desc", "tx_desc",
-                                "mtu"});
+                                "mtu", "host_interface"});
         if (r.get_string(t, path, "name", p.name, true, 31) && !valid_token(p.name))
             r.error(t.get("name"), path + ".name",
                     fmt::format("\"{}\" may hold only letters, digits, '-' and '_'", p.name));
@@ -273,6 +280,15 @@ void read_ports(Reader& r, const toml::table& root, Config& c) {
         if (r.get_string(t, path, "devargs", p.devargs, false, 1024) &&
             p.devargs.find_first_of(" \t\n") != std::string::npos)
             r.error(t.get("devargs"), path + ".devargs", "must not contain white space");
+        if (r.get_string(t, path, "host_interface", p.host_interface, false) && !valid_ifname(p.host_interface))
+            r.error(t.get("host_interface"), path + ".host_interface",
+                    fmt::format("\"{}\" is not a valid interface name", p.host_interface));
+        if (!p.host_interface.empty() && p.host_interface == c.adapter.name)
+            r.error(t.get("host_interface"), path + ".host_interface",
+                    fmt::format("\"{}\" is adapter.name", p.host_interface));
+        if (!p.host_interface.empty() && p.host_interface == p.iface)
+            r.error(t.get("host_interface"), path + ".host_interface",
+                    fmt::format("\"{}\" is the port's own iface", p.host_interface));
         r.get_string(t, path, "network", p.network, true);
         read_address(r, t, path, "ipv4", Family::V4, p.ipv4);
         read_address(r, t, path, "ipv6", Family::V6, p.ipv6);
@@ -326,6 +342,14 @@ void read_ports(Reader& r, const toml::table& root, Config& c) {
             if (other.name == p.name && !p.name.empty())
                 r.error(t.get("name"), path + ".name",
                         fmt::format("\"{}\" is already defined on line {}", p.name, other.line));
+            // A host interface is a kernel interface the engine creates: no
+            // other port may use its name, as a host interface or an iface.
+            if (!p.host_interface.empty() && (p.host_interface == other.host_interface || p.host_interface == other.iface))
+                r.error(t.get("host_interface"), path + ".host_interface",
+                        fmt::format("\"{}\" is already used by port \"{}\"", p.host_interface, other.name));
+            if (kernel_iface && !p.iface.empty() && p.iface == other.host_interface)
+                r.error(t.get("iface"), path + ".iface",
+                        fmt::format("\"{}\" is the host interface of port \"{}\"", p.iface, other.name));
             if (kernel_iface && other.iface == p.iface && !p.iface.empty())
                 r.error(t.get("iface"), path + ".iface",
                         fmt::format("\"{}\" is already used by port \"{}\"", p.iface, other.name));

@@ -24,6 +24,15 @@ void DatapathRegistry::add_poller(WorkerPoller p, const char* module) {
     pollers[n_pollers++] = p;
 }
 
+void DatapathRegistry::set_host_path(HostInput in, HostOutput out, const char* module) {
+    if (!in || !out) throw RegistryError(fmt::format("module {}: a null host path handler", module));
+    if (host_input)
+        throw RegistryError(fmt::format("module {}: the host path is already module {}'s", module, host_owner));
+    host_input = in;
+    host_output = out;
+    host_owner = module;
+}
+
 const DatapathRegistry& datapath_registry() {
     static const DatapathRegistry all = [] {
         DatapathRegistry r;

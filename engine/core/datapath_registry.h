@@ -22,6 +22,13 @@ struct RxResult;
 using MessageHandler = void (*)(Worker& w, uint16_t port_index, rte_mbuf* m, const RxResult& c);
 // Once per poll-loop iteration, after receiving; returns the packets it sent.
 using WorkerPoller = unsigned (*)(Worker& w, uint64_t now_tsc);
+// A burst received on a host interface (PortRole::Host); consumes the mbufs.
+using HostInput = void (*)(Worker& w, uint16_t port_index, rte_mbuf** pkts, uint16_t n);
+// A frame received on a physical port that is for the host rather than the
+// engine (RxKind::Host), or a copy of one the control thread also gets
+// (RxKind::Control). Consumes m when it returns true; returns false (and
+// leaves m alone) when the port has no host interface.
+using HostOutput = bool (*)(Worker& w, uint16_t port_index, rte_mbuf* m, const RxResult& c);
 
 struct DatapathRegistry {
     static constexpr unsigned kMaxPollers = 8;
@@ -31,8 +38,13 @@ struct DatapathRegistry {
     WorkerPoller pollers[kMaxPollers] = {};
     const char* poller_owner[kMaxPollers] = {};
     unsigned n_pollers = 0;
+    // The exception path (engine/host_path/); null when no module offers one.
+    HostInput host_input = nullptr;
+    HostOutput host_output = nullptr;
+    const char* host_owner = nullptr;
 
     void on_message(uint8_t type, MessageHandler h, const char* module);
+    void set_host_path(HostInput in, HostOutput out, const char* module);
     void add_poller(WorkerPoller p, const char* module);
 };
 

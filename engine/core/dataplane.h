@@ -21,7 +21,10 @@
 
 namespace ftnet {
 
-enum class PortRole : uint8_t { Physical, Adapter };
+// Physical: a cluster network port. Adapter: ftnet0. Host: the kernel
+// interface that stands for a physical port on the host (exception path,
+// engine/host_path/).
+enum class PortRole : uint8_t { Physical, Adapter, Host };
 
 // Fixed when the engine starts; read-only afterwards (any thread, no ordering).
 struct PortInfo {
@@ -32,6 +35,9 @@ struct PortInfo {
     int socket;        // NUMA socket of the port (or of the workers for virtual ports)
     MacAddr mac;
     char name[32];     // config name
+    // Physical: its host interface's engine port index; Host: the physical
+    // port it stands for. kMaxPorts: none.
+    uint16_t host_peer = kMaxPorts;
 };
 
 struct alignas(64) PortLive {

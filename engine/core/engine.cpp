@@ -51,6 +51,7 @@ void Engine::start(const std::string& argv0) {
         init_eal(argv0);
         init_ports();
         init_adapter();
+        init_host_interfaces();
         init_dataplane();
         init_workers();
         init_modules();
@@ -286,7 +287,8 @@ void Engine::init_dataplane() {
     for (size_t i = 0; i < ports_.size(); i++) {
         PortInfo& pi = dp_->ports[i];
         pi.port_id = ports_[i].handle.port_id;
-        pi.role = i == adapter_index_ ? PortRole::Adapter : PortRole::Physical;
+        pi.role = i == adapter_index_ ? PortRole::Adapter : ports_[i].cfg_index < 0 ? PortRole::Host : PortRole::Physical;
+        pi.host_peer = ports_[i].host_peer >= 0 ? static_cast<uint16_t>(ports_[i].host_peer) : uint16_t(kMaxPorts);
         pi.nb_rxq = ports_[i].handle.nb_rxq;
         pi.nb_txq = ports_[i].handle.nb_txq;
         pi.socket = ports_[i].handle.socket;
@@ -495,7 +497,7 @@ void Engine::shutdown() {
         for (auto* r : dp_->from_control) drain(r);
         rte_ring_free(dp_->route_events);
         for (Worker* w : workers_) {
-            for (auto* bufs : {w->tx, w->tx_ctl})
+            for (auto* bufs : {w->tx, w->tx_ctl, w->tx_host})
                 for (size_t p = 0; p < kMaxPorts; p++)
                     for (uint16_t i = 0; i < bufs[p].n; i++) rte_pktmbuf_free(bufs[p].pkts[i]);
             reassembly_clear(w->reasm);

@@ -48,7 +48,10 @@ using Frame = std::vector<uint8_t>;
 struct PortRuntime {
     PortSpec spec;
     PortHandle handle;
-    int cfg_index = -1;  // index into Config::ports; -1 for ftnet0
+    int cfg_index = -1;  // index into Config::ports; -1 for ftnet0 and host interfaces
+    // A physical port: its host interface's index in ports(); a host
+    // interface: the physical port's. -1: none.
+    int host_peer = -1;
     bool probed = false;
     bool link_up = false;   // carrier, as last reported
     bool admin_up = true;   // `ftnetctl link NAME down|up`
@@ -143,6 +146,9 @@ class Engine {
     void open_adapter(PortDriver drv);
     void close_adapter();
     void remove_adapter_veth();  // the pair open_adapter created, if any
+    // The kernel interfaces that stand for the physical ports on the host
+    // (port.host_interface), after ftnet0 (engine/core/host_interfaces.cpp).
+    void init_host_interfaces();
     void init_modules();
     void launch_workers();
 
@@ -153,7 +159,7 @@ class Engine {
     uint64_t start_ms_ = 0;
     uint32_t boot_id_ = 0;
 
-    std::vector<PortRuntime> ports_;  // physical ports in config order, then ftnet0
+    std::vector<PortRuntime> ports_;  // physical ports in config order, then ftnet0, then host interfaces
     size_t adapter_index_ = 0;
     AdapterInfo adapter_;
     int adapter_ifindex_ = 0;

@@ -39,12 +39,34 @@ void tx_flush(Worker& w, uint16_t port_index, TxBuffer& b) {
     }
     uint64_t unsent_bytes = 0;
     if (unlikely(sent < b.n)) {
-        const DropReason why = p.role == PortRole::Adapter ? DropReason::adapter_full : DropReason::txq_full;
+        const DropReason why = p.role == PortRole::Adapter ? DropReason::adapter_full
+                               : p.role == PortRole::Host  ? DropReason::host_if_full
+                                                           : DropReason::txq_full;
         for (uint16_t i = sent; i < b.n; i++) {
             unsent_bytes += b.pkts[i]->pkt_len;
             rte_pktmbuf_free(b.pkts[i]);
         }
         w.ctr->drop(why, b.n - sent);
+    }
+    PortCounters& pc = w.ctr->port[port_index];
+    pc.tx_pkts.add(sent);
+    pc.tx_bytes.add(b.bytes - unsent_bytes);
+    b.n = 0;
+    b.bytes = 0;
+}
+
+void tx_flush_host(Worker& w, uint16_t port_index) {
+    TxBuffer& b = w.tx_host[port_index];
+    if (b.n == 0) return;
+    const PortInfo& p = w.dp->ports[port_index];
+    const uint16_t sent = rte_eth_tx_burst(p.port_id, w.index, b.pkts, b.n);
+    uint64_t unsent_bytes = 0;
+    if (unlikely(sent < b.n)) {
+        for (uint16_t i = sent; i < b.n; i++) {
+            unsent_bytes += b.pkts[i]->pkt_len;
+            rte_pktmbuf_free(b.pkts[i]);
+        }
+        w.ctr->drop(DropReason::host_txq_full, b.n - sent);
     }
     PortCounters& pc = w.ctr->port[port_index];
     pc.tx_pkts.add(sent);
@@ -64,6 +86,8 @@ void tx_flush_all(Worker& w) {
     if (ctl_ports > 1) note_send_skew(w, first, rte_rdtsc());
     for (uint16_t i = 0; i < w.dp->n_ports; i++)
         if (w.tx[i].n) tx_flush(w, i, w.tx[i]);
+    for (uint16_t i = 0; i < w.dp->n_ports; i++)
+        if (w.tx_host[i].n) tx_flush_host(w, i);
 }
 
 }  // namespace ftnet

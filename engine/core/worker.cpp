@@ -84,10 +84,19 @@ unsigned worker_poll_once(Worker& w) {
         if (n == 0) continue;
         const RxQueueRef& rq = w.rxq[q];
         moved += n;
-        if (rq.role == PortRole::Adapter)
+        switch (rq.role) {
+        case PortRole::Adapter:
             adapter_input(w, w.rx_pkts[q], n);
-        else
+            break;
+        case PortRole::Physical:
             physical_input(w, rq.port_index, w.rx_pkts[q], n);
+            break;
+        case PortRole::Host:
+            // Only engines with host interfaces have such queues, and only
+            // when a module provides the host path (checked at start).
+            dp.handlers->host_input(w, rq.port_index, w.rx_pkts[q], n);
+            break;
+        }
     }
     moved += drain_from_control(w);
     w.events = 0;

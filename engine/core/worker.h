@@ -142,6 +142,10 @@ struct alignas(64) Worker {
     // before any data at the end of each loop, so that a burst of data never
     // delays them in the port's queue (or in the kernel's backlog behind it).
     TxBuffer tx_ctl[kMaxPorts];
+    // What the host sends through a physical port (exception path): flushed
+    // after everything else, tried once, dropped when the queue is full, so
+    // the host's traffic never delays or displaces the tunnel's.
+    TxBuffer tx_host[kMaxPorts];
 
     // Heartbeats of the routes this worker owns (datapath/heartbeat.cpp).
     HbPrivate hb[kMaxRoutes];
@@ -219,6 +223,7 @@ void note_send_skew(Worker& w, uint64_t first, uint64_t last);
 // Transmit buffering (datapath/tx.cpp). tx_flush_all sends every port's
 // control frames first, then its data.
 void tx_flush(Worker& w, uint16_t port_index, TxBuffer& b);
+void tx_flush_host(Worker& w, uint16_t port_index);
 void tx_flush_all(Worker& w);
 
 inline void tx_enqueue(Worker& w, uint16_t port_index, rte_mbuf* m) {
@@ -229,6 +234,13 @@ inline void tx_enqueue(Worker& w, uint16_t port_index, rte_mbuf* m) {
 }
 
 // For heartbeats and control frames: ahead of the data.
+inline void tx_enqueue_host(Worker& w, uint16_t port_index, rte_mbuf* m) {
+    TxBuffer& b = w.tx_host[port_index];
+    b.pkts[b.n++] = m;
+    b.bytes += m->pkt_len;
+    if (b.n == 2 * kMaxBurst) tx_flush_host(w, port_index);
+}
+
 inline void tx_enqueue_ctl(Worker& w, uint16_t port_index, rte_mbuf* m) {
     TxBuffer& b = w.tx_ctl[port_index];
     b.pkts[b.n++] = m;

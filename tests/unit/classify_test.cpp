@@ -58,7 +58,7 @@ std::vector<Case> cases() {
         v.push_back({"vlan_tagged", f, [](Bytes& p) { p[12] = 0x81; p[13] = 0x00; }, RxKind::Drop, DropReason::rx_unknown_ethertype, false});
         v.push_back({"wrong_ip_version", f, [](Bytes& p) { p[14] = static_cast<uint8_t>((p[14] & 0x0f) | 0x50); }, RxKind::Drop, DropReason::rx_bad_ip});
         v.push_back({"not_our_ip", f, [v6](Bytes& p) { p[v6 ? 14 + 24 + 15 : 14 + 19] ^= 0x01; }, RxKind::Drop, DropReason::rx_not_our_ip});
-        v.push_back({"wrong_udp_port", f, [](Bytes& p) { set16(p, l4(p) + 2, 3344); }, RxKind::Drop, DropReason::rx_unhandled_proto});
+        v.push_back({"wrong_udp_port", f, [](Bytes& p) { set16(p, l4(p) + 2, 3344); }, RxKind::Host, DropReason::rx_unhandled_proto});
         v.push_back({"udp_length_mismatch", f, [](Bytes& p) { set16(p, l4(p) + 4, static_cast<uint16_t>((p[l4(p) + 4] << 8 | p[l4(p) + 5]) - 1)); }, RxKind::Drop, DropReason::rx_bad_udp});
         v.push_back({"garbled_payload_checksum", f, [](Bytes& p) { p[p.size() - 3] ^= 0x5a; }, v6 ? RxKind::Drop : RxKind::Data, DropReason::rx_bad_checksum, false});
         v.push_back({"unknown_version", f, [](Bytes& p) { p[ftnet_off(p)] = 3; }, RxKind::Drop, DropReason::rx_bad_version});
@@ -84,19 +84,19 @@ std::vector<Case> cases() {
         v.push_back({"pmtu_reply", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 8; }, RxKind::Message});
         v.push_back({"data_fragment", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 9; }, RxKind::Message});
         v.push_back({"type_beyond_data_fragment", f, [](Bytes& p) { p[ftnet_off(p) + 1] = 10; }, RxKind::Drop, DropReason::rx_bad_type});
-        v.push_back({"tcp_to_us", f, [v6](Bytes& p) { p[v6 ? 14 + 6 : 14 + 9] = IPPROTO_TCP; }, RxKind::Drop, DropReason::rx_unhandled_proto});
+        v.push_back({"tcp_to_us", f, [v6](Bytes& p) { p[v6 ? 14 + 6 : 14 + 9] = IPPROTO_TCP; }, RxKind::Host, DropReason::rx_unhandled_proto});
     }
     // Family-specific rules.
     v.push_back({"v4_bad_header_checksum", Family::V4, [](Bytes& p) { p[14 + 10] ^= 0xff; }, RxKind::Drop, DropReason::rx_bad_checksum, false});
-    v.push_back({"v4_more_fragments", Family::V4, [](Bytes& p) { p[14 + 6] |= 0x20; }, RxKind::Drop, DropReason::rx_ip_fragment});
-    v.push_back({"v4_fragment_offset", Family::V4, [](Bytes& p) { p[14 + 7] = 8; }, RxKind::Drop, DropReason::rx_ip_fragment});
+    v.push_back({"v4_more_fragments", Family::V4, [](Bytes& p) { p[14 + 6] |= 0x20; }, RxKind::Host, DropReason::rx_ip_fragment});
+    v.push_back({"v4_fragment_offset", Family::V4, [](Bytes& p) { p[14 + 7] = 8; }, RxKind::Host, DropReason::rx_ip_fragment});
     v.push_back({"v4_total_length_short_of_header", Family::V4, [](Bytes& p) { set16(p, 14 + 2, 10); }, RxKind::Drop, DropReason::rx_bad_ip});
     v.push_back({"v4_icmp_to_us", Family::V4, [](Bytes& p) { p[14 + 9] = IPPROTO_ICMP; }, RxKind::Control});
     v.push_back({"v4_nonzero_wrong_udp_checksum", Family::V4, [](Bytes& p) { p[34 + 6] = 0x12; p[34 + 7] = 0x34; }, RxKind::Drop, DropReason::rx_bad_checksum, false});
     v.push_back({"v6_zero_udp_checksum", Family::V6, [](Bytes& p) { p[54 + 6] = 0; p[54 + 7] = 0; }, RxKind::Drop, DropReason::rx_bad_checksum, false});
     v.push_back({"v6_payload_length_beyond_frame", Family::V6, [](Bytes& p) { set16(p, 14 + 4, 9000); }, RxKind::Drop, DropReason::rx_bad_ip, false});
-    v.push_back({"v6_fragment_header", Family::V6, [](Bytes& p) { p[14 + 6] = IPPROTO_FRAGMENT; }, RxKind::Drop, DropReason::rx_ip_fragment});
-    v.push_back({"v6_hop_by_hop", Family::V6, [](Bytes& p) { p[14 + 6] = IPPROTO_HOPOPTS; }, RxKind::Drop, DropReason::rx_ip_options});
+    v.push_back({"v6_fragment_header", Family::V6, [](Bytes& p) { p[14 + 6] = IPPROTO_FRAGMENT; }, RxKind::Host, DropReason::rx_ip_fragment});
+    v.push_back({"v6_hop_by_hop", Family::V6, [](Bytes& p) { p[14 + 6] = IPPROTO_HOPOPTS; }, RxKind::Host, DropReason::rx_ip_options});
     v.push_back({"v6_icmp_to_us", Family::V6, [](Bytes& p) { p[14 + 6] = IPPROTO_ICMPV6; }, RxKind::Control});
     return v;
 }
@@ -114,7 +114,9 @@ TEST_P(ClassifyTest, Verdict) {
     RxResult r = classify_frame(p.data(), static_cast<uint32_t>(p.size()), *rt, 0);
     ASSERT_EQ(static_cast<int>(r.kind), static_cast<int>(c.kind))
         << "got drop reason " << drop_reason_name(r.drop) << " for " << c.name;
-    if (c.kind == RxKind::Drop) {
+    // A frame for the host carries the reason it is dropped for when the
+    // port has no host interface.
+    if (c.kind == RxKind::Drop || c.kind == RxKind::Host) {
         EXPECT_EQ(r.drop, c.drop) << "expected " << drop_reason_name(c.drop) << ", got " << drop_reason_name(r.drop);
     }
 }
@@ -179,7 +181,7 @@ TEST(Classify, RandomMutationsNeverCrash) {
             std::unique_ptr<uint8_t[]> exact(new uint8_t[p.size() + 1]);
             std::memcpy(exact.get(), p.data(), p.size());
             RxResult r = classify_frame(exact.get(), static_cast<uint32_t>(p.size()), *rt, 0);
-            ASSERT_LE(static_cast<int>(r.kind), static_cast<int>(RxKind::Message));
+            ASSERT_LE(static_cast<int>(r.kind), static_cast<int>(RxKind::Host));
             if (r.kind == RxKind::Drop) {
                 ASSERT_LT(static_cast<size_t>(r.drop), kNumDropReasons);
                 drops++;

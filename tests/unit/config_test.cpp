@@ -1153,7 +1153,46 @@ INSTANTIATE_TEST_SUITE_P(Port, ConfigRejects, ::testing::Values(
      "ipv4 = \"198.18.1.1/24\"\n"
      "gateway = \"198.18.1.254\"\n",
      "port[0].gateway", "unknown key (allowed here: name, driver, iface, pci, devargs, network, "
-                        "ipv4, ipv6, gateway4, gateway6, rx_queues, rx_desc, tx_desc, mtu)", 6}
+                        "ipv4, ipv6, gateway4, gateway6, rx_queues, rx_desc, tx_desc, mtu, host_interface)", 6},
+    BadConfig{"HostInterfaceBadName",
+     "[[port]]\n"
+     "name = \"p0\"\n"
+     "driver = \"null\"\n"
+     "network = \"net\"\n"
+     "ipv4 = \"198.18.1.1/24\"\n"
+     "host_interface = \"a name with spaces\"\n",
+     "port[0].host_interface", "\"a name with spaces\" is not a valid interface name", 6},
+    BadConfig{"HostInterfaceIsTheAdapter",
+     "[[port]]\n"
+     "name = \"p0\"\n"
+     "driver = \"null\"\n"
+     "network = \"net\"\n"
+     "ipv4 = \"198.18.1.1/24\"\n"
+     "host_interface = \"ftnet0\"\n",
+     "port[0].host_interface", "\"ftnet0\" is adapter.name", 6},
+    BadConfig{"HostInterfaceIsItsOwnIface",
+     "[[port]]\n"
+     "name = \"p0\"\n"
+     "driver = \"af_packet\"\n"
+     "iface = \"eth1\"\n"
+     "network = \"net\"\n"
+     "ipv4 = \"198.18.1.1/24\"\n"
+     "host_interface = \"eth1\"\n",
+     "port[0].host_interface", "\"eth1\" is the port's own iface", 7},
+    BadConfig{"HostInterfaceUsedTwice",
+     "[[port]]\n"
+     "name = \"p0\"\n"
+     "driver = \"null\"\n"
+     "network = \"net\"\n"
+     "ipv4 = \"198.18.1.1/24\"\n"
+     "host_interface = \"h0\"\n"
+     "[[port]]\n"
+     "name = \"p1\"\n"
+     "driver = \"af_packet\"\n"
+     "iface = \"h0\"\n"
+     "network = \"net\"\n"
+     "ipv4 = \"198.18.1.2/24\"\n",
+     "port[1].iface", "\"h0\" is the host interface of port \"p0\"", 10}
 ), test_name);
 
 INSTANTIATE_TEST_SUITE_P(Peer, ConfigRejects, ::testing::Values(

@@ -19,81 +19,18 @@
 #include "engine/neighbor/control/neighbor_wire.h"
 #include "engine/core/worker.h"
 #include "tests/unit/packet_fixtures.h"
+#include "tests/unit/ring_dataplane.h"
 
 namespace ftnet::test {
 namespace {
 
 uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
-class WorkerRingTest : public testing::Test {
+class WorkerRingTest : public RingDataplaneTest {
   protected:
     void SetUp() override {
-        static int instance = 0;
-        instance++;
-        dp = std::make_unique<Dataplane>();
-        const char* names[] = {"cluster", "storage", "ftnet0"};
-        for (int i = 0; i < 3; i++) {
-            RingPort& p = ports[i];
-            p = make_ring_port("wrt" + std::to_string(instance) + names[i], test_pool());
-            PortInfo& pi = dp->ports[i];
-            pi.port_id = p.port_id;
-            pi.role = i == kAdapterIndex ? PortRole::Adapter : PortRole::Physical;
-            pi.nb_rxq = pi.nb_txq = 1;
-            dp->port_index_by_id[p.port_id] = static_cast<uint16_t>(i);
-            dp->port_live[i].usable.store(true);
-        }
-        dp->n_ports = 3;
-        dp->adapter_index = kAdapterIndex;
-        dp->n_workers = 1;
-        std::string base = "wrt" + std::to_string(instance);
-        dp->to_control = rte_ring_create((base + "toctl").c_str(), 256, SOCKET_ID_ANY, RING_F_SC_DEQ);
-        dp->from_control[0] = rte_ring_create((base + "fromctl").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        counters = std::make_unique<WorkerCounters>();
-        dp->counters[0] = counters.get();
-        table = make_test_table();
-        dp->routes.store(table.get());
-        // Heartbeats are not under test here: every route is up, and the
-        // table gives this worker no routes to heartbeat.
-        for (auto& r : dp->route_live) r.up.store(true);
-        dp->tsc_hz = rte_get_tsc_hz();
-        dp->keys.store(const_cast<KeyRing*>(&test_keys()));
-        windows = make_replay_windows();
-        dp->replay = windows.get();
-        dp->epoch = 1;
-
-        w = std::make_unique<Worker>();
-        w->dp = dp.get();
-        w->index = 0;
-        w->ctr = counters.get();
-        w->pool = test_pool();
-        w->cfg.burst = 32;
-        for (uint16_t i = 0; i < 3; i++) w->rxq[w->n_rxq++] = RxQueueRef{i, ports[i].port_id, 0, dp->ports[i].role};
-        pool_free_at_start = rte_mempool_avail_count(test_pool());
+        build("wrt", {{"cluster", PortRole::Physical}, {"storage", PortRole::Physical}, {"ftnet0", PortRole::Adapter}});
     }
-
-    void TearDown() override {
-        for (auto& p : ports) free_ring_port(p);
-        drain_ring(dp->to_control);
-        drain_ring(dp->from_control[0]);
-        rte_ring_free(dp->to_control);
-        rte_ring_free(dp->from_control[0]);
-        EXPECT_EQ(rte_mempool_avail_count(test_pool()), pool_free_at_start) << "mbufs leaked";
-    }
-
-    void inject(int port, const Bytes& b) { ASSERT_EQ(rte_ring_enqueue(ports[port].rx, to_mbuf(test_pool(), b)), 0); }
-
-    std::vector<Bytes> take(rte_ring* r) {
-        std::vector<Bytes> out;
-        void* m;
-        while (rte_ring_dequeue(r, &m) == 0) {
-            out.push_back(to_bytes(static_cast<rte_mbuf*>(m)));
-            rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-        }
-        return out;
-    }
-    std::vector<Bytes> sent(int port) { return take(ports[port].tx); }
-
-    uint64_t drops(DropReason r) const { return counters->drops[static_cast<size_t>(r)].get(); }
 
     // Sends one unicast frame to peer 2 from ftnet0 and returns the port and
     // route id it left on (-1 if nothing left).
@@ -118,13 +55,6 @@ class WorkerRingTest : public testing::Test {
         return {-1, -1};
     }
 
-    RingPort ports[3];
-    std::unique_ptr<Dataplane> dp;
-    std::unique_ptr<WorkerCounters> counters;
-    std::unique_ptr<PeerReplayWindows[]> windows;
-    std::unique_ptr<RouteTable> table;
-    std::unique_ptr<Worker> w;
-    unsigned pool_free_at_start = 0;
 };
 
 TEST_F(WorkerRingTest, FrameFromAdapterLeavesOnTheBestRouteEncapsulated) {

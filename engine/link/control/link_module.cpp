@@ -37,7 +37,7 @@ void LinkModule::start(Engine& e) {
     lsc_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     auto& ports = e.ports();
     for (size_t i = 0; i < ports.size(); i++) {
-        if (i == e.adapter_index()) continue;
+        if (ports[i].cfg_index < 0) continue;  // ftnet0, host interfaces
         PortRuntime& p = ports[i];
         bool up = true;
         switch (p.handle.link_source) {
@@ -101,7 +101,7 @@ void LinkModule::stop(Engine& e) {
 void LinkModule::poll_links(uint64_t now) {
     auto& ports = e_->ports();
     for (size_t i = 0; i < ports.size(); i++) {
-        if (i == e_->adapter_index()) continue;
+        if (ports[i].cfg_index < 0) continue;  // ftnet0, host interfaces
         const PortHandle& h = ports[i].handle;
         if (h.link_source != LinkSource::Poll && h.link_source != LinkSource::LscInterrupt) continue;
         rte_eth_link link{};
@@ -151,7 +151,7 @@ json LinkModule::cmd_link(const json& args) {
     if (state != "up" && state != "down") throw MgmtError(fmt::format("state \"{}\" is not up or down", state));
     auto& ports = e_->ports();
     for (size_t i = 0; i < ports.size(); i++) {
-        if (i == e_->adapter_index() || ports[i].spec.name != name) continue;
+        if (ports[i].cfg_index < 0 || ports[i].spec.name != name) continue;
         const bool up = state == "up";
         if (ports[i].admin_up != up) {
             ports[i].admin_up = up;
@@ -191,7 +191,7 @@ json LinkModule::cmd_interfaces() const {
     };
     json phys = json::array();
     for (size_t i = 0; i < ports.size(); i++) {
-        if (i == e_->adapter_index()) continue;
+        if (ports[i].cfg_index < 0) continue;  // ftnet0, host interfaces
         const PortRuntime& p = ports[i];
         const PortConfig& pc = cfg.ports[static_cast<size_t>(p.cfg_index)];
         phys.push_back({
@@ -199,6 +199,7 @@ json LinkModule::cmd_interfaces() const {
             {"driver", port_driver_name(pc.driver)},
             {"device", p.handle.device},
             {"iface", pc.iface},
+            {"host_interface", pc.host_interface},
             {"network", pc.network},
             {"mac", p.handle.mac.str()},
             {"ipv4", pc.ipv4 ? pc.ipv4->str() : ""},

@@ -52,7 +52,7 @@ void NeighborModule::start(Engine& e) {
 
 void NeighborModule::running(Engine& e) {
     for (size_t i = 0; i < e.ports().size(); i++)
-        if (i != e.adapter_index() && e.ports()[i].link_up) table_->announce(static_cast<uint16_t>(i));
+        if (e.ports()[i].cfg_index >= 0 && e.ports()[i].link_up) table_->announce(static_cast<uint16_t>(i));
 }
 
 void NeighborModule::link_up(uint16_t port_index, uint64_t now_ms) { table_->link_up(port_index, now_ms); }

@@ -31,6 +31,10 @@ enum class RxKind : uint8_t {
     Data,     // tunnelled frame for ftnet0
     Message,  // another ftnet message (hdr->type): for the module that handles
               // that type (engine/core/datapath_registry.h)
+    Host,     // for one of our addresses but not the engine's business (TCP,
+              // other UDP ports, other protocols, IP fragments and options):
+              // the host's, through the port's host interface if it has one,
+              // else dropped for RxResult::drop
 };
 
 struct RxResult {
@@ -52,6 +56,13 @@ inline RxResult drop(DropReason r) {
     RxResult x;
     x.kind = RxKind::Drop;
     x.drop = r;
+    return x;
+}
+
+inline RxResult for_host(DropReason otherwise) {
+    RxResult x;
+    x.kind = RxKind::Host;
+    x.drop = otherwise;
     return x;
 }
 
@@ -116,13 +127,14 @@ inline RxResult classify_ipv4(const uint8_t* f, uint32_t len, const PortAddrs& p
         r.kind = RxKind::Control;
         return r;
     }
-    if (ip->next_proto_id != IPPROTO_UDP) return drop(DropReason::rx_unhandled_proto);
+    if (ip->next_proto_id != IPPROTO_UDP) return for_host(DropReason::rx_unhandled_proto);
+    // The tunnel never sends fragments or options: the host's, if anyone's.
     if (rte_be_to_cpu_16(ip->fragment_offset) & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
-        return drop(DropReason::rx_ip_fragment);
-    if (ihl != sizeof(rte_ipv4_hdr)) return drop(DropReason::rx_ip_options);
+        return for_host(DropReason::rx_ip_fragment);
+    if (ihl != sizeof(rte_ipv4_hdr)) return for_host(DropReason::rx_ip_options);
     if (tot < ihl + sizeof(rte_udp_hdr)) return drop(DropReason::rx_bad_udp);
     auto* udp = reinterpret_cast<const rte_udp_hdr*>(f + l3 + ihl);
-    if (rte_be_to_cpu_16(udp->dst_port) != rt.udp_port) return drop(DropReason::rx_unhandled_proto);
+    if (rte_be_to_cpu_16(udp->dst_port) != rt.udp_port) return for_host(DropReason::rx_unhandled_proto);
     uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
     if (ulen != tot - ihl || ulen < sizeof(rte_udp_hdr)) return drop(DropReason::rx_bad_udp);
     // A zero UDP checksum over IPv4 means "not computed" (RFC 768); the
@@ -162,17 +174,17 @@ inline RxResult classify_ipv6(const uint8_t* f, uint32_t len, const PortAddrs& p
     case IPPROTO_UDP:
         break;
     case IPPROTO_FRAGMENT:
-        return drop(DropReason::rx_ip_fragment);
+        return for_host(DropReason::rx_ip_fragment);
     case IPPROTO_HOPOPTS:
     case IPPROTO_ROUTING:
     case IPPROTO_DSTOPTS:
-        return drop(DropReason::rx_ip_options);
+        return for_host(DropReason::rx_ip_options);
     default:
-        return drop(DropReason::rx_unhandled_proto);
+        return for_host(DropReason::rx_unhandled_proto);
     }
     if (plen < sizeof(rte_udp_hdr)) return drop(DropReason::rx_bad_udp);
     auto* udp = reinterpret_cast<const rte_udp_hdr*>(f + l3 + sizeof(rte_ipv6_hdr));
-    if (rte_be_to_cpu_16(udp->dst_port) != rt.udp_port) return drop(DropReason::rx_unhandled_proto);
+    if (rte_be_to_cpu_16(udp->dst_port) != rt.udp_port) return for_host(DropReason::rx_unhandled_proto);
     uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
     if (ulen != plen) return drop(DropReason::rx_bad_udp);
     // Over IPv6 the UDP checksum is mandatory (RFC 8200 8.1).

@@ -2,7 +2,8 @@
 // messages (source, route binding, key, replay window, AEAD tag), then
 // decapsulate tunnel DATA into ftnet0, hand ARP/ND/ICMP to the control
 // thread, other ftnet messages to the module that registered their type,
-// and drop (and count) everything else.
+// the host's own traffic to the host path (engine/host_path/), and drop (and
+// count) everything else.
 
 #include <rte_prefetch.h>
 
@@ -59,7 +60,15 @@ inline void physical_one(Worker& w, uint16_t port_index, rte_mbuf* m) {
         return;
     }
     case RxKind::Control:
+        // ARP, ND and ICMP: the control thread's; the host interface, if
+        // the port has one, gets a copy of what the host needs too.
+        if (const HostOutput h = w.dp->handlers->host_output) h(w, port_index, m, c);
         punt_to_control(w, m);
+        return;
+    case RxKind::Host:
+        if (const HostOutput h = w.dp->handlers->host_output)
+            if (h(w, port_index, m, c)) return;
+        drop_packet(w, m, c.drop);
         return;
     case RxKind::Message:
         // The module that registered this message type (heartbeats, HELLO,

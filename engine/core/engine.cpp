@@ -353,7 +353,7 @@ void Engine::init_workers() {
             Worker& w = *workers_[k % workers_.size()];
             if (w.n_rxq >= kMaxRxQueuesPerWorker) throw EngineError("too many rx queues per worker");
             w.rxq[w.n_rxq++] = RxQueueRef{static_cast<uint16_t>(i), ports_[i].handle.port_id, q,
-                                          dp_->ports[i].role};
+                                          dp_->ports[i].role, ports_[i].spec.driver == PortDriver::Tap};
         }
     }
     for (Worker* w : workers_) {

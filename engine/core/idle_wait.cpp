@@ -52,7 +52,10 @@ std::string idle_wait_open(Worker& w, const std::vector<int>& queue_fds) {
         }
     };
     add(ev, kWakeupTag);
-    for (unsigned q = 0; q < w.n_rxq; q++) add(queue_fds[q], 1 + q);
+    for (unsigned q = 0; q < w.n_rxq; q++) {
+        add(queue_fds[q], 1 + q);
+        if (w.rxq[q].early_wake) w.early_wake_fds[w.n_early_wake_fds++] = queue_fds[q];
+    }
     w.idle_epoll_fd = ep;
     dp.worker_wakeup_fd[w.index] = ev;
     return "";
@@ -83,12 +86,14 @@ IdleWake idle_wait(Worker& w, uint64_t timeout_ns) {
     const int n = epoll_pwait2(w.idle_epoll_fd, evs, kMaxRxQueuesPerWorker + 1, &ts, nullptr);
     waiting.store(false, std::memory_order_relaxed);
     IdleWake why = n > 0 ? IdleWake::Work : IdleWake::Timeout;
+    w.woke_early = false;
     for (int i = 0; i < n; i++) {
         if (evs[i].data.u32 == kWakeupTag) {
             eventfd_t v;
             eventfd_read(dp.worker_wakeup_fd[w.index], &v);
         } else {
             why = IdleWake::Traffic;
+            if (w.rxq[evs[i].data.u32 - 1].early_wake) w.woke_early = true;
         }
     }
     return why;

@@ -11,7 +11,9 @@
 #include <rte_lcore.h>
 #include <rte_prefetch.h>
 #include <sys/eventfd.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <algorithm>
@@ -19,6 +21,10 @@
 namespace ftnet {
 
 namespace {
+
+// How long a worker polls after a wake-up that may precede its frame
+// (RxQueueRef::early_wake), in case the PMD's SIGIO handler runs late.
+constexpr uint64_t kEarlyWakePollUs = 200;
 
 // Frames per queue whose mbuf and first lines are fetched before any is
 // handled; the burst handlers prefetch the rest as they go.
@@ -113,10 +119,15 @@ int worker_main(void* arg) {
     // Let short back-off sleeps be short: the default 50 us timer slack
     // would add that much to every wake-up.
     prctl(PR_SET_TIMERSLACK, 1000UL);
+    for (unsigned i = 0; i < w.n_early_wake_fds; i++) {
+        f_owner_ex owner{F_OWNER_TID, static_cast<pid_t>(gettid())};
+        fcntl(w.early_wake_fds[i], F_SETOWN_EX, &owner);  // best effort: the polling below covers a failure
+    }
     rte_rcu_qsbr_thread_register(dp.qsbr, w.index);
     rte_rcu_qsbr_thread_online(dp.qsbr, w.index);
 
     unsigned idle = 0, sleep_us = 0;
+    uint64_t settle_until = 0;  // polling after an early wake-up until then (TSC); 0: not
     const uint64_t tsc_us = std::max<uint64_t>(dp.tsc_hz / 1000000, 1);
     while (!dp.stop.load(std::memory_order_relaxed)) {
         const uint64_t t0 = rte_rdtsc();
@@ -132,6 +143,8 @@ int worker_main(void* arg) {
             continue;
         }
         if (w.cfg.idle_sleep_max_us == 0 || ++idle < w.cfg.idle_polls) continue;
+        if (settle_until && rte_rdtsc() < settle_until) continue;
+        settle_until = 0;
         // Never sleep through a heartbeat that is due.
         const uint64_t now = rte_rdtsc();
         if (w.hb_next_tsc <= now) continue;
@@ -154,6 +167,10 @@ int worker_main(void* arg) {
         w.hb_expected_gap = (t_sleep - w.hb_check_tsc) + plan;
         if (w.idle_epoll_fd >= 0) {
             const IdleWake why = idle_wait(w, plan * 1000 / tsc_us);
+            // A queue that signals before its frame can be read (RxQueueRef::
+            // early_wake) would not signal again (edge-triggered): poll it
+            // for up to kEarlyWakePollUs before waiting again.
+            if (why == IdleWake::Traffic && w.woke_early) settle_until = rte_rdtsc() + kEarlyWakePollUs * tsc_us;
             if (why == IdleWake::Traffic) w.ctr->woken_by_traffic.add();
             if (why == IdleWake::Work) w.ctr->woken_for_work.add();
         } else {

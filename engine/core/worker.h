@@ -30,6 +30,10 @@ struct RxQueueRef {
     uint16_t port_id;
     uint16_t queue;
     PortRole role;
+    // The queue's wake-up may come before its frame can be read (the TAP
+    // PMD reads only once its SIGIO handler has seen the arrival): after
+    // such a wake the worker polls a while before it waits again.
+    bool early_wake = false;
 };
 
 struct TxBuffer {
@@ -116,6 +120,13 @@ struct alignas(64) Worker {
     WorkerCounters* ctr = nullptr;
     rte_mempool* pool = nullptr;  // NUMA-local; copies of flooded frames
     int idle_epoll_fd = -1;       // waits for traffic when idle (idle_wait.h); -1: timed back-off
+    bool woke_early = false;      // the last wait was ended by an early_wake queue (idle_wait.h)
+    // The fds of its early_wake queues: the worker makes itself their SIGIO
+    // owner when it starts (worker_main), so that the PMD's handler runs on
+    // the worker, before it reads the queue, not on a thread that may not
+    // be scheduled for milliseconds.
+    int early_wake_fds[kMaxRxQueuesPerWorker] = {};
+    unsigned n_early_wake_fds = 0;
 
     // Per-iteration state.
     const RouteTable* rt = nullptr;  // snapshot for this iteration

@@ -15,8 +15,10 @@ PACKAGES=(
     # well-kept libraries instead of hand-written code
     libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libssl-dev
     libipsec-mb-dev  # AES-GCM per packet (issue 9: chosen against OpenSSL by bench/aead_bench)
+    libldns-dev      # DNS update messages and TSIG (engine/dns)
     # the lab and the integration tests: real clients, captures, faults
     iproute2 ethtool iputils-ping iperf3 tcpdump tshark nftables procps python3
+    dnsmasq-base bind9 bind9-dnsutils  # a real DHCP server and a real DNS server for the resources tests
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -2,7 +2,9 @@
 //
 //   ftnetctl [-s SOCKET] [-o text|json] status|routes|interfaces|counters|
 //            nodes|neighbors|hosts|log [-n N]|link PORT up|down|
-//            cluster get [NAME]|cluster set NAME VALUE|events [-c N]|request JSON
+//            cluster get [NAME]|cluster set NAME VALUE|events [-c N]|request JSON|
+//            group [list|show G|move G NODE [--wait S]|online G|offline G]|
+//            resource [list|show NAME|set NAME static ADDR/PREFIX|set NAME dhcp]
 //
 // Exit status: 0 success, 1 the daemon answered with an error, 2 usage or
 // connection problems.
@@ -105,6 +107,28 @@ int follow_events(const std::string& path, bool as_json, unsigned max_events) {
     }
 }
 
+// After `group move`: polls `group show` until the group is online on the
+// new owner (exit 0) or the time is up (exit 1, with its state).
+int wait_for_move(const std::string& sock, const std::string& group, const std::string& node, unsigned seconds, bool quiet) {
+    const json req = {{"cmd", "group"}, {"args", {{"action", "show"}, {"name", group}}}};
+    json g;
+    for (unsigned i = 0; i < seconds * 10; i++) {
+        json r = json::parse(transact(sock, req.dump()), nullptr, false);
+        if (r.is_object() && r.value("ok", false)) {
+            g = r["result"];
+            const bool there = g.value("owner", std::string()) == node || std::to_string(g.value("owner_id", 0)) == node;
+            if (there && !g.contains("moving_to") && g.value("state", std::string()) == "online") {
+                if (!quiet) std::printf("group %s is online on %s\n", group.c_str(), g["owner"].get<std::string>().c_str());
+                return 0;
+            }
+        }
+        usleep(100000);
+    }
+    std::fprintf(stderr, "ftnetctl: group %s is not online on %s after %u s: owner %s, %s\n", group.c_str(), node.c_str(),
+                 seconds, g.value("owner", std::string("?")).c_str(), g.value("state", std::string("?")).c_str());
+    return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -151,6 +175,29 @@ int main(int argc, char** argv) {
     sprobe->add_option("peer", probe_peer, "the peer's node id")->required();
     sprobe->add_option("count", probe_count, "how many messages")->required();
     sprobe->add_option("--size", probe_size, "bytes per message (default 64)");
+    auto* group = app.add_subcommand("group", "resource groups: list, show, move, online, offline");
+    group->require_subcommand(0, 1);
+    std::string gname, gnode;
+    unsigned move_wait_s = 30;
+    group->add_subcommand("list", "every group: owner, state, resources");
+    group->add_subcommand("show", "one group and each of its resources")->add_option("group", gname)->required();
+    auto* gmove = group->add_subcommand("move", "move a group to another node (offline there first, then online)");
+    gmove->add_option("group", gname)->required();
+    gmove->add_option("node", gnode, "the new owner: a node name or id")->required();
+    gmove->add_option("--wait", move_wait_s, "seconds to wait for it to be online there (0: do not wait; default 30)");
+    group->add_subcommand("online", "bring a group online (on its owner)")->add_option("group", gname)->required();
+    group->add_subcommand("offline", "take a group offline for good (its DNS records are removed)")
+        ->add_option("group", gname)
+        ->required();
+    auto* resource = app.add_subcommand("resource", "IP Address and Network Name resources: list, show, set");
+    resource->require_subcommand(0, 1);
+    std::string rname, rmode, raddr;
+    resource->add_subcommand("list", "every resource: type, group, owner, state, address or name");
+    resource->add_subcommand("show", "one resource in full (lease, DNS registration)")->add_option("name", rname)->required();
+    auto* rset = resource->add_subcommand("set", "make an IP Address resource static or DHCP, at once on every node");
+    rset->add_option("name", rname)->required();
+    rset->add_option("mode", rmode, "static or dhcp")->required()->check(CLI::IsMember({"static", "dhcp"}));
+    rset->add_option("address", raddr, "static: ADDR/PREFIX");
     unsigned max_events = 0;
     app.add_subcommand("events", "follow route and node events as they happen (Ctrl-C to stop)")
         ->add_option("-c,--count", max_events, "exit after this many events");
@@ -181,6 +228,23 @@ int main(int argc, char** argv) {
         cmd = "session-probe";
         req = {{"cmd", cmd}, {"args", {{"peer", probe_peer}, {"count", probe_count}, {"size", probe_size}}}};
     }
+    if (cmd == "group") {
+        const std::string action = group->get_subcommands().empty() ? "list" : group->get_subcommands().front()->get_name();
+        req["args"] = {{"action", action}};
+        if (!gname.empty()) req["args"]["name"] = gname;
+        if (!gnode.empty()) req["args"]["node"] = gnode;
+    }
+    if (cmd == "resource") {
+        const std::string action = resource->get_subcommands().empty() ? "list" : resource->get_subcommands().front()->get_name();
+        req["args"] = {{"action", action}};
+        if (!rname.empty()) req["args"]["name"] = rname;
+        if (!rmode.empty()) req["args"]["mode"] = rmode;
+        if (!raddr.empty()) req["args"]["address"] = raddr;
+        if (rmode == "static" && raddr.empty()) {
+            std::fprintf(stderr, "ftnetctl: resource set NAME static needs the address (ADDR/PREFIX)\n");
+            return 2;
+        }
+    }
     if (cmd == "events") return follow_events(sock, output == "json", max_events);
     try {
         std::string line = cmd == "request" ? raw : req.dump();
@@ -199,6 +263,8 @@ int main(int argc, char** argv) {
             std::printf("%s\n", r["result"].dump(2).c_str());
         else
             std::fputs(ftnet::ctl::render(cmd, r["result"]).c_str(), stdout);
+        if (cmd == "group" && req["args"]["action"] == "move" && move_wait_s > 0)
+            return wait_for_move(sock, gname, gnode, move_wait_s, output == "json");
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ftnetctl: %s\n", e.what());

@@ -304,6 +304,81 @@ std::string render_membership(const json& m) {
     return out;
 }
 
+std::string join_strings(const json& a) {
+    std::string s;
+    for (auto& x : a) s += (s.empty() ? "" : ", ") + x.get<std::string>();
+    return s;
+}
+
+// `group list` as a table, `group show` as the table row and each resource.
+std::string render_group(const json& r) {
+    auto row = [](const json& g) {
+        std::string state = g.value("state", std::string());
+        if (g.contains("moving_to")) state += " (moving to " + g["moving_to"].get<std::string>() + ")";
+        if (g.value("admin", std::string()) == "offline") state += " (taken offline)";
+        return fmt::format("{:<16} {:<10} {:<30} {}\n", g["name"].get<std::string>(),
+                           g["owner"].get<std::string>().empty() ? "-" : g["owner"].get<std::string>(), state,
+                           join_strings(g["resources"]));
+    };
+    if (r.is_object() && r.contains("accepted"))
+        return fmt::format("accepted; the groups' manager ({}) carries it out\n", r.value("manager", std::string()));
+    std::string out = fmt::format("{:<16} {:<10} {:<30} {}\n", "Group", "Owner", "State", "Resources");
+    if (r.is_array()) {
+        for (auto& g : r) out += row(g);
+        return out;
+    }
+    out += row(r);
+    out += fmt::format("preferred owners: {}\n", r["preferred_owners"].empty() ? "(any node)" : join_strings(r["preferred_owners"]));
+    if (r.contains("reason")) out += "reason: " + r["reason"].get<std::string>() + "\n";
+    if (r.contains("status") && r["status"].contains("resources"))
+        for (auto& [name, st] : r["status"]["resources"].items()) {
+            out += fmt::format("  {:<14} {}", name, st.value("state", std::string()));
+            if (st.contains("address")) out += " " + st["address"].get<std::string>();
+            if (st.contains("reason")) out += " (" + st["reason"].get<std::string>() + ")";
+            out += "\n";
+        }
+    return out;
+}
+
+// `resource list` as a table, `resource show` as one resource in full.
+std::string render_resource(const json& r) {
+    if (r.is_object() && r.contains("accepted"))
+        return fmt::format("accepted; the groups' manager ({}) carries it out\n", r.value("manager", std::string()));
+    auto what = [](const json& x) {
+        if (x["type"] == "ip_address") {
+            std::string s = x.value("address", std::string());
+            const std::string setting = x.value("setting", std::string());
+            if (s.empty()) s = setting == "dhcp" ? "(DHCP)" : setting;
+            else s += setting == "dhcp" ? " (DHCP)" : " (static)";
+            return s + " on " + x.value("network", std::string());
+        }
+        return x.value("dns_name", std::string()) + " <- " + x.value("depends", std::string());
+    };
+    std::string out = fmt::format("{:<14} {:<13} {:<14} {:<8} {:<12} {}\n", "Resource", "Type", "Group", "Owner", "State", "");
+    auto row = [&](const json& x) {
+        return fmt::format("{:<14} {:<13} {:<14} {:<8} {:<12} {}\n", x["name"].get<std::string>(), x["type"].get<std::string>(),
+                           x["group"].get<std::string>(), x["owner"].get<std::string>().empty() ? "-" : x["owner"].get<std::string>(),
+                           x["state"].get<std::string>(), what(x));
+    };
+    if (r.is_array()) {
+        for (auto& x : r) out += row(x);
+        return out;
+    }
+    out += row(r);
+    if (r.contains("reason")) out += "reason: " + r["reason"].get<std::string>() + "\n";
+    if (r["type"] == "network_name")
+        out += fmt::format("RegisterAllProvidersIP {}, HostRecordTTL {} s, PublishPTRRecords {}\n",
+                           r.value("RegisterAllProvidersIP", 0), r.value("HostRecordTTL", 0),
+                           r.value("PublishPTRRecords", false) ? "yes" : "no");
+    if (r.contains("status")) {
+        const json& st = r["status"];
+        if (st.contains("dhcp")) out += "DHCP: " + st["dhcp"].dump() + "\n";
+        if (st.contains("addresses") && !st["addresses"].empty()) out += "registers: " + join_strings(st["addresses"]) + "\n";
+        if (st.contains("dns")) out += "DNS: " + st["dns"].dump() + "\n";
+    }
+    return out;
+}
+
 std::string render(const std::string& cmd, const json& r) {
     if (cmd == "routes") return render_routes(r);
     if (cmd == "interfaces") return render_interfaces(r);
@@ -321,6 +396,8 @@ std::string render(const std::string& cmd, const json& r) {
     if (cmd == "key") return render_keys(r);
     if (cmd == "session") return render_session(r);
     if (cmd == "membership") return render_membership(r);
+    if (cmd == "group") return render_group(r);
+    if (cmd == "resource") return render_resource(r);
     if (cmd == "session-probe")
         return fmt::format("queued {} probe messages to node {} (numbers from {}){}\n", r["queued"].get<uint64_t>(),
                            r["peer"].get<int>(), r["first"].get<uint64_t>(),
@@ -368,6 +445,11 @@ std::string render_event(const json& ev) {
         return fmt::format("{} session with {} (node {}): {}, incarnation {}{}\n", time, ev.value("name", std::string()),
                            ev.value("peer", 0), ev.value("state", std::string()), ev.value("incarnation", 0),
                            ev.value("old_incarnation", 0) ? fmt::format(" (was {})", ev.value("old_incarnation", 0)) : "");
+    if (type == "resource")
+        return fmt::format("{} group {}: owner {}, {} on this node{}\n", time, ev.value("group", std::string()),
+                           ev.value("owner_name", std::string()).empty() ? "none" : ev["owner_name"].get<std::string>(),
+                           ev.value("state_here", std::string()),
+                           ev.contains("reason") ? " (" + ev["reason"].get<std::string>() + ")" : "");
     if (type == "property")
         return fmt::format("{} cluster property {}: {} -> {}\n", time, ev.value("name", std::string()), ev.value("old", 0),
                            ev.value("value", 0));

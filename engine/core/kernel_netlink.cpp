@@ -137,6 +137,19 @@ void add_address(int idx, const IpAddr& addr, uint8_t prefix_len) {
     check(transact(req), fmt::format("cannot add {}/{} to interface {}", addr.str(), prefix_len, idx));
 }
 
+void del_address(int idx, const IpAddr& addr, uint8_t prefix_len) {
+    Request req(RTM_DELADDR, 0);
+    auto* ifa = req.fixed<ifaddrmsg>();
+    ifa->ifa_family = addr.is_v6() ? AF_INET6 : AF_INET;
+    ifa->ifa_prefixlen = prefix_len;
+    ifa->ifa_index = static_cast<uint32_t>(idx);
+    req.attr(IFA_LOCAL, addr.b.data(), addr.size());
+    req.attr(IFA_ADDRESS, addr.b.data(), addr.size());
+    const int rc = transact(req);
+    if (rc == -EADDRNOTAVAIL || rc == -ENODEV) return;
+    check(rc, fmt::format("cannot remove {}/{} from interface {}", addr.str(), prefix_len, idx));
+}
+
 void set_mtu(int idx, unsigned mtu) {
     Request req(RTM_NEWLINK, 0);
     auto* ifi = req.fixed<ifinfomsg>();

@@ -20,6 +20,8 @@ int ifindex(const std::string& name);  // 0 when there is no such interface
 // link-local address is derived from the node id instead.
 void set_ipv6_addr_gen_none(int ifindex);
 void add_address(int ifindex, const IpAddr& addr, uint8_t prefix_len);
+// Removes an address; quiet when the interface does not have it.
+void del_address(int ifindex, const IpAddr& addr, uint8_t prefix_len);
 void set_mtu(int ifindex, unsigned mtu);
 void set_mac(int ifindex, const MacAddr& mac);
 void set_up(int ifindex);

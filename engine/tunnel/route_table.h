@@ -67,6 +67,15 @@ struct PortAddrs {
     uint8_t v4[4];
     uint8_t v6[16];
     uint8_t v6_solicited[16];  // ff02::1:ffXX:XXXX of v6 (RFC 4291 2.7.1)
+    // Addresses the host serves on this port beside the port's own (IP
+    // Address resources online on this node, engine/resources/): frames for
+    // them are the host's, except the ARP requests and neighbour
+    // solicitations for them, which the engine answers.
+    uint8_t n_host_v4;
+    uint8_t n_host_v6;
+    uint8_t host_v4[kMaxHostAddrs][4];
+    uint8_t host_v6[kMaxHostAddrs][16];
+    uint8_t host_v6_solicited[kMaxHostAddrs][16];
 };
 
 // One route a worker heartbeats: peers[peer].routes[route].

@@ -163,6 +163,49 @@ TEST(Classify, ArpAndNeighbourDiscoveryGoToTheControlThread) {
     EXPECT_EQ(classify_frame(truncated_arp.data(), 30, *rt, 0).drop, DropReason::rx_runt);
 }
 
+// A host address (an IP Address resource online on this node) on port 0:
+// everything for it is the host's but what resolves it (ARP, NS), which
+// the engine answers.
+TEST(Classify, HostAddressesGoToTheHostButTheirResolutionToTheControlThread) {
+    auto rt = make_test_table();
+    PortAddrs& pa = rt->ports[0];
+    const IpAddr v4 = *IpAddr::parse("198.18.2.50"), v6 = *IpAddr::parse("fd00:2::50");
+    pa.n_host_v4 = 1;
+    std::memcpy(pa.host_v4[0], v4.b.data(), 4);
+    pa.n_host_v6 = 1;
+    std::memcpy(pa.host_v6[0], v6.b.data(), 16);
+    std::memcpy(pa.host_v6_solicited[0], solicited_node_group(v6).b.data(), 16);
+    auto verdict = [&](const Frame& f) { return classify_frame(f.data(), static_cast<uint32_t>(f.size()), *rt, 0); };
+
+    Frame arp = build_arp(1, MacAddr{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}, peer2_port_mac(0), peer_ip(2, 0, Family::V4),
+                          MacAddr{}, v4);
+    EXPECT_EQ(verdict(arp).kind, RxKind::Control);
+    Frame ns = build_ns(peer2_port_mac(0), peer_ip(2, 0, Family::V6), v6);  // to its solicited-node group
+    EXPECT_EQ(verdict(ns).kind, RxKind::Control);
+    // A unicast NS (neighbour unreachability detection, RFC 4861 7.3.1).
+    Frame ns_unicast = ns;
+    std::memcpy(ns_unicast.data() + 14 + 24, v6.b.data(), 16);
+    std::memcpy(ns_unicast.data(), local_port_mac(0).b.data(), 6);
+    EXPECT_EQ(verdict(ns_unicast).kind, RxKind::Control);
+
+    // TCP, UDP, ICMP to the host address: the host's (with its interface).
+    for (Family f : {Family::V4, Family::V6}) {
+        Bytes p = tunnel_packet(test_pool(), f, 0, inner_frame(kLocalAdapterMac, kPeer2AdapterMac, 100));
+        const IpAddr& dst = f == Family::V4 ? v4 : v6;
+        std::memcpy(p.data() + 14 + (f == Family::V4 ? 16 : 24), dst.b.data(), dst.size());
+        p[f == Family::V6 ? 14 + 6 : 14 + 9] = IPPROTO_TCP;
+        fix_checksums(p);
+        RxResult r = verdict(Frame(p.begin(), p.end()));
+        EXPECT_EQ(r.kind, RxKind::Host) << family_name(f);
+        EXPECT_EQ(r.drop, DropReason::rx_not_our_ip) << "dropped as not ours without a host interface";
+    }
+    // Once the resource is offline again, nothing of it is ours.
+    pa.n_host_v4 = 0;
+    pa.n_host_v6 = 0;
+    EXPECT_EQ(verdict(arp).kind, RxKind::Control) << "ARP always reaches the control thread (it learns neighbours)";
+    EXPECT_EQ(verdict(ns).drop, DropReason::rx_not_our_ip);
+}
+
 // Garbled input of every length must never crash or read out of bounds
 // (run under ASan/valgrind to see the latter) and always gives a verdict.
 TEST(Classify, RandomMutationsNeverCrash) {

@@ -158,6 +158,7 @@ void MembershipModule::update_quorum(const char* why) {
                     {"votes", q.votes},
                     {"needed", q.needed},
                     {"reason", q.has ? std::string(why) : q.reason}});
+    for (auto& l : listeners_) l();
 }
 
 void MembershipModule::send(uint16_t to, const std::vector<uint8_t>& msg) {

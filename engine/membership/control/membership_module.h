@@ -15,6 +15,7 @@
 // Control thread only.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -47,6 +48,9 @@ class MembershipModule : public Module, public membership::RegroupIo {
     const membership::View& view() const { return regroup_->view(); }
     const Quorum& quorum() const { return quorum_; }
     bool has_quorum() const { return quorum_.has; }
+    // Called after every new view and every change of quorum (resources
+    // decide ownership from them).
+    void on_change(std::function<void()> f) { listeners_.push_back(std::move(f)); }
 
     // membership::RegroupIo: what regroup does through this module.
     void send(uint16_t to, const std::vector<uint8_t>& msg) override;
@@ -73,6 +77,7 @@ class MembershipModule : public Module, public membership::RegroupIo {
     std::string witness_holder_;
     Quorum quorum_;
     bool quorum_known_ = false;
+    std::vector<std::function<void()>> listeners_;
 };
 
 }  // namespace ftnet

@@ -22,6 +22,10 @@ class NeighborModule : public Module {
     // A port's link came (back) up: announce and re-probe on it now.
     void link_up(uint16_t port_index, uint64_t now_ms);
     const NeighborTable& table() const { return *table_; }
+    // Host addresses of a port (IP Address resources online on this node):
+    // answered for while added; announced with a gratuitous ARP or an
+    // unsolicited NA.
+    NeighborTable& table() { return *table_; }
 
   private:
     Engine* e_ = nullptr;

@@ -1,5 +1,6 @@
 #include "engine/neighbor/control/neighbor_table.h"
 
+#include <algorithm>
 #include <tuple>
 
 #include "engine/cluster_log/control/cluster_log.h"
@@ -59,19 +60,19 @@ bool NeighborTable::handle_frame(uint16_t port_index, const uint8_t* f, size_t l
     const PortSelf& self = ports_[port_index];
     if (auto arp = parse_arp(f, len)) {
         bool changed = learn(port_index, arp->spa, arp->sha, now_ms);
-        if (arp->op == 1 && self.v4 && arp->tpa == *self.v4 && !arp->spa.is_unspecified())
-            send_(port_index, build_arp(2, arp->sha, self.mac, *self.v4, arp->sha, arp->spa));
+        if (arp->op == 1 && !arp->spa.is_unspecified())
+            if (auto a = answers_for(self, arp->tpa)) send_(port_index, build_arp(2, arp->sha, self.mac, *a, arp->sha, arp->spa));
         return changed;
     }
     if (auto nd = parse_nd(f, len)) {
         if (nd->type == 135) {  // NS
             bool changed = false;
             if (nd->lladdr && !nd->src.is_unspecified()) changed = learn(port_index, nd->src, *nd->lladdr, now_ms);
-            if (self.v6 && nd->target == *self.v6) {
+            if (auto a = answers_for(self, nd->target)) {
                 if (nd->src.is_unspecified())  // DAD probe: answer to all nodes (RFC 4861 7.2.4)
-                    send_(port_index, build_na(self.mac, ipv6_multicast_mac(kAllNodes), *self.v6, kAllNodes, false));
+                    send_(port_index, build_na(self.mac, ipv6_multicast_mac(kAllNodes), *a, kAllNodes, false));
                 else
-                    send_(port_index, build_na(self.mac, nd->lladdr ? *nd->lladdr : nd->eth_src, *self.v6, nd->src, true));
+                    send_(port_index, build_na(self.mac, nd->lladdr ? *nd->lladdr : nd->eth_src, *a, nd->src, true));
             }
             return changed;
         }
@@ -107,6 +108,35 @@ void NeighborTable::announce(uint16_t port_index) {
     const PortSelf& self = ports_[port_index];
     if (self.v4) send_(port_index, build_arp(1, kBroadcast, self.mac, *self.v4, MacAddr{}, *self.v4));
     if (self.v6) send_(port_index, build_na(self.mac, ipv6_multicast_mac(kAllNodes), *self.v6, kAllNodes, false));
+}
+
+std::optional<IpAddr> NeighborTable::answers_for(const PortSelf& self, const IpAddr& a) const {
+    if (self.v4 && a == *self.v4) return a;
+    if (self.v6 && a == *self.v6) return a;
+    for (auto& h : self.host)
+        if (h == a) return a;
+    return std::nullopt;
+}
+
+void NeighborTable::add_host_address(uint16_t port_index, const IpAddr& a) {
+    if (port_index >= ports_.size()) return;
+    auto& h = ports_[port_index].host;
+    if (std::find(h.begin(), h.end(), a) == h.end()) h.push_back(a);
+}
+
+void NeighborTable::remove_host_address(uint16_t port_index, const IpAddr& a) {
+    if (port_index >= ports_.size()) return;
+    auto& h = ports_[port_index].host;
+    h.erase(std::remove(h.begin(), h.end(), a), h.end());
+}
+
+void NeighborTable::announce_address(uint16_t port_index, const IpAddr& a) {
+    if (port_index >= ports_.size()) return;
+    const PortSelf& self = ports_[port_index];
+    if (a.is_v6())
+        send_(port_index, build_na(self.mac, ipv6_multicast_mac(kAllNodes), a, kAllNodes, false));
+    else
+        send_(port_index, build_arp(1, kBroadcast, self.mac, a, MacAddr{}, a));
 }
 
 void NeighborTable::link_up(uint16_t port_index, uint64_t now_ms) {

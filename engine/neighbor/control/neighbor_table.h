@@ -36,6 +36,9 @@ class NeighborTable {
         MacAddr mac;
         std::optional<IpAddr> v4;
         std::optional<IpAddr> v6;
+        // Host addresses the engine answers for on this port too (IP
+        // Address resources online here, engine/resources/).
+        std::vector<IpAddr> host;
     };
 
     enum class State : uint8_t { Incomplete, Reachable, Stale };
@@ -67,6 +70,12 @@ class NeighborTable {
     // neighbours learn (or re-learn) our MAC at once.
     void announce(uint16_t port_index);
 
+    // Host addresses: answered like the port's own while added; announce
+    // one with a gratuitous ARP or an unsolicited NA.
+    void add_host_address(uint16_t port_index, const IpAddr& a);
+    void remove_host_address(uint16_t port_index, const IpAddr& a);
+    void announce_address(uint16_t port_index, const IpAddr& a);
+
     // Link came up: announce and re-probe everything on the port now.
     void link_up(uint16_t port_index, uint64_t now_ms);
 
@@ -84,6 +93,8 @@ class NeighborTable {
         uint64_t next_probe_ms = 0;
     };
 
+    // The port's own address or one of its host addresses equal to `a`.
+    std::optional<IpAddr> answers_for(const PortSelf& self, const IpAddr& a) const;
     bool learn(uint16_t port_index, const IpAddr& addr, const MacAddr& mac, uint64_t now_ms);
     void probe(Slot& s);
 

@@ -40,6 +40,7 @@ struct RouteDesc;
 enum class SessionType : uint16_t {
     Probe = 1,       // ftnetctl session-probe: numbered test messages
     Membership = 2,  // regroup rounds (engine/membership)
+    Resources = 3,   // group ownership (engine/resources)
 };
 
 class SessionModule : public Module {

@@ -70,6 +70,24 @@ inline bool is_solicited_node_of(const uint8_t* dst, const PortAddrs& pa) {
     return pa.has_v6 && std::memcmp(dst, pa.v6_solicited, 16) == 0;
 }
 
+inline bool is_host_v4(const void* dst, const PortAddrs& pa) {
+    for (unsigned i = 0; i < pa.n_host_v4; i++)
+        if (std::memcmp(dst, pa.host_v4[i], 4) == 0) return true;
+    return false;
+}
+
+inline bool is_host_v6(const uint8_t* dst, const PortAddrs& pa) {
+    for (unsigned i = 0; i < pa.n_host_v6; i++)
+        if (std::memcmp(dst, pa.host_v6[i], 16) == 0) return true;
+    return false;
+}
+
+inline bool is_host_v6_solicited(const uint8_t* dst, const PortAddrs& pa) {
+    for (unsigned i = 0; i < pa.n_host_v6; i++)
+        if (std::memcmp(dst, pa.host_v6_solicited[i], 16) == 0) return true;
+    return false;
+}
+
 inline bool is_all_nodes(const uint8_t* dst) {
     static constexpr uint8_t kAllNodes[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
     return std::memcmp(dst, kAllNodes, 16) == 0;
@@ -121,7 +139,12 @@ inline RxResult classify_ipv4(const uint8_t* f, uint32_t len, const PortAddrs& p
         return drop(DropReason::rx_bad_ip);
     // A header whose checksum is right sums to 0xffff (RFC 1071).
     if (!l3_ok && csum_raw(ip, ihl) != 0xffff) return drop(DropReason::rx_bad_checksum);
-    if (!pa.has_v4 || std::memcmp(&ip->dst_addr, pa.v4, 4) != 0) return drop(DropReason::rx_not_our_ip);
+    if (!pa.has_v4 || std::memcmp(&ip->dst_addr, pa.v4, 4) != 0) {
+        // A host address (an IP Address resource online here): all of it is
+        // the host's; the engine only answers ARP for it.
+        if (is_host_v4(&ip->dst_addr, pa)) return for_host(DropReason::rx_not_our_ip);
+        return drop(DropReason::rx_not_our_ip);
+    }
     if (ip->next_proto_id == IPPROTO_ICMP) {
         RxResult r;
         r.kind = RxKind::Control;
@@ -158,10 +181,22 @@ inline RxResult classify_ipv6(const uint8_t* f, uint32_t len, const PortAddrs& p
     bool ours = pa.has_v6 && std::memcmp(dst, pa.v6, 16) == 0;
     if (!ours) {
         // Neighbour discovery reaches us on multicast groups: hand it over.
-        if (ip->proto == IPPROTO_ICMPV6 && (is_solicited_node_of(dst, pa) || is_all_nodes(dst))) {
+        if (ip->proto == IPPROTO_ICMPV6 &&
+            (is_solicited_node_of(dst, pa) || is_all_nodes(dst) || is_host_v6_solicited(dst, pa))) {
             RxResult r;
             r.kind = RxKind::Control;
             return r;
+        }
+        if (is_host_v6(dst, pa)) {
+            // A host address: the engine answers neighbour solicitations
+            // for it (unicast ones too, RFC 4861 7.3.1), the host the rest.
+            constexpr uint8_t kNeighborSolicitation = 135;
+            if (ip->proto == IPPROTO_ICMPV6 && plen >= 1 && f[l3 + sizeof(rte_ipv6_hdr)] == kNeighborSolicitation) {
+                RxResult r;
+                r.kind = RxKind::Control;
+                return r;
+            }
+            return for_host(DropReason::rx_not_our_ip);
         }
         return drop(DropReason::rx_not_our_ip);
     }

@@ -62,9 +62,23 @@ void Engine::init_host_interfaces() {
             netlink::add_address(ifindex, (*a)->addr, (*a)->prefix_len);
             addrs += fmt::format("{}{}/{}", addrs.empty() ? "" : ", ", (*a)->addr.str(), (*a)->prefix_len);
         }
-        clog::info("PORT", "host interface {} for port {}: MAC {}, MTU {}, {}; the host's own traffic on the port "
+        // The network's other subnets (other sites) are reached through the
+        // port's gateway, as the tunnel's routes are: the host's services
+        // answer clients there, and reach servers there (DNS).
+        std::string routes;
+        if (const NetworkConfig* net = cfg_.find_network(pc.network)) {
+            for (const IpPrefix& sn : net->subnets) {
+                const std::optional<IfAddr>& own = sn.addr.is_v6() ? pc.ipv6 : pc.ipv4;
+                const std::optional<IpAddr>& gw = sn.addr.is_v6() ? pc.gateway6 : pc.gateway4;
+                if (!own || !gw || own->subnet().contains(sn.addr)) continue;
+                netlink::add_route(ifindex, sn, *gw);
+                routes += fmt::format("{}{} via {}", routes.empty() ? "" : ", ", sn.str(), gw->str());
+            }
+        }
+        clog::info("PORT", "host interface {} for port {}: MAC {}, MTU {}, {}{}; the host's own traffic on the port "
                    "goes through it",
-                   name, pc.name, p.handle.mac.str(), pc.mtu, addrs.empty() ? "no addresses" : addrs);
+                   name, pc.name, p.handle.mac.str(), pc.mtu, addrs.empty() ? "no addresses" : addrs,
+                   routes.empty() ? "" : "; routes " + routes);
     }
 }
 

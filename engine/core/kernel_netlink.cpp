@@ -150,6 +150,22 @@ void del_address(int idx, const IpAddr& addr, uint8_t prefix_len) {
     check(rc, fmt::format("cannot remove {}/{} from interface {}", addr.str(), prefix_len, idx));
 }
 
+void add_route(int idx, const IpPrefix& dst, const IpAddr& via) {
+    Request req(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
+    auto* rtm = req.fixed<rtmsg>();
+    rtm->rtm_family = dst.addr.is_v6() ? AF_INET6 : AF_INET;
+    rtm->rtm_dst_len = dst.len;
+    rtm->rtm_table = RT_TABLE_MAIN;
+    rtm->rtm_protocol = RTPROT_STATIC;
+    rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+    rtm->rtm_type = RTN_UNICAST;
+    req.attr(RTA_DST, dst.addr.b.data(), dst.addr.size());
+    req.attr(RTA_GATEWAY, via.b.data(), via.size());
+    const uint32_t oif = static_cast<uint32_t>(idx);
+    req.attr(RTA_OIF, &oif, sizeof oif);
+    check(transact(req), fmt::format("cannot add a route to {} via {} on interface {}", dst.str(), via.str(), idx));
+}
+
 void set_mtu(int idx, unsigned mtu) {
     Request req(RTM_NEWLINK, 0);
     auto* ifi = req.fixed<ifinfomsg>();

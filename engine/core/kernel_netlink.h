@@ -22,6 +22,8 @@ void set_ipv6_addr_gen_none(int ifindex);
 void add_address(int ifindex, const IpAddr& addr, uint8_t prefix_len);
 // Removes an address; quiet when the interface does not have it.
 void del_address(int ifindex, const IpAddr& addr, uint8_t prefix_len);
+// A route to `dst` through gateway `via` out of interface ifindex (replaces one to the same destination).
+void add_route(int ifindex, const IpPrefix& dst, const IpAddr& via);
 void set_mtu(int ifindex, unsigned mtu);
 void set_mac(int ifindex, const MacAddr& mac);
 void set_up(int ifindex);

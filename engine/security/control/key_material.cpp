@@ -1,12 +1,11 @@
 #include "engine/security/control/key_material.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
+
+#include "engine/config/private_file.h"
 
 #include <cctype>
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
 namespace ftnet {
 
@@ -25,24 +24,9 @@ std::optional<std::vector<uint8_t>> parse_key_hex(std::string_view s) {
 }
 
 std::optional<std::vector<uint8_t>> read_key_file(const std::string& path, std::string* error) {
-    struct stat st;
-    if (path.empty() || path[0] != '/') {
-        *error = fmt::format("\"{}\" must be an absolute path", path);
-        return std::nullopt;
-    }
-    std::ifstream f(path);
-    if (stat(path.c_str(), &st) != 0 || !f) {
-        *error = fmt::format("cannot read \"{}\"", path);
-        return std::nullopt;
-    }
-    if (st.st_mode & 077) {
-        *error = fmt::format("\"{}\" is accessible to group or other users (mode {:04o}); chmod 600 it", path,
-                             st.st_mode & 07777);
-        return std::nullopt;
-    }
-    std::stringstream ss;
-    ss << f.rdbuf();
-    auto k = parse_key_hex(ss.str());
+    auto text = read_private_file(path, error);
+    if (!text) return std::nullopt;
+    auto k = parse_key_hex(*text);
     if (!k) *error = fmt::format("\"{}\" must hold 32 or 64 hexadecimal digits (a 128- or 256-bit key)", path);
     return k;
 }

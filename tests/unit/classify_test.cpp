@@ -10,6 +10,7 @@
 #include <functional>
 #include <random>
 
+#include "engine/dhcp/dhcp_frame.h"
 #include "engine/neighbor/control/neighbor_wire.h"
 #include "engine/tunnel/datapath/arrival.h"
 #include "engine/tunnel/datapath/classify.h"
@@ -204,6 +205,27 @@ TEST(Classify, HostAddressesGoToTheHostButTheirResolutionToTheControlThread) {
     pa.n_host_v6 = 0;
     EXPECT_EQ(verdict(arp).kind, RxKind::Control) << "ARP always reaches the control thread (it learns neighbours)";
     EXPECT_EQ(verdict(ns).drop, DropReason::rx_not_our_ip);
+}
+
+// A DHCP server's replies (UDP to port 68) are the control thread's: the
+// DHCP client's (engine/dhcp), broadcast, to our address or to a leased one.
+TEST(Classify, DhcpRepliesGoToTheControlThreadWhateverTheirDestination) {
+    auto rt = make_test_table();
+    auto verdict = [&](const Frame& f) { return classify_frame(f.data(), static_cast<uint32_t>(f.size()), *rt, 0); };
+    const MacAddr bcast = *MacAddr::parse("ff:ff:ff:ff:ff:ff");
+    const std::vector<uint8_t> payload(300, 0);
+    for (const char* dst : {"255.255.255.255", "198.18.2.1", "198.18.2.77"}) {
+        Frame f = dhcp::build_frame(peer2_port_mac(0), std::string(dst) == "255.255.255.255" ? bcast : local_port_mac(0),
+                                    peer_ip(2, 0, Family::V4), *IpAddr::parse(dst), payload);
+        std::swap(f[34], f[36]);  // from 67 to 68: a server's
+        std::swap(f[35], f[37]);
+        f[40] = f[41] = 0;
+        EXPECT_EQ(verdict(f).kind, RxKind::Control) << dst;
+        // Another UDP port to the broadcast address is nobody's.
+        Frame other = f;
+        other[37] = 69;
+        if (std::string(dst) == "255.255.255.255") EXPECT_EQ(verdict(other).drop, DropReason::rx_not_our_ip);
+    }
 }
 
 // Garbled input of every length must never crash or read out of bounds

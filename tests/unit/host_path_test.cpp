@@ -14,6 +14,7 @@
 #include "engine/core/datapath_registry.h"
 #include "engine/core/dataplane.h"
 #include "engine/core/worker.h"
+#include "engine/dhcp/dhcp_frame.h"
 #include "engine/host_path/datapath/host_filter.h"
 #include "engine/neighbor/control/neighbor_wire.h"
 #include "engine/tunnel/datapath/classify.h"
@@ -42,6 +43,16 @@ Bytes icmp_to_us(Family f, uint8_t type) {
     p[l4] = type;
     p[l4 + 1] = 0;
     return p;
+}
+
+// A DHCP server's reply to our address on port 0 (UDP 67 -> 68).
+Bytes dhcp_reply_to_us() {
+    Bytes f = dhcp::build_frame(peer2_port_mac(0), local_port_mac(0), peer_ip(2, 0, Family::V4), local_ip(0, Family::V4),
+                                std::vector<uint8_t>(300, 0));
+    std::swap(f[34], f[36]);
+    std::swap(f[35], f[37]);
+    f[40] = f[41] = 0;
+    return f;
 }
 
 class HostPathTest : public RingDataplaneTest {
@@ -102,6 +113,7 @@ TEST_F(HostPathTest, ControlFramesAreCopiedOnlyWhenTheHostMustSeeThem) {
         {"ICMPv6 echo request", icmp_to_us(Family::V6, 128), false},
         {"ICMPv6 echo reply", icmp_to_us(Family::V6, 129), true},
         {"ICMPv6 packet too big", icmp_to_us(Family::V6, 2), true},
+        {"a DHCP server's reply (the engine's DHCP client's alone)", dhcp_reply_to_us(), false},
     };
     for (const Case& c : cases) {
         EXPECT_EQ(host_wants_copy(c.frame.data(), static_cast<uint32_t>(c.frame.size()), table->ports[0]), c.host) << c.what;

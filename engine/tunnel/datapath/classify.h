@@ -88,6 +88,23 @@ inline bool is_host_v6_solicited(const uint8_t* dst, const PortAddrs& pa) {
     return false;
 }
 
+inline RxResult control() {
+    RxResult r;
+    r.kind = RxKind::Control;
+    return r;
+}
+
+// UDP to the DHCP client's port (68), not fragmented: a DHCP server's
+// reply, whatever its destination address (broadcast, the leased address,
+// or the offered one when a server ignores the broadcast flag).
+inline bool is_dhcp_reply(const uint8_t* f, const rte_ipv4_hdr* ip, uint32_t ihl, uint32_t tot) {
+    constexpr uint16_t kDhcpClientPort = 68;
+    if (ip->next_proto_id != IPPROTO_UDP || tot < ihl + sizeof(rte_udp_hdr)) return false;
+    if (rte_be_to_cpu_16(ip->fragment_offset) & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) return false;
+    const auto* udp = reinterpret_cast<const rte_udp_hdr*>(f + RTE_ETHER_HDR_LEN + ihl);
+    return rte_be_to_cpu_16(udp->dst_port) == kDhcpClientPort;
+}
+
 inline bool is_all_nodes(const uint8_t* dst) {
     static constexpr uint8_t kAllNodes[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
     return std::memcmp(dst, kAllNodes, 16) == 0;
@@ -140,6 +157,9 @@ inline RxResult classify_ipv4(const uint8_t* f, uint32_t len, const PortAddrs& p
     // A header whose checksum is right sums to 0xffff (RFC 1071).
     if (!l3_ok && csum_raw(ip, ihl) != 0xffff) return drop(DropReason::rx_bad_checksum);
     if (!pa.has_v4 || std::memcmp(&ip->dst_addr, pa.v4, 4) != 0) {
+        // The DHCP client's replies (engine/dhcp), broadcast or to a leased
+        // address: the control thread's.
+        if (is_dhcp_reply(f, ip, ihl, tot)) return control();
         // A host address (an IP Address resource online here): all of it is
         // the host's; the engine only answers ARP for it.
         if (is_host_v4(&ip->dst_addr, pa)) return for_host(DropReason::rx_not_our_ip);
@@ -157,7 +177,11 @@ inline RxResult classify_ipv4(const uint8_t* f, uint32_t len, const PortAddrs& p
     if (ihl != sizeof(rte_ipv4_hdr)) return for_host(DropReason::rx_ip_options);
     if (tot < ihl + sizeof(rte_udp_hdr)) return drop(DropReason::rx_bad_udp);
     auto* udp = reinterpret_cast<const rte_udp_hdr*>(f + l3 + ihl);
-    if (rte_be_to_cpu_16(udp->dst_port) != rt.udp_port) return for_host(DropReason::rx_unhandled_proto);
+    if (rte_be_to_cpu_16(udp->dst_port) != rt.udp_port) {
+        // Off the tunnel's path: the DHCP client's replies, the host's rest.
+        if (is_dhcp_reply(f, ip, ihl, tot)) return control();
+        return for_host(DropReason::rx_unhandled_proto);
+    }
     uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
     if (ulen != tot - ihl || ulen < sizeof(rte_udp_hdr)) return drop(DropReason::rx_bad_udp);
     // A zero UDP checksum over IPv4 means "not computed" (RFC 768); the

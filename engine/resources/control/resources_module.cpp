@@ -237,7 +237,7 @@ void ResourcesModule::reconcile() {
 
 void ResourcesModule::report() {
     const uint16_t m = manager();
-    if (m == 0) return;
+    if (m == 0 || settings_->groups.empty()) return;  // nothing to own: nothing to say
     resources::ReportMsg r;
     r.epoch = membership_->view().epoch;
     r.seq = table_.epoch == r.epoch ? table_.seq : 0;
@@ -290,11 +290,13 @@ void ResourcesModule::send_table() {
 void ResourcesModule::tick() {
     const uint64_t now_ms = mono_ms();
     hosts_->tick(now_ms);
-    if (local_->take_changed() | local_->refresh(now_ms)) {
+    // Both: a lease that came or went, and the names it makes hold or not.
+    const bool lease_changed = local_->take_changed();
+    if (local_->refresh(now_ms) || lease_changed) {
         report();
         emit_changes();
     }
-    if (manager() == self_) {
+    if (manager() == self_ && !settings_->groups.empty()) {
         const bool changed = manager_->decide(mono_us());
         if (changed || status_dirty_) {
             // The table is the manager's own once it decided for this view.

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/config/config_loader.h"
+#include "engine/membership/control/config_digest.h"
 #include "engine/resources/control/resources_config.h"
 #include "engine/resources/dependency_expr.h"
 #include "engine/resources/group_manager.h"
@@ -546,6 +547,20 @@ INSTANTIATE_TEST_SUITE_P(
         BadResources{"UnknownKey", "PublishPTRRecords = true", "PublishPTRRecords = true\nttl = 5", "resource[4].ttl",
                      "unknown key"}),
     [](const ::testing::TestParamInfo<BadResources>& i) { return std::string(i.param.name); });
+
+TEST(ResourcesConfig, TheClusterWideDigestTellsWhichNodeHasOtherResources) {
+    ConfigResult a = load_config_string(kGood, "a.toml");
+    std::string other = kGood;
+    other.replace(other.find("198.18.1.50/24"), 14, "198.18.1.51/24");
+    ConfigResult b = load_config_string(other, "b.toml");
+    ASSERT_TRUE(a.config && b.config);
+    EXPECT_THAT(membership::digest_differences(config_digest(*a.config), config_digest(*b.config)), ElementsAre("resources"));
+    std::string owners = kGood;
+    owners.replace(owners.find("[\"node2\", \"node1\"]"), 18, "[\"node1\", \"node2\"]");
+    ConfigResult c = load_config_string(owners, "c.toml");
+    ASSERT_TRUE(c.config);
+    EXPECT_THAT(membership::digest_differences(config_digest(*a.config), config_digest(*c.config)), ElementsAre("resources"));
+}
 
 TEST(ResourcesConfig, RunTimeSettingsGoThroughTheSameChecks) {
     ConfigResult r = load_config_string(kGood, "good.toml");

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/membership/control/membership_config.h"
+#include "engine/resources/control/resources_config.h"
 #include "engine/security/control/key_config.h"
 
 namespace ftnet {
@@ -61,6 +62,27 @@ membership::Digest config_digest(const Config& cfg) {
     d["keys"] = fnv1a(all);
     const MembershipSettings* ms = cfg.find_section<MembershipSettings>(kMembershipSection);
     d["membership"] = fnv1a(ms && !ms->witness_file.empty() ? "witness" : "no witness");
+    // Resources and groups (engine/resources): every node must own the same
+    // things the same way, or a failover would change what a group is.
+    all.clear();
+    if (const auto* rs = cfg.find_section<ResourcesSettings>(kResourcesSection)) {
+        for (auto& r : rs->resources) {
+            all += fmt::format("{}|{}|", r.name, resource_type_name(r.type));
+            if (r.type == ResourceType::IpAddress)
+                all += fmt::format("{}|{}\n", r.ip.network, r.ip.dhcp ? "dhcp" : r.ip.address->str());
+            else
+                all += fmt::format("{}|{}|{}|{}|{}\n", r.dns.dns_name, r.dns.depends.str(), r.dns.register_all_providers_ip,
+                                   r.dns.host_record_ttl, r.dns.publish_ptr);
+        }
+        for (auto& g : rs->groups) {
+            all += "group " + g.name + ":";
+            for (auto& x : g.resources) all += x + ",";
+            all += "|";
+            for (auto& x : g.preferred_owners) all += x + ",";
+            all += "\n";
+        }
+    }
+    d["resources"] = fnv1a(all);
     return d;
 }
 

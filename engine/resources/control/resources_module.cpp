@@ -23,6 +23,8 @@ using resources::RequestMsg;
 namespace {
 
 constexpr uint64_t kTickMs = 50;
+// How long a request waits at a node that is about to become the manager.
+constexpr uint64_t kPendingRequestMs = 5000;
 const ResourcesSettings kNoResources;
 
 }  // namespace
@@ -157,6 +159,19 @@ void ResourcesModule::on_membership() {
     const auto& v = membership_->view();
     const uint16_t m = manager();
     manager_->set_view(v.epoch, v.members, m == self_, mono_us());
+    for (auto it = early_reports_.begin(); it != early_reports_.end();) {
+        if (it->second.epoch <= v.epoch) {
+            accept_report(it->first, it->second);
+            it = early_reports_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (m == self_) {
+        auto pending = std::move(pending_requests_);
+        pending_requests_.clear();
+        for (auto& p : pending) manage(p.from, p.request);
+    }
     if (early_table_ && early_table_->second.table.epoch <= v.epoch) {
         auto t = std::move(*early_table_);
         early_table_.reset();
@@ -173,12 +188,14 @@ void ResourcesModule::on_message(uint16_t peer, const uint8_t* data, size_t len)
     }
     switch (m->kind) {
     case Msg::Kind::Report:
-        if (manager() != self_) return;  // reported to an earlier manager
-        manager_->on_report(peer, m->report.epoch, m->report.seq, m->report.holds);
-        if (m->report.epoch == membership_->view().epoch) {
-            reported_[peer] = m->report.status;
-            status_dirty_ = true;
+        // For a view this node has not installed yet (the member installed
+        // it first): kept until it does, or the manager would decide
+        // without knowing what that member holds.
+        if (m->report.epoch > membership_->view().epoch) {
+            early_reports_[peer] = std::move(m->report);
+            return;
         }
+        accept_report(peer, m->report);
         return;
     case Msg::Kind::Table:
         if (m->table.table.epoch > membership_->view().epoch) {
@@ -308,6 +325,17 @@ void ResourcesModule::tick() {
     } else if (reported_epoch_ == ~uint64_t{0}) {
         report();
     }
+    // Requests that reached this node before it became the manager, if it
+    // does not become it soon: said, and dropped.
+    for (auto it = pending_requests_.begin(); it != pending_requests_.end();) {
+        if (now_ms - it->at_ms < kPendingRequestMs) {
+            ++it;
+            continue;
+        }
+        clog::warn("RESOURCE", "a request from {} for {} reached this node, which does not manage the groups; dropped",
+                   node_name(it->from), it->request.name);
+        it = pending_requests_.erase(it);
+    }
 }
 
 void ResourcesModule::emit_changes() {
@@ -351,10 +379,18 @@ json ResourcesModule::request(const RequestMsg& r) {
     return {{"accepted", true}, {"manager", node_name(m)}};
 }
 
+void ResourcesModule::accept_report(uint16_t from, const resources::ReportMsg& r) {
+    if (manager() != self_ || r.epoch != membership_->view().epoch) return;  // for another manager, or an older view
+    manager_->on_report(from, r.epoch, r.seq, r.holds);
+    reported_[from] = r.status;
+    status_dirty_ = true;
+}
+
 void ResourcesModule::manage(uint16_t from, const RequestMsg& r) {
     if (manager() != self_) {
-        clog::warn("RESOURCE", "a request from {} reached this node, which no longer manages the groups; ignored",
-                   node_name(from));
+        // The sender may have installed a view that makes this node the
+        // manager before this node did: kept a while for that view.
+        pending_requests_.push_back({from, r, mono_ms()});
         return;
     }
     std::string why;

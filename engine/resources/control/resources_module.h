@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/core/module.h"
 #include "engine/resources/control/local_resources.h"
@@ -66,6 +67,7 @@ class ResourcesModule : public Module, public AddressPlacer {
     // An operator's request: checked here, carried out by the manager.
     nlohmann::json request(const resources::RequestMsg& r);
     void manage(uint16_t from, const resources::RequestMsg& r);
+    void accept_report(uint16_t from, const resources::ReportMsg& r);
 
     uint16_t manager() const;  // 0: no quorum
     uint16_t node_id(const std::string& name_or_id) const;
@@ -90,6 +92,13 @@ class ResourcesModule : public Module, public AddressPlacer {
     resources::OwnerTable table_;
     nlohmann::json table_status_ = nlohmann::json::object();
     std::optional<std::pair<uint16_t, resources::TableMsg>> early_table_;  // for a view not yet installed here
+    std::map<uint16_t, resources::ReportMsg> early_reports_;               // likewise
+    struct PendingRequest {
+        uint16_t from;
+        resources::RequestMsg request;
+        uint64_t at_ms;
+    };
+    std::vector<PendingRequest> pending_requests_;  // arrived before this node became the manager
     // Manager: what each member last reported of the groups it holds.
     std::map<uint16_t, nlohmann::json> reported_;
     bool status_dirty_ = false;

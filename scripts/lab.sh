@@ -3,8 +3,10 @@
 # sets everything up, builds two nodes joined by three networks in network
 # namespaces (scripts/topology.sh), starts ftnetd on each, shows ftnet0 and
 # the routes, sends traffic across ftnet0 (ping both ways, IPv4 and IPv6,
-# and a TCP transfer with a checksum), shows where it went, and tears it
-# all down again, also on failure or Ctrl-C.
+# and a TCP transfer with a checksum), shows where it went, brings the
+# lab's resource group online (config/lab/resources.toml: client addresses
+# and a Network Name registered in a DNS server on the plain host) and moves
+# it, and tears it all down again, also on failure or Ctrl-C.
 #
 # usage: scripts/lab.sh [--nodes N] [--sites 2] [--keep]
 #   --nodes N   a cluster of N nodes (2-64; configs from scripts/lab-config.sh;
@@ -81,12 +83,47 @@ if [ "$SITES" = 2 ]; then
     ip -n "$P-sw" link set br-storage-b mtu 1280
 fi
 
+step "The lab's DNS server: named (BIND9) on the plain host $P-probe, 198.18.1.99, zone ftlab.example (TSIG-signed updates)"
+NAMED="$WORK/named"
+mkdir -p "$NAMED"
+for z in ftlab.example 1.18.198.in-addr.arpa 1.19.198.in-addr.arpa; do
+    printf '$ORIGIN %s.\n$TTL 300\n@ IN SOA ns.ftlab.example. admin.ftlab.example. 1 3600 600 86400 60\n@ IN NS ns.ftlab.example.\n' \
+        "$z" >"$NAMED/$z.db"
+done
+echo "ns IN A 198.18.1.99" >>"$NAMED/ftlab.example.db"
+{
+    echo "options { directory \"$NAMED\"; pid-file \"$NAMED/named.pid\"; session-keyfile \"$NAMED/session.key\";"
+    echo "  listen-on { 198.18.1.99; }; listen-on-v6 { none; }; recursion no; dnssec-validation no; notify no; };"
+    grep -E '^tsig_secret' config/lab/resources.toml | sed -E 's/.*"(.*)".*/key "ftnet-update" { algorithm hmac-sha256; secret "\1"; };/'
+    for z in ftlab.example 1.18.198.in-addr.arpa 1.19.198.in-addr.arpa; do
+        echo "zone \"$z\" { type primary; file \"$NAMED/$z.db\"; allow-update { key \"ftnet-update\"; }; };"
+    done
+} >"$NAMED/named.conf"
+ip netns exec "$P-probe" named -g -n 1 -c "$NAMED/named.conf" >"$NAMED/named.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q running "$NAMED/named.log" && break; sleep 0.1; done
+grep -q running "$NAMED/named.log" || { echo "named did not start:"; cat "$NAMED/named.log"; exit 1; }
+if [ "$SITES" = 2 ]; then
+    # Site B's nodes reach it through their gateway (the host interfaces
+    # route the network's other subnets there); the plain host reaches site B.
+    ip -n "$P-probe" route add 198.19.1.0/24 via 198.18.1.254 dev public
+fi
+
 step "Starting ftnetd on $NODES nodes"
 for n in $ALL; do
-    cfg="$ROOT/config/lab/node$n.toml"
+    # The lab's config and its resources (config/lab/resources.toml).
+    cfg="$WORK/node$n.toml"
     if [ "$NODES" != 2 ] || [ "$SITES" != 1 ]; then
-        cfg="$WORK/node$n.toml"
         scripts/lab-config.sh "$NODES" "$n" "$SITES" >"$cfg"
+    else
+        cp "$ROOT/config/lab/node$n.toml" "$cfg"
+    fi
+    if [ "$SITES" = 2 ]; then
+        sed -e 's/^depends = "ipA or ip6A"/depends = "ipA or ipB or ip6A"/' -e 's/^resources = \["ipA", "ip6A", "web"\]/resources = ["ipA", "ipB", "ip6A", "web"]/' \
+            config/lab/resources.toml >>"$cfg"
+        printf '\n[[resource]]\nname = "ipB"\ntype = "ip_address"\nnetwork = "public"\naddress = "198.19.1.50/24"\n' >>"$cfg"
+    else
+        cat config/lab/resources.toml >>"$cfg"
     fi
     ip netns exec "$P-n$n" "$ROOT/build/ftnetd" --config "$cfg" >"$WORK/node$n.log" 2>&1 &
     PIDS+=($!)
@@ -132,6 +169,39 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 ctl 1 membership
+
+step "Resources: group web (config/lab/resources.toml) online on its first preferred owner, node1"
+for _ in $(seq 100); do
+    ctl 1 -o json group show web 2>/dev/null | grep -q '"state": "online"' && break
+    sleep 0.1
+done
+ctl 1 group show web
+ctl 2 resource list
+echo "a plain host ($P-probe) reaches the group's addresses, answered and announced by node1's engine:"
+ip netns exec "$P-probe" ping -c 2 -i 0.2 198.18.1.50 | tail -2
+ip netns exec "$P-probe" ping -c 2 -i 0.2 fd00:1::50 | tail -2
+ip -n "$P-probe" neigh show 198.18.1.50
+for _ in $(seq 50); do ctl 1 -o json dns 2>/dev/null | grep -q '"state": "registered"' && break; sleep 0.1; done
+echo "DNS (dig @198.18.1.99, the records node1 registered with TSIG-signed updates):"
+for q in "web.ftlab.example A" "web.ftlab.example AAAA" "-x 198.18.1.50"; do
+    ip netns exec "$P-probe" dig +noall +answer @198.18.1.99 $q
+done
+
+step "Resources: ftnetctl group move web node2 (offline on node1 first, then online on node2)"
+ctl 2 group move web node2
+if [ "$SITES" = 2 ]; then
+    # node2 is on site B: the group comes online there with ipB.
+    echo "node2 is on site B: ipA and ip6A stay offline there, ipB comes online; the plain host reaches it through the router:"
+    ip netns exec "$P-probe" ping -c 2 -i 0.2 198.19.1.50 | tail -2
+else
+    ip netns exec "$P-probe" ping -c 2 -i 0.2 198.18.1.50 | tail -2
+    echo "the plain host's neighbour entry followed the gratuitous ARP (node2's public port is 00:00:5e:00:53:21):"
+    ip -n "$P-probe" neigh show 198.18.1.50
+fi
+for _ in $(seq 50); do ctl 2 -o json dns 2>/dev/null | grep -q '"state": "registered"' && break; sleep 0.1; done
+ctl 2 dns
+ip netns exec "$P-probe" dig +noall +answer @198.18.1.99 web.ftlab.example A
+ctl 1 log -n 200 | grep -E "RESOURCE|DNS" | tail -8
 
 step "node1: ftnetctl interfaces"
 ctl 1 interfaces

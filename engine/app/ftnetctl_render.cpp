@@ -310,6 +310,36 @@ std::string join_strings(const json& a) {
     return s;
 }
 
+// `dns`: the server, then one line per name.
+std::string render_dns(const json& r) {
+    if (!r.value("configured", false)) return "DNS registration is not configured (no [dns] section)\n";
+    std::string out = fmt::format("server {}, zone {}, key {}\n", r.value("server", std::string()), r.value("zone", std::string()),
+                                  r.value("key", std::string()));
+    for (auto& n : r["names"]) {
+        std::string records;
+        for (auto& a : n["records"]) records += (records.empty() ? "" : ", ") + a.get<std::string>();
+        out += fmt::format("  {:<28} {:<10} {} (TTL {}){}\n", n.value("name", std::string()), n.value("state", std::string()),
+                           records.empty() ? "no records" : records, n.value("ttl", 0),
+                           n.contains("last_error") ? "; " + n["last_error"].get<std::string>() : "");
+    }
+    return out;
+}
+
+// `dhcp`: one line per client.
+std::string render_dhcp(const json& r) {
+    std::string out;
+    for (auto& c : r["clients"]) {
+        out += fmt::format("{:<24} port {:<8} {:<10} {}", c.value("client_id", std::string()), c.value("port", std::string()),
+                           c.value("state", std::string()), c.value("address", std::string("no lease")));
+        if (c.contains("server"))
+            out += fmt::format(" from {}, renew in {:.0f} s, expires in {:.0f} s", c["server"].get<std::string>(),
+                               c.value("renew_in_s", 0.0), c.value("expires_in_s", 0.0));
+        if (c.contains("last_event")) out += " (" + c["last_event"].get<std::string>() + ")";
+        out += "\n";
+    }
+    return out.empty() ? "no DHCP clients (no DHCP resource is online on this node)\n" : out;
+}
+
 // `group list` as a table, `group show` as the table row and each resource.
 std::string render_group(const json& r) {
     auto row = [](const json& g) {
@@ -372,9 +402,17 @@ std::string render_resource(const json& r) {
                            r.value("PublishPTRRecords", false) ? "yes" : "no");
     if (r.contains("status")) {
         const json& st = r["status"];
-        if (st.contains("dhcp")) out += "DHCP: " + st["dhcp"].dump() + "\n";
+        if (st.contains("dhcp")) out += "DHCP: " + render_dhcp(json{{"clients", json::array({st["dhcp"]})}});
         if (st.contains("addresses") && !st["addresses"].empty()) out += "registers: " + join_strings(st["addresses"]) + "\n";
-        if (st.contains("dns")) out += "DNS: " + st["dns"].dump() + "\n";
+        if (st.contains("dns")) {
+            json d = st["dns"];
+            d["name"] = r.value("dns_name", std::string());
+            out += "DNS: " + render_dns(json{{"configured", true},
+                                             {"server", d.value("server", std::string())},
+                                             {"zone", d.value("zone", std::string())},
+                                             {"key", "-"},
+                                             {"names", json::array({d})}});
+        }
     }
     return out;
 }
@@ -398,6 +436,8 @@ std::string render(const std::string& cmd, const json& r) {
     if (cmd == "membership") return render_membership(r);
     if (cmd == "group") return render_group(r);
     if (cmd == "resource") return render_resource(r);
+    if (cmd == "dns") return render_dns(r);
+    if (cmd == "dhcp") return render_dhcp(r);
     if (cmd == "session-probe")
         return fmt::format("queued {} probe messages to node {} (numbers from {}){}\n", r["queued"].get<uint64_t>(),
                            r["peer"].get<int>(), r["first"].get<uint64_t>(),

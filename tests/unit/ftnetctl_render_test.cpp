@@ -138,5 +138,38 @@ TEST(Render, CountersShowWhatAPortsSocketRingDropped) {
     EXPECT_EQ(render("counters", c).find("ring was full"), std::string::npos);
 }
 
+// Groups, resources, DNS and DHCP, as the daemon answers them.
+TEST(Render, GroupsResourcesDnsAndDhcp) {
+    using nlohmann::json;
+    json g = {{"name", "web"}, {"owner", "node2"}, {"owner_id", 2}, {"state", "online"}, {"admin", "online"},
+              {"preferred_owners", {"node2", "node3"}}, {"resources", {"ipA", "web"}}, {"moving_to", "node3"},
+              {"status", {{"resources", {{"ipA", {{"state", "online"}, {"address", "198.18.1.50/24"}}},
+                                         {"web", {{"state", "failed"}, {"reason", "its dependency does not hold"}}}}}}}};
+    const std::string show = render("group", g);
+    EXPECT_NE(show.find("web              node2      online (moving to node3)"), std::string::npos) << show;
+    EXPECT_NE(show.find("ipA            online 198.18.1.50/24"), std::string::npos) << show;
+    EXPECT_NE(show.find("(its dependency does not hold)"), std::string::npos) << show;
+    EXPECT_NE(render("group", json{{"accepted", true}, {"manager", "node1"}}).find("manager (node1)"), std::string::npos);
+    json rl = json::array({{{"name", "ipD"}, {"type", "ip_address"}, {"group", "g"}, {"owner", ""}, {"state", "pending"},
+                            {"network", "public"}, {"setting", "dhcp"}}});
+    EXPECT_NE(render("resource", rl).find("ipD            ip_address    g              -        pending      (DHCP) on public"),
+              std::string::npos)
+        << render("resource", rl);
+    json dns = {{"configured", true}, {"server", "198.18.1.99 port 53"}, {"zone", "ftlab.example"}, {"key", "k (hmac-sha256)"},
+                {"names", json::array({{{"name", "web.ftlab.example"}, {"state", "refused"}, {"records", {"198.18.1.50"}},
+                                        {"ttl", 60}, {"last_error", "198.18.1.99 answered NOTAUTH (TSIG BADSIG)"}}})}};
+    const std::string d = render("dns", dns);
+    EXPECT_NE(d.find("web.ftlab.example            refused    198.18.1.50 (TTL 60); 198.18.1.99 answered NOTAUTH"), std::string::npos)
+        << d;
+    EXPECT_NE(render("dns", json{{"configured", false}}).find("not configured"), std::string::npos);
+    EXPECT_NE(render("dhcp", json{{"clients", json::array()}}).find("no DHCP clients"), std::string::npos);
+    json dhcp = {{"clients", json::array({{{"client_id", "ftnet/ftlab/ipD"}, {"port", "public"}, {"state", "bound"},
+                                            {"address", "198.18.1.117/24"}, {"server", "198.18.1.99"}, {"renew_in_s", 3.2},
+                                            {"expires_in_s", 117.0}}})}};
+    EXPECT_NE(render("dhcp", dhcp).find("bound      198.18.1.117/24 from 198.18.1.99, renew in 3 s, expires in 117 s"),
+              std::string::npos)
+        << render("dhcp", dhcp);
+}
+
 }  // namespace
 }  // namespace ftnet::ctl

@@ -116,16 +116,9 @@ json regroup(int runs, const std::string& profile_filter) {
     json out = json::array();
     // Repeated kills are the point here: no flap damping of the routes to
     // the node that keeps dying.
-    const std::pair<std::string, std::string> no_damping = {"RouteRecoveryThreshold = 3 ",
-                                                            "FlapThreshold = 0\nRouteRecoveryThreshold = 3 "};
-    NodeOptions classic;
-    classic.replace = {{"profile = \"fast\"", "profile = \"classic\""},
-                       {"SameSubnetDelay = 20", "# SameSubnetDelay: classic default (1000)"},
-                       {"SameSubnetThreshold = 3", "# SameSubnetThreshold: classic default (5)"},
-                       {"StallGrace = 100", "# StallGrace: classic default (500)"},
-                       no_damping};
-    NodeOptions lab20;  // the lab's fast profile: 20 ms x 3, StallGrace 100
-    lab20.replace = {no_damping};
+    const auto no_damping = no_flap_damping();
+    const NodeOptions classic = classic_heartbeats();
+    const NodeOptions lab20 = lab_fast_heartbeats();  // 20 ms x 3, StallGrace 100
     NodeOptions fast1;
     fast1.replace = {{"SameSubnetDelay = 20", "SameSubnetDelay = 1"}, no_damping};
     // The fast profile's own defaults (10 ms x 3, StallGrace per profile).

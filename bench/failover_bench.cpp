@@ -296,18 +296,11 @@ int main(int argc, char** argv) {
     app.add_option("--out", out, "JSON result file");
     CLI11_PARSE(app, argc, argv);
     // Repeated cuts are the point here: no flap damping.
-    const std::pair<std::string, std::string> no_damping = {"RouteRecoveryThreshold = 3 ",
-                                                            "FlapThreshold = 0\nRouteRecoveryThreshold = 3 "};
-    NodeOptions classic;
-    classic.replace = {{"profile = \"fast\"", "profile = \"classic\""},
-                       {"SameSubnetDelay = 20", "# SameSubnetDelay: classic default (1000)"},
-                       {"SameSubnetThreshold = 3", "# SameSubnetThreshold: classic default (5)"},
-                       {"StallGrace = 100", "# StallGrace: classic default (500)"},
-                       no_damping};
+    const auto no_damping = no_flap_damping();
+    const NodeOptions classic = classic_heartbeats();
     NodeOptions fast1ms;
     fast1ms.replace = {{"SameSubnetDelay = 20", "SameSubnetDelay = 1"}, no_damping};
-    NodeOptions lab20;
-    lab20.replace = {no_damping};
+    const NodeOptions lab20 = lab_fast_heartbeats();
     std::vector<Scenario> all = {
         {"a", "link-down (node 1's port loses its link), fast 1 ms x 3", fast1ms, true, 500ms, false, 1.0},
         {"b", "silent loss, classic heartbeats 1000 ms x 5", classic, false, 7000ms, false, 0},

@@ -274,16 +274,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     // Repeated kills are the point: no flap damping of the routes to the
     // node that keeps dying.
-    const std::pair<std::string, std::string> no_damping = {"RouteRecoveryThreshold = 3 ",
-                                                            "FlapThreshold = 0\nRouteRecoveryThreshold = 3 "};
-    NodeOptions classic;
-    classic.replace = {{"profile = \"fast\"", "profile = \"classic\""},
-                       {"SameSubnetDelay = 20", "# SameSubnetDelay: classic default (1000)"},
-                       {"SameSubnetThreshold = 3", "# SameSubnetThreshold: classic default (5)"},
-                       {"StallGrace = 100", "# StallGrace: classic default (500)"},
-                       no_damping};
-    NodeOptions fast;  // the lab's: 20 ms x 3, StallGrace 100
-    fast.replace = {no_damping};
+    const NodeOptions classic = classic_heartbeats(), fast = lab_fast_heartbeats();
     json results = json::array();
     for (const Profile& p : {Profile{"classic 1000 ms x 5", classic, 5000}, Profile{"fast 20 ms x 3", fast, 60}}) {
         if (!only.empty() && p.name.rfind(only, 0) != 0) continue;

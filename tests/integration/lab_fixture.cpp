@@ -325,6 +325,26 @@ uint64_t Lab::counter(int n, const std::string& name) {
     return c["drops"][name].get<uint64_t>();
 }
 
+std::pair<std::string, std::string> no_flap_damping() {
+    return {"RouteRecoveryThreshold = 3 ", "FlapThreshold = 0\nRouteRecoveryThreshold = 3 "};
+}
+
+NodeOptions classic_heartbeats() {
+    NodeOptions o;
+    o.replace = {{"profile = \"fast\"", "profile = \"classic\""},
+                 {"SameSubnetDelay = 20", "# SameSubnetDelay: classic default (1000)"},
+                 {"SameSubnetThreshold = 3", "# SameSubnetThreshold: classic default (5)"},
+                 {"StallGrace = 100", "# StallGrace: classic default (500)"},
+                 no_flap_damping()};
+    return o;
+}
+
+NodeOptions lab_fast_heartbeats() {
+    NodeOptions o;
+    o.replace = {no_flap_damping()};
+    return o;
+}
+
 int in_netns(const std::string& ns, const std::function<int()>& fn) {
     pid_t pid = fork();
     if (pid == 0) {

@@ -63,6 +63,14 @@ struct NodeOptions {
     std::string append;
 };
 
+// Replacements of the lab config's heartbeat settings for benches that
+// fail a node or a route again and again: no flap damping (the repeated
+// failure is the point), and either the lab's fast profile (20 ms x 3,
+// StallGrace 100) or the classic one (1000 ms x 5, StallGrace 500).
+std::pair<std::string, std::string> no_flap_damping();
+NodeOptions classic_heartbeats();
+NodeOptions lab_fast_heartbeats();
+
 class Lab {
   public:
     // sites = 2: two routed sites (scripts/topology.sh): every network is

@@ -2,8 +2,9 @@
 // documents every key, its default and its limits).
 //
 // Plain values with named defaults. Built once by the config loader on the
-// main thread, then read-only: workers never see it, they see the tables the
-// control thread builds from it.
+// main thread, then read-only but for the DHCP-leased addresses (ports' and
+// peers' ipv4 with ipv4_dhcp), which the control thread writes: workers
+// never see it, they see the tables the control thread builds from it.
 #pragma once
 
 #include <any>
@@ -92,9 +93,13 @@ struct PortConfig {
     // none, frames that are not the engine's are dropped.
     std::string host_interface;
     std::string network;  // name of the [[network]] this port is on
+    // The port's addresses. With ipv4_dhcp (`ipv4 = "dhcp"`) ipv4 is what
+    // the port's current DHCP lease gives (engine/dhcp), unset without one:
+    // written by the control thread at run time, and the routes follow.
     std::optional<IfAddr> ipv4;
     std::optional<IfAddr> ipv6;
-    std::optional<IpAddr> gateway4;  // next hop for cross-subnet routes
+    bool ipv4_dhcp = false;
+    std::optional<IpAddr> gateway4;  // next hop for cross-subnet routes (or the lease's router)
     std::optional<IpAddr> gateway6;
     unsigned rx_queues = 1;
     unsigned rx_desc = 1024;
@@ -113,8 +118,12 @@ struct NetworkConfig {
 
 struct PeerEndpoint {
     std::string network;
+    // With ipv4_dhcp (`ipv4 = "dhcp"`) the peer leases its address here and
+    // tells us over the reliable session: ipv4 is its latest word, unset
+    // until then (written by the control thread at run time).
     std::optional<IpAddr> ipv4;
     std::optional<IpAddr> ipv6;
+    bool ipv4_dhcp = false;
 };
 
 struct PeerConfig {

@@ -290,7 +290,11 @@ void read_ports(Reader& r, const toml::table& root, Config& c) {
             r.error(t.get("host_interface"), path + ".host_interface",
                     fmt::format("\"{}\" is the port's own iface", p.host_interface));
         r.get_string(t, path, "network", p.network, true);
-        read_address(r, t, path, "ipv4", Family::V4, p.ipv4);
+        // "dhcp": the engine leases the port's IPv4 address (engine/dhcp).
+        if (auto v = t.get("ipv4"); v && v->value<std::string>() && *v->value<std::string>() == "dhcp")
+            p.ipv4_dhcp = true;
+        else
+            read_address(r, t, path, "ipv4", Family::V4, p.ipv4);
         read_address(r, t, path, "ipv6", Family::V6, p.ipv6);
         read_ip(r, t, path, "gateway4", Family::V4, p.gateway4);
         read_ip(r, t, path, "gateway6", Family::V6, p.gateway6);
@@ -305,7 +309,7 @@ void read_ports(Reader& r, const toml::table& root, Config& c) {
                 r.error(t.get("network"), path + ".network",
                         fmt::format("\"{}\" is not a defined [[network]]", p.network));
             } else if (net->role != NetworkRole::None) {
-                if (!p.ipv4 && !p.ipv6)
+                if (!p.ipv4 && !p.ipv6 && !p.ipv4_dhcp)
                     r.error(&t, path,
                             fmt::format("port on network \"{}\" needs an ipv4 or ipv6 address",
                                         p.network));
@@ -324,6 +328,7 @@ void read_ports(Reader& r, const toml::table& root, Config& c) {
         for (auto [gw, addr, key] : {std::tuple{&p.gateway4, &p.ipv4, "gateway4"},
                                      std::tuple{&p.gateway6, &p.ipv6, "gateway6"}}) {
             if (!*gw) continue;
+            if (gw == &p.gateway4 && p.ipv4_dhcp) continue;  // checked against the lease's subnet when it comes
             if (!*addr)
                 r.error(t.get(key), path + "." + key,
                         "a gateway needs a port address of the same family");
@@ -404,9 +409,14 @@ void read_peers(Reader& r, const toml::table& root, Config& c) {
             if (r.get_string(et, epath, "network", ep.network, true) && !c.find_network(ep.network))
                 r.error(et.get("network"), epath + ".network",
                         fmt::format("\"{}\" is not a defined [[network]]", ep.network));
-            read_ip(r, et, epath, "ipv4", Family::V4, ep.ipv4);
+            // "dhcp": the peer leases its address on this network, and tells
+            // us (engine/dhcp's port leases, over the reliable session).
+            if (auto v = et.get("ipv4"); v && v->value<std::string>() && *v->value<std::string>() == "dhcp")
+                ep.ipv4_dhcp = true;
+            else
+                read_ip(r, et, epath, "ipv4", Family::V4, ep.ipv4);
             read_ip(r, et, epath, "ipv6", Family::V6, ep.ipv6);
-            if (!ep.ipv4 && !ep.ipv6 && !et.get("ipv4") && !et.get("ipv6"))
+            if (!ep.ipv4 && !ep.ipv6 && !ep.ipv4_dhcp && !et.get("ipv4") && !et.get("ipv6"))
                 r.error(&et, epath, "an endpoint needs an ipv4 or ipv6 address");
             // Every endpoint address must lie in a subnet of its network, so
             // that the route builder can tell same-subnet from routed paths.

@@ -11,6 +11,7 @@
 
 #include "engine/config/config_loader.h"
 #include "engine/membership/control/config_digest.h"
+#include "engine/resources/control/local_resources.h"
 #include "engine/resources/control/resources_config.h"
 #include "engine/resources/dependency_expr.h"
 #include "engine/resources/group_manager.h"
@@ -560,6 +561,29 @@ TEST(ResourcesConfig, TheClusterWideDigestTellsWhichNodeHasOtherResources) {
     ConfigResult c = load_config_string(owners, "c.toml");
     ASSERT_TRUE(c.config);
     EXPECT_THAT(membership::digest_differences(config_digest(*a.config), config_digest(*c.config)), ElementsAre("resources"));
+}
+
+TEST(ResourcesConfig, APortAndAPeerEndpointMayLeaseTheirAddressAndAResourceMayFollowItsPort) {
+    std::string f = kGood;
+    auto replace = [&](const std::string& from, const std::string& to) { f.replace(f.find(from), from.size(), to); };
+    replace("ipv4 = \"198.18.1.1/24\"", "ipv4 = \"dhcp\"");
+    replace("  ipv4 = \"198.18.1.2\"", "  ipv4 = \"dhcp\"");
+    f += "[[resource]]\nname = \"ipF\"\ntype = \"ip_address\"\nnetwork = \"public\"\n"
+         "[[group]]\nname = \"g2\"\nresources = [\"ipF\"]\n";
+    ConfigResult r = load_config_string(f, "dhcp.toml");
+    std::string errs;
+    for (auto& e : r.errors) errs += e.str() + "\n";
+    ASSERT_TRUE(r.config.has_value()) << errs;
+    EXPECT_TRUE(r.config->ports[0].ipv4_dhcp);
+    EXPECT_FALSE(r.config->ports[0].ipv4) << "no address until a lease";
+    EXPECT_TRUE(r.config->peers[0].endpoints[0].ipv4_dhcp);
+    EXPECT_FALSE(r.config->peers[0].endpoints[0].ipv4);
+    const auto* s = r.config->find_section<ResourcesSettings>(kResourcesSection);
+    EXPECT_TRUE(s->find_resource("ipF")->ip.follow_port);
+    EXPECT_EQ(setting_text(s->find_resource("ipF")->ip), "as the port");
+    // Anything else where an address goes is still refused.
+    replace("ipv4 = \"dhcp\"", "ipv4 = \"dhcpx\"");
+    EXPECT_FALSE(load_config_string(f, "bad.toml").config);
 }
 
 TEST(ResourcesConfig, RunTimeSettingsGoThroughTheSameChecks) {

@@ -1,6 +1,7 @@
 // Route planning and ranking (engine/tunnel/control/route_plan.h).
 #include "engine/tunnel/control/route_plan.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "engine/config/config_loader.h"
@@ -155,6 +156,37 @@ TEST(RoutePlan, RouteIdsAreStableAcrossReplanning) {
             if (a.peer_node == b.peer_node && a.remote == b.remote && a.port_cfg == b.port_cfg) {
                 EXPECT_EQ(a.id, b.id);
             }
+}
+
+// A port or a peer that leases its IPv4 address (`ipv4 = "dhcp"`): no
+// IPv4 route until the address is known, then one, and the routes that
+// were there keep their ids; a new lease is a new route.
+TEST(RoutePlan, LeasedAddressesAddAndReplaceRoutesAndTheOthersKeepTheirIds) {
+    Config c = load();
+    c.ports[2].ipv4.reset();  // p-backup: ipv4 = "dhcp", no lease yet
+    c.ports[2].ipv4_dhcp = true;
+    RouteIdMap ids;
+    auto before = plan_routes(c, ids);
+    EXPECT_THAT(titles(c, before.routes, 2), ::testing::Not(::testing::Contains(::testing::HasSubstr("backup"))));
+    c.ports[2].ipv4 = *IfAddr::parse("198.18.3.117/24");
+    auto leased = plan_routes(c, ids);
+    EXPECT_THAT(titles(c, leased.routes, 2), ::testing::Contains("Route between 198.18.3.117 and 198.18.3.2 (backup, IPv4)"));
+    for (auto& a : before.routes)
+        for (auto& b : leased.routes)
+            if (a.peer_node == b.peer_node && a.remote == b.remote && a.port_cfg == b.port_cfg) EXPECT_EQ(a.id, b.id);
+    // The peer's side: its endpoint leases too, and it told us its address.
+    c.peers[0].endpoints[2].ipv4.reset();
+    c.peers[0].endpoints[2].ipv4_dhcp = true;
+    EXPECT_THAT(titles(c, plan_routes(c, ids).routes, 2), ::testing::Not(::testing::Contains(::testing::HasSubstr("backup"))));
+    c.peers[0].endpoints[2].ipv4 = *IpAddr::parse("198.18.3.201");
+    auto told = plan_routes(c, ids);
+    EXPECT_THAT(titles(c, told.routes, 2), ::testing::Contains("Route between 198.18.3.117 and 198.18.3.201 (backup, IPv4)"));
+    uint16_t old_id = 0, new_id = 0;
+    for (auto& r : leased.routes)
+        if (r.port_cfg == 2) old_id = r.id;
+    for (auto& r : told.routes)
+        if (r.port_cfg == 2) new_id = r.id;
+    EXPECT_NE(old_id, new_id) << "another remote address: another route";
 }
 
 TEST(RoutePlan, NoCommonNetworkMeansNoRoute) {

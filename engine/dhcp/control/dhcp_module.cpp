@@ -1,5 +1,6 @@
 #include "engine/dhcp/control/dhcp_module.h"
 
+#include <algorithm>
 #include <random>
 
 #include "engine/cluster_log/control/cluster_log.h"
@@ -9,6 +10,7 @@
 #include "engine/dhcp/control/dhcp_config.h"
 #include "engine/dhcp/dhcp_frame.h"
 #include "engine/neighbor/control/neighbor_wire.h"
+#include "engine/session/control/session_module.h"
 #include "engine/tunnel/control/tunnel_module.h"
 
 namespace ftnet {
@@ -28,6 +30,14 @@ DhcpModule::~DhcpModule() = default;
 
 void DhcpModule::start(Engine& e) {
     e_ = &e;
+    tunnel_ = &e.module<TunnelModule>();
+    session_ = e.find_module<SessionModule>();
+    if (session_) {
+        session_->on_message(SessionType::PortLeases, "dhcp",
+                             [this](uint16_t peer, const uint8_t* d, size_t n) { on_leases(peer, d, n); });
+        // A peer that starts (or starts again) learns our leases at once.
+        session_->on_peer_restart([this](uint16_t peer, uint16_t, uint16_t) { tell_leases(peer); });
+    }
     if (const auto* s = e.config().find_section<DhcpSettings>(kDhcpSection)) timing_ = *s;
     e.module<TunnelModule>().control_frames().on_local("dhcp", [this](const ControlFrame& f) { on_frame(f); });
     e.commands().add({"dhcp", "dhcp", "DHCP clients of this node: port, client id, state, lease and its timers", {}, true,
@@ -38,7 +48,61 @@ void DhcpModule::start(Engine& e) {
                       }});
 }
 
+// The ports' own addresses (`ipv4 = "dhcp"`): leased with an identifier of
+// the node and the port, applied to the routes (the tunnel plans them
+// again), and told to every peer, which plans its routes to us again.
+void DhcpModule::lease_ports() {
+    const Config& cfg = e_->config();
+    for (size_t i = 0; i < cfg.ports.size(); i++) {
+        if (!cfg.ports[i].ipv4_dhcp) continue;
+        const std::string id = fmt::format("ftnet/{}/{}/{}", cfg.node.cluster, cfg.node.name, cfg.ports[i].name);
+        acquire(static_cast<uint16_t>(i), id, [this, i](const std::optional<LeaseInfo>& l, const std::string&) {
+            tunnel_->set_port_ipv4(i, l ? std::optional<IfAddr>(l->addr) : std::nullopt, l ? l->router : std::nullopt);
+            for (auto& p : e_->config().peers) tell_leases(p.id);
+        });
+        clog::info("DHCP", "port {}: its IPv4 address comes from DHCP (client id {})", cfg.ports[i].name, id);
+    }
+}
+
+void DhcpModule::tell_leases(uint16_t peer) {
+    if (!session_) return;
+    json entries = json::array();
+    for (auto& pc : e_->config().ports)
+        if (pc.ipv4_dhcp) entries.push_back({{"n", pc.network}, {"a", pc.ipv4 ? pc.ipv4->addr.str() : ""}});
+    if (entries.empty()) return;
+    const std::vector<uint8_t> msg = json::to_cbor(json{{"leases", entries}});
+    std::string why;
+    if (!session_->send(peer, SessionType::PortLeases, msg.data(), msg.size(), {}, &why))
+        clog::warn("DHCP", "cannot tell node {} our leased addresses: {}", peer, why);
+}
+
+void DhcpModule::on_leases(uint16_t peer, const uint8_t* data, size_t len) {
+    json j;
+    try {
+        j = json::from_cbor(data, data + len);
+        for (auto& e : j.at("leases")) {
+            const std::string net = e.at("n").get<std::string>(), text = e.at("a").get<std::string>();
+            std::optional<IpAddr> a;
+            if (!text.empty()) {
+                a = IpAddr::parse(text);
+                const NetworkConfig* n = e_->config().find_network(net);
+                bool inside = n && a && !a->is_v6() && (n->subnets.empty() || std::any_of(n->subnets.begin(), n->subnets.end(),
+                                                                                        [&](auto& s) { return s.contains(*a); }));
+                if (!inside) {
+                    clog::warn("DHCP", "node {} says its lease on {} is {}: not an address of that network; ignored", peer, net, text);
+                    continue;
+                }
+            }
+            if (tunnel_->set_peer_ipv4(peer, net, a))
+                clog::info("DHCP", "node {} leased {} on network {}", peer, a ? a->str() : std::string("nothing"), net);
+        }
+    } catch (const json::exception& ex) {
+        clog::warn("DHCP", "malformed lease message from node {} ({}); ignored", peer, ex.what());
+    }
+}
+
 void DhcpModule::running(Engine& e) {
+    lease_ports();
     e.loop().add_timer("dhcp", kTickMs, [this](uint64_t) {
         const uint64_t now = mono_ms();
         // A callback may release a client (and erase it): walk by handle.
@@ -76,7 +140,7 @@ uint32_t DhcpModule::acquire(uint16_t port, const std::string& client_id, Notify
     io.bound = [this, h](const dhcp::Lease& l) {
         auto it = clients_.find(h);
         if (it == clients_.end()) return;
-        LeaseInfo info{IfAddr{l.addr, l.prefix_len}, l.server, l.lease_s, it->second.client->status(mono_ms())};
+        LeaseInfo info{IfAddr{l.addr, l.prefix_len}, l.server, l.router, l.lease_s, it->second.client->status(mono_ms())};
         clog::info("DHCP", "{}: {} from {} for {} s (renew at {} s, rebind at {} s)", it->second.client_id,
                    info.addr.str(), l.server.str(), l.lease_s, l.t1_s, l.t2_s);
         it->second.notify(info, "");

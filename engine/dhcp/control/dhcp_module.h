@@ -3,7 +3,10 @@
 // through the engine's ports: requests leave as frames on the port's wire
 // (Engine::send_frame), replies to UDP port 68 and the ARP answers to its
 // probes come back from the workers as control frames. It is the resources
-// module's LeaseSource.
+// module's LeaseSource, and it leases the ports' own addresses (`ipv4 =
+// "dhcp"`): the routes follow each lease (TunnelModule::set_port_ipv4), and
+// every peer is told over the reliable session (SessionType::PortLeases) so
+// that its routes to this node follow too.
 //
 // Commands: `dhcp` (every client: port, client id, state, lease, timers).
 //
@@ -23,6 +26,8 @@
 namespace ftnet {
 
 class Engine;
+class SessionModule;
+class TunnelModule;
 struct ControlFrame;
 
 class DhcpModule : public Module, public LeaseSource {
@@ -38,6 +43,10 @@ class DhcpModule : public Module, public LeaseSource {
     nlohmann::json status(uint32_t handle) const override;
 
   private:
+    void lease_ports();
+    void tell_leases(uint16_t peer);
+    void on_leases(uint16_t peer, const uint8_t* data, size_t len);
+
     struct Entry {
         uint16_t port;
         std::string client_id;
@@ -49,6 +58,8 @@ class DhcpModule : public Module, public LeaseSource {
     nlohmann::json entry_json(const Entry& en) const;
 
     Engine* e_ = nullptr;
+    TunnelModule* tunnel_ = nullptr;
+    SessionModule* session_ = nullptr;
     dhcp::Timing timing_;
     std::map<uint32_t, Entry> clients_;
     uint32_t next_handle_ = 1;

@@ -39,6 +39,11 @@ void HeartbeatModule::start(Engine& e) {
         }
         for (uint16_t w = nw; w <= kMaxWorkers; w++) t.hb_begin[w] = static_cast<uint16_t>(k);
     });
+    // Routes added or removed at run time (leased addresses): a peer may
+    // have gained or lost its way.
+    tunnel_->add_plan_listener([this] {
+        for (auto& p : e_->config().peers) update_reachability(p.id, "routes planned again");
+    });
     e.loop().add_pending([&dp] { return rte_ring_count(dp.route_events) != 0; });
     e.loop().add_hook("heartbeat", [this](uint64_t) { drain_route_events(); });
     e.commands().add({"cluster",

@@ -1,7 +1,10 @@
 #include "engine/host_path/control/host_path_module.h"
 
 #include "engine/core/command_registry.h"
+#include "engine/cluster_log/control/cluster_log.h"
 #include "engine/core/engine.h"
+#include "engine/core/kernel_netlink.h"
+#include "engine/tunnel/control/tunnel_module.h"
 
 namespace ftnet {
 
@@ -9,9 +12,37 @@ using nlohmann::json;
 
 void HostPathModule::start(Engine& e) {
     e_ = &e;
+    e.module<TunnelModule>().add_plan_listener([this] { follow_leases(); });
     e.commands().add({"hosts", "host_path",
                       "host interfaces: the kernel interfaces that stand for the cluster ports, and what they carried",
                       {}, true, [this](const json&) { return cmd_hosts(); }});
+}
+
+void HostPathModule::follow_leases() {
+    const auto& ports = e_->ports();
+    for (size_t i = 0; i < ports.size(); i++) {
+        if (ports[i].cfg_index < 0 || ports[i].host_peer < 0) continue;
+        const PortConfig& pc = e_->config().ports[static_cast<size_t>(ports[i].cfg_index)];
+        if (!pc.ipv4_dhcp) continue;
+        std::optional<IfAddr>& had = leased_[i];
+        const bool same = had.has_value() == pc.ipv4.has_value() &&
+                          (!had || (had->addr == pc.ipv4->addr && had->prefix_len == pc.ipv4->prefix_len));
+        if (same) continue;
+        const int ifindex = netlink::ifindex(pc.host_interface);
+        if (ifindex == 0) continue;
+        try {
+            if (had) netlink::del_address(ifindex, had->addr, had->prefix_len);
+            had.reset();
+            if (pc.ipv4) {
+                netlink::add_address(ifindex, pc.ipv4->addr, pc.ipv4->prefix_len);
+                had = pc.ipv4;
+            }
+            clog::info("PORT", "host interface {}: {}", pc.host_interface,
+                       had ? "now " + had->str() + " (the port's lease)" : std::string("no IPv4 address (no lease)"));
+        } catch (const std::exception& ex) {
+            clog::warn("PORT", "host interface {}: {}", pc.host_interface, ex.what());
+        }
+    }
 }
 
 json HostPathModule::cmd_hosts() const {

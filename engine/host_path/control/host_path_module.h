@@ -1,11 +1,16 @@
 // The host path's control side: the `hosts` command, which shows each host
 // interface (the kernel interface that stands for a physical port), what it
-// carried each way and what it dropped.
+// carried each way and what it dropped; and a port's leased IPv4 address
+// (`ipv4 = "dhcp"`) kept on its host interface as the lease changes.
 //
 // Control thread only.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+
+#include "engine/core/net_addr.h"
 
 #include "engine/core/module.h"
 
@@ -17,7 +22,9 @@ class HostPathModule : public Module {
 
   private:
     nlohmann::json cmd_hosts() const;
+    void follow_leases();
     Engine* e_ = nullptr;
+    std::map<size_t, std::optional<IfAddr>> leased_;  // per DHCP port: what its host interface has
 };
 
 }  // namespace ftnet

@@ -69,7 +69,8 @@ membership::Digest config_digest(const Config& cfg) {
         for (auto& r : rs->resources) {
             all += fmt::format("{}|{}|", r.name, resource_type_name(r.type));
             if (r.type == ResourceType::IpAddress)
-                all += fmt::format("{}|{}\n", r.ip.network, r.ip.dhcp ? "dhcp" : r.ip.address->str());
+                all += fmt::format("{}|{}\n", r.ip.network,
+                                   r.ip.follow_port ? "as the port" : r.ip.dhcp ? "dhcp" : r.ip.address->str());
             else
                 all += fmt::format("{}|{}|{}|{}|{}\n", r.dns.dns_name, r.dns.depends.str(), r.dns.register_all_providers_ip,
                                    r.dns.host_record_ttl, r.dns.publish_ptr);

@@ -35,6 +35,15 @@ void NeighborModule::start(Engine& e) {
         if (auto reply = build_echo_reply(f.frame, f.len, e_->ports()[f.port_index].handle.mac))
             e_->send_frame(f.port_index, *reply);
     });
+    // Addresses leased at run time: the port's own is answered from now
+    // on, and the new routes' next hops resolved.
+    tunnel.add_plan_listener([this, &tunnel] {
+        const Config& c = e_->config();
+        for (size_t i = 0; i < c.ports.size(); i++)
+            if (c.ports[i].ipv4_dhcp)
+                table_->set_self_v4(static_cast<uint16_t>(i), c.ports[i].ipv4 ? std::optional<IpAddr>(c.ports[i].ipv4->addr) : std::nullopt);
+        for (auto& r : tunnel.routes()) table_->want(static_cast<uint16_t>(r.port_cfg), r.next_hop);
+    });
     e.loop().add_timer("neighbor", kTickMs, [this, &tunnel](uint64_t now) {
         if (table_->tick(now)) tunnel.mark_dirty();
     });

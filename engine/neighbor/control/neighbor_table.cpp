@@ -118,6 +118,13 @@ std::optional<IpAddr> NeighborTable::answers_for(const PortSelf& self, const IpA
     return std::nullopt;
 }
 
+bool NeighborTable::set_self_v4(uint16_t port_index, const std::optional<IpAddr>& a) {
+    if (port_index >= ports_.size() || ports_[port_index].v4 == a) return false;
+    ports_[port_index].v4 = a;
+    if (a) announce_address(port_index, *a);
+    return true;
+}
+
 void NeighborTable::add_host_address(uint16_t port_index, const IpAddr& a) {
     if (port_index >= ports_.size()) return;
     auto& h = ports_[port_index].host;

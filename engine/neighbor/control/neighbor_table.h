@@ -70,6 +70,10 @@ class NeighborTable {
     // neighbours learn (or re-learn) our MAC at once.
     void announce(uint16_t port_index);
 
+    // A port's own IPv4 address changed (a DHCP lease): answered from now
+    // on, announced when there is one. True when it changed.
+    bool set_self_v4(uint16_t port_index, const std::optional<IpAddr>& a);
+
     // Host addresses: answered like the port's own while added; announce
     // one with a gratuitous ARP or an unsolicited NA.
     void add_host_address(uint16_t port_index, const IpAddr& a);

@@ -28,6 +28,18 @@ void PmtuModule::start(Engine& e) {
         const auto ceiling = static_cast<uint16_t>(cfg.ports[r.port_cfg].mtu);
         routes_.emplace(r.id, Route{r.id, PathMtuSearch(wire::kMinPathMtu, ceiling)});
     }
+    // Routes planned at run time (leased addresses): a search for each new
+    // route, none kept for a route that is gone.
+    tunnel_->add_plan_listener([this] {
+        std::map<uint16_t, bool> live;
+        for (const RouteDesc& r : tunnel_->routes()) {
+            live[r.id] = true;
+            if (!routes_.count(r.id))
+                routes_.emplace(r.id, Route{r.id, PathMtuSearch(wire::kMinPathMtu,
+                                                                static_cast<uint16_t>(e_->config().ports[r.port_cfg].mtu))});
+        }
+        for (auto it = routes_.begin(); it != routes_.end();) it = live.count(it->first) ? std::next(it) : routes_.erase(it);
+    });
     tunnel_->set_path_mtu_lookup([this](uint16_t id) -> uint16_t {
         auto it = routes_.find(id);
         return it == routes_.end() ? 0 : it->second.search.pmtu();

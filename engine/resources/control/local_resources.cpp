@@ -11,6 +11,10 @@ namespace ftnet {
 
 using nlohmann::json;
 
+std::string setting_text(const IpAddressSpec& s) {
+    return s.follow_port ? "as the port" : s.dhcp ? "dhcp" : s.address->str();
+}
+
 const char* phase_name(ResourcePhase p) {
     switch (p) {
     case ResourcePhase::Offline: return "offline";
@@ -54,7 +58,8 @@ void LocalResources::place(Ip& ip, const IfAddr& a, uint64_t now_ms) {
 void LocalResources::ip_online(Ip& ip, uint64_t now_ms) {
     if (ip.phase != ResourcePhase::Offline) return;
     std::string why;
-    const std::optional<IpAddr> want = ip.spec.dhcp ? std::nullopt : std::optional<IpAddr>(ip.spec.address->addr);
+    const bool leased = ip.spec.dhcp || ip.spec.follow_port;
+    const std::optional<IpAddr> want = leased ? std::nullopt : std::optional<IpAddr>(ip.spec.address->addr);
     ip.port = placer_.port_for(ip.spec.network, want, &why);
     if (ip.port < 0) {
         ip.phase = ResourcePhase::Unavailable;
@@ -62,7 +67,15 @@ void LocalResources::ip_online(Ip& ip, uint64_t now_ms) {
         clog::info("RESOURCE", "IP Address {} stays offline on this node: {}", ip.cfg->name, why);
         return;
     }
-    if (!ip.spec.dhcp) {
+    if (ip.spec.follow_port && !placer_.port_is_dhcp(static_cast<uint16_t>(ip.port))) {
+        ip.phase = ResourcePhase::Failed;
+        ip.why = fmt::format("it follows its port on network {}, whose address on this node is static: give the resource an "
+                             "address (resource set {} static ADDR/PREFIX)",
+                             ip.spec.network, ip.cfg->name);
+        clog::warn("RESOURCE", "IP Address {} failed: {}", ip.cfg->name, ip.why);
+        return;
+    }
+    if (!leased) {
         place(ip, *ip.spec.address, now_ms);
         return;
     }
@@ -212,13 +225,14 @@ void LocalResources::apply_setting(const std::string& resource, const IpAddressS
     auto it = ips_.find(resource);
     if (it == ips_.end()) return;
     Ip& ip = it->second;
-    if (ip.spec.dhcp == spec.dhcp && ip.spec.address.has_value() == spec.address.has_value() &&
+    if (ip.spec.dhcp == spec.dhcp && ip.spec.follow_port == spec.follow_port &&
+        ip.spec.address.has_value() == spec.address.has_value() &&
         (!spec.address || (ip.spec.address->addr == spec.address->addr && ip.spec.address->prefix_len == spec.address->prefix_len)))
         return;
     const bool was = ip.phase != ResourcePhase::Offline;
     if (was) ip_offline(ip);
     ip.spec = spec;
-    clog::info("RESOURCE", "IP Address {} is now {}", resource, spec.dhcp ? "DHCP" : spec.address->str());
+    clog::info("RESOURCE", "IP Address {} is now {}", resource, setting_text(spec));
     changed_ = true;
     if (!was) return;
     ip_online(ip, now_ms);
@@ -266,7 +280,7 @@ json LocalResources::resource_status(const std::string& resource) const {
     json j;
     if (auto it = ips_.find(resource); it != ips_.end()) {
         const Ip& ip = it->second;
-        j = {{"state", phase_name(ip.phase)}, {"setting", ip.spec.dhcp ? "dhcp" : ip.spec.address->str()}};
+        j = {{"state", phase_name(ip.phase)}, {"setting", setting_text(ip.spec)}};
         if (!ip.why.empty()) j["reason"] = ip.why;
         if (ip.placed) j["address"] = ip.placed->str();
         if (ip.lease_handle != 0 && leases_) j["dhcp"] = leases_->status(ip.lease_handle);

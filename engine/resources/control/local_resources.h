@@ -33,6 +33,8 @@ namespace ftnet {
 
 enum class ResourcePhase : uint8_t { Offline, Unavailable, Pending, Online, Failed };
 const char* phase_name(ResourcePhase p);
+// "198.18.1.50/24", "dhcp" or "as the port".
+std::string setting_text(const IpAddressSpec& s);
 
 class LocalResources {
   public:

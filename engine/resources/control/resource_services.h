@@ -26,6 +26,9 @@ class AddressPlacer {
     // The port of `network` whose subnet holds `a` (static), or the IPv4
     // port of `network` (a == nullopt: DHCP); -1 and why when none.
     virtual int port_for(const std::string& network, const std::optional<IpAddr>& a, std::string* why) const = 0;
+    // Whether the port leases its own address (`ipv4 = "dhcp"`): a resource
+    // that follows its port is then leased too.
+    virtual bool port_is_dhcp(uint16_t port) const = 0;
     // Throws std::runtime_error with the reason.
     virtual void add(uint16_t port, const IfAddr& a, uint64_t now_ms) = 0;
     virtual void remove(uint16_t port, const IfAddr& a) = 0;
@@ -36,6 +39,7 @@ class AddressPlacer {
 struct LeaseInfo {
     IfAddr addr;
     IpAddr server;
+    std::optional<IpAddr> router;
     uint32_t lease_s = 0;
     nlohmann::json detail;  // what `resource show` prints of it
 };

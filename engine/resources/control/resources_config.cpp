@@ -65,7 +65,9 @@ void read_resources(Reader& r, const toml::table& root, Config& c) {
             refuse_keys(dns_keys, "ip_address");
             r.get_string(t, path, "network", rc.ip.network, true);
             std::string addr;
-            if (r.get_string(t, path, "address", addr, true))
+            if (!t.get("address"))
+                rc.ip.follow_port = true;  // as the port on that network: DHCP if it leases its own
+            else if (r.get_string(t, path, "address", addr, true))
                 if (auto why = parse_ip_setting(addr, rc.ip)) r.error(t.get("address"), path + ".address", *why);
         } else if (type == "network_name") {
             rc.type = ResourceType::NetworkName;
@@ -203,6 +205,7 @@ const GroupConfig* ResourcesSettings::find_group(const std::string& name) const 
 std::optional<std::string> parse_ip_setting(const std::string& text, IpAddressSpec& spec) {
     if (text == "dhcp") {
         spec.dhcp = true;
+        spec.follow_port = false;
         spec.address.reset();
         return std::nullopt;
     }
@@ -215,6 +218,7 @@ std::optional<std::string> parse_ip_setting(const std::string& text, IpAddressSp
     if (a->prefix_len == 0 || a->prefix_len > (a->addr.is_v6() ? 128 : 32))
         return fmt::format("\"{}\": prefix length {} is out of range", text, a->prefix_len);
     spec.dhcp = false;
+    spec.follow_port = false;
     spec.address = *a;
     return std::nullopt;
 }

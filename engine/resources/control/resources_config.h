@@ -5,7 +5,7 @@
 //   name = "ipA"
 //   type = "ip_address"        # on a role-3 network, static or DHCP
 //   network = "public"
-//   address = "198.18.1.50/24" # or "dhcp"
+//   address = "198.18.1.50/24" # or "dhcp", or none: as the node's port
 //
 //   [[resource]]
 //   name = "web"
@@ -45,6 +45,10 @@ const char* resource_type_name(ResourceType t);
 struct IpAddressSpec {
     std::string network;
     bool dhcp = false;
+    // No `address`: as the node's port on the network is configured, as the
+    // seed describes: leased when the port leases its own (`ipv4 =
+    // "dhcp"`); a port with a static address needs the resource to name one.
+    bool follow_port = false;
     std::optional<IfAddr> address;  // static: the address and its on-link prefix
 };
 

@@ -101,7 +101,7 @@ int ResourcesModule::port_for(const std::string& network, const std::optional<Ip
         if (pc.network != network) continue;
         on_network = true;
         if (!a) {  // DHCP: the network's port that speaks IPv4
-            if (pc.ipv4 || !pc.ipv6) return static_cast<int>(i);
+            if (pc.ipv4 || pc.ipv4_dhcp || !pc.ipv6) return static_cast<int>(i);
             continue;
         }
         const std::optional<IfAddr>& own = a->is_v6() ? pc.ipv6 : pc.ipv4;
@@ -111,6 +111,11 @@ int ResourcesModule::port_for(const std::string& network, const std::optional<Ip
     else if (a) *why = "no port of this node is on the subnet of " + a->str() + " (another site's address)";
     else *why = "this node has no IPv4 port on network " + network;
     return -1;
+}
+
+bool ResourcesModule::port_is_dhcp(uint16_t port) const {
+    const PortRuntime& p = e_->ports().at(port);
+    return p.cfg_index >= 0 && e_->config().ports[static_cast<size_t>(p.cfg_index)].ipv4_dhcp;
 }
 
 void ResourcesModule::add(uint16_t port, const IfAddr& a, uint64_t now_ms) { hosts_->add(port, a, now_ms); }
@@ -487,7 +492,7 @@ json ResourcesModule::cmd_resource(const json& a) {
         if (rc.type == ResourceType::IpAddress) {
             const IpAddressSpec* s = local_->spec(rc.name);
             j["network"] = s->network;
-            j["setting"] = s->dhcp ? "dhcp" : s->address->str();
+            j["setting"] = setting_text(*s);
             if (rs.contains("address")) j["address"] = rs["address"];
         } else {
             j["dns_name"] = rc.dns.dns_name;

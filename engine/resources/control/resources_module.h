@@ -51,6 +51,7 @@ class ResourcesModule : public Module, public AddressPlacer {
 
     // AddressPlacer: where this node puts a client address.
     int port_for(const std::string& network, const std::optional<IpAddr>& a, std::string* why) const override;
+    bool port_is_dhcp(uint16_t port) const override;
     void add(uint16_t port, const IfAddr& a, uint64_t now_ms) override;
     void remove(uint16_t port, const IfAddr& a) override;
 

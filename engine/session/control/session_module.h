@@ -41,6 +41,7 @@ enum class SessionType : uint16_t {
     Probe = 1,       // ftnetctl session-probe: numbered test messages
     Membership = 2,  // regroup rounds (engine/membership)
     Resources = 3,   // group ownership (engine/resources)
+    PortLeases = 4,  // the ports' leased addresses (engine/dhcp)
 };
 
 class SessionModule : public Module {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include <rte_cycles.h>
 
@@ -30,6 +31,8 @@ void TunnelModule::start(Engine& e) {
         clog::info("ROUTE", "Adding route: {} to {} (node {}), rank {}", route_title(cfg, r), cfg.peers[r.peer_cfg].name,
                    r.peer_node, r.rank + 1);
     if (routes_.empty()) clog::warn("ROUTE", "no route to any peer: check the [[peer]] endpoints and the ports' networks");
+
+    for (auto& pc : cfg.ports) static_gateway4_.push_back(pc.gateway4.has_value());
 
     ControlLoop& loop = e.loop();
     Dataplane& dp = e.dp();
@@ -61,6 +64,55 @@ void TunnelModule::stop(Engine& e) {
         for (auto& r : routes_) clog::info("ROUTE", "Removing route: {}", route_title(e.config(), r));
     // Workers have stopped: no grace period is needed any more.
     tables_.release_all();
+}
+
+void TunnelModule::replan(const std::string& why) {
+    const Config& cfg = e_->config();
+    RoutePlanResult plan = plan_routes(cfg, route_ids_);
+    std::set<uint16_t> before, after;
+    for (auto& r : routes_) before.insert(r.id);
+    for (auto& r : plan.routes) after.insert(r.id);
+    for (auto& r : routes_)
+        if (!after.count(r.id)) clog::info("ROUTE", "Removing route: {} ({})", route_title(cfg, r), why);
+    for (auto& r : plan.routes)
+        if (!before.count(r.id))
+            clog::info("ROUTE", "Adding route: {} to {} (node {}), rank {} ({})", route_title(cfg, r), cfg.peers[r.peer_cfg].name,
+                       r.peer_node, r.rank + 1, why);
+    routes_ = std::move(plan.routes);
+    for (auto& f : plan_listeners_) f();
+    mark_dirty();
+}
+
+bool TunnelModule::set_port_ipv4(size_t port_cfg, const std::optional<IfAddr>& a, const std::optional<IpAddr>& router) {
+    Config& cfg = e_->config();
+    if (port_cfg >= cfg.ports.size() || !cfg.ports[port_cfg].ipv4_dhcp) return false;
+    PortConfig& pc = cfg.ports[port_cfg];
+    std::optional<IpAddr> gw = static_gateway4_[port_cfg] ? pc.gateway4 : router;
+    // A router off the leased subnet is no next hop.
+    if (gw && a && !a->subnet().contains(*gw)) gw.reset();
+    const bool same = pc.ipv4.has_value() == a.has_value() && (!a || (pc.ipv4->addr == a->addr && pc.ipv4->prefix_len == a->prefix_len)) &&
+                      pc.gateway4 == gw;
+    if (same) return true;
+    pc.ipv4 = a;
+    pc.gateway4 = gw;
+    replan(a ? fmt::format("port {} leased {}", pc.name, a->str()) : fmt::format("port {} has no lease", pc.name));
+    return true;
+}
+
+bool TunnelModule::set_peer_ipv4(uint16_t peer_node, const std::string& network, const std::optional<IpAddr>& a) {
+    Config& cfg = e_->config();
+    for (auto& p : cfg.peers) {
+        if (p.id != peer_node) continue;
+        for (auto& ep : p.endpoints) {
+            if (ep.network != network || !ep.ipv4_dhcp) continue;
+            if (ep.ipv4 == a) return true;
+            ep.ipv4 = a;
+            replan(a ? fmt::format("{} leased {} on {}", p.name, a->str(), network)
+                     : fmt::format("{} has no lease on {}", p.name, network));
+            return true;
+        }
+    }
+    return false;
 }
 
 const RouteDesc* TunnelModule::route_by_id(uint16_t id) const {

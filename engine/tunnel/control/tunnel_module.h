@@ -81,8 +81,22 @@ class TunnelModule : public Module {
     // The worker's view of one route; false while its next hop is unresolved.
     bool fill_route_entry(RouteEntry& e, const RouteDesc& r) const;
 
+    // Addresses that change at run time (DHCP leases, engine/dhcp): a
+    // port's own IPv4 (nullopt: no lease) and its gateway (the lease's
+    // router, unless the config names one), or a peer's IPv4 on a network
+    // where it leases its address. The routes are planned again (a route
+    // that stays keeps its id and state), every plan listener is told, and
+    // the table follows. A port or endpoint that is not `ipv4 = "dhcp"` is
+    // refused (false).
+    bool set_port_ipv4(size_t port_cfg, const std::optional<IfAddr>& a, const std::optional<IpAddr>& router);
+    bool set_peer_ipv4(uint16_t peer_node, const std::string& network, const std::optional<IpAddr>& a);
+    // After every new plan (routes added or removed, addresses changed):
+    // modules with per-route or per-address state bring it up to date.
+    void add_plan_listener(std::function<void()> f) { plan_listeners_.push_back(std::move(f)); }
+
   private:
     RouteTable* build_route_table();
+    void replan(const std::string& why);
     void publish();
     void drain_control_ring(uint64_t now_ms);
     void register_commands();
@@ -103,6 +117,8 @@ class TunnelModule : public Module {
     PathMtuLookup pmtu_lookup_;
     std::vector<std::function<void(const RouteDesc&, nlohmann::json&)>> annotators_;
     std::vector<std::function<void(const RouteDesc&, bool)>> listeners_;
+    std::vector<std::function<void()>> plan_listeners_;
+    std::vector<bool> static_gateway4_;  // per port: gateway4 came from the config
 };
 
 // Registration (engine/modules.def).

@@ -115,7 +115,7 @@ void DhcpModule::running(Engine& e) {
 }
 
 void DhcpModule::stop(Engine&) {
-    for (auto& [h, en] : clients_) en.client->stop(mono_ms());
+    // No RELEASE: the workers have stopped, nothing would carry it.
     clients_.clear();
 }
 
@@ -160,7 +160,7 @@ uint32_t DhcpModule::acquire(uint16_t port, const std::string& client_id, Notify
 void DhcpModule::release(uint32_t handle) {
     auto it = clients_.find(handle);
     if (it == clients_.end()) return;
-    it->second.client->stop(mono_ms());  // RELEASE if bound
+    if (!e_->dp().stop.load()) it->second.client->stop(mono_ms());  // RELEASE if bound (not while the engine stops)
     clients_.erase(it);
 }
 

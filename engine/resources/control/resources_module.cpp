@@ -84,9 +84,11 @@ void ResourcesModule::running(Engine& e) {
 
 void ResourcesModule::stop(Engine&) {
     if (!local_) return;
-    // Clean shutdown: the addresses leave the host interfaces and DHCP
-    // leases are released; the others' manager gives the groups to another
-    // node once this one has left the view.
+    // Clean shutdown: the addresses leave the host interfaces; the others'
+    // manager gives the groups to another node once this one has left the
+    // view. A DHCP lease is not released (the workers have stopped, so
+    // nothing could carry the RELEASE): the next owner asks for the same
+    // address with the same client identifier.
     local_->all_offline(mono_ms());
 }
 

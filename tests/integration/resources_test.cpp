@@ -125,8 +125,9 @@ TEST_F(Resources, AGroupIsOnlineOnItsPreferredOwnerAndFollowsItsKill) {
     // The killed node comes back: the group stays where it is.
     lab->start_node(2, opts);
     lab->wait_ready(2, 30s);
-    std::this_thread::sleep_for(2s);
-    EXPECT_EQ(group(2)["owner"], "node3");
+    EXPECT_TRUE(eventually([&] { return group(2)["owner"] == "node3"; }, 10s)) << "node2 learns the owner from the table";
+    std::this_thread::sleep_for(1s);
+    EXPECT_EQ(group(1)["owner"], "node3") << "no failback";
     EXPECT_FALSE(has_address(2, "198.18.1.50"));
 }
 

@@ -33,6 +33,14 @@ void DatapathRegistry::set_host_path(HostInput in, HostOutput out, const char* m
     host_owner = module;
 }
 
+void DatapathRegistry::set_policy(TxPolicy tx, RxPolicy rx, const char* module) {
+    if (!tx || !rx) throw RegistryError(fmt::format("module {}: a null policy handler", module));
+    if (tx_policy) throw RegistryError(fmt::format("module {}: the traffic policy is already module {}'s", module, policy_owner));
+    tx_policy = tx;
+    rx_policy = rx;
+    policy_owner = module;
+}
+
 const DatapathRegistry& datapath_registry() {
     static const DatapathRegistry all = [] {
         DatapathRegistry r;

@@ -30,6 +30,15 @@ using HostInput = void (*)(Worker& w, uint16_t port_index, rte_mbuf** pkts, uint
 // leaves m alone) when the port has no host interface.
 using HostOutput = bool (*)(Worker& w, uint16_t port_index, rte_mbuf* m, const RxResult& c);
 
+// The traffic policy (engine/policy/) on a burst from ftnet0, before route
+// selection: drops (and counts) what a rule denies, setting pkts[i] to
+// nullptr, and fills steer[i] with the preferred network indexes of a
+// steered frame (n_steer[i] of them; 0: the normal ranking).
+using TxPolicy = void (*)(Worker& w, rte_mbuf** pkts, uint16_t n, const uint8_t** steer, uint8_t* n_steer);
+// The traffic policy on a frame decapsulated for ftnet0: true when a deny
+// rule took it (dropped and counted).
+using RxPolicy = bool (*)(Worker& w, rte_mbuf* m);
+
 struct DatapathRegistry {
     static constexpr unsigned kMaxPollers = 8;
 
@@ -42,9 +51,14 @@ struct DatapathRegistry {
     HostInput host_input = nullptr;
     HostOutput host_output = nullptr;
     const char* host_owner = nullptr;
+    // The traffic policy (engine/policy/); null when no module offers one.
+    TxPolicy tx_policy = nullptr;
+    RxPolicy rx_policy = nullptr;
+    const char* policy_owner = nullptr;
 
     void on_message(uint8_t type, MessageHandler h, const char* module);
     void set_host_path(HostInput in, HostOutput out, const char* module);
+    void set_policy(TxPolicy tx, RxPolicy rx, const char* module);
     void add_poller(WorkerPoller p, const char* module);
 };
 

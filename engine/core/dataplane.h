@@ -20,6 +20,10 @@
 #include "engine/security/replay_windows.h"
 
 namespace ftnet {
+struct PolicyTable;  // engine/policy/policy_table.h
+}
+
+namespace ftnet {
 
 // Physical: a cluster network port. Adapter: ftnet0. Host: the kernel
 // interface that stands for a physical port on the host (exception path,
@@ -174,6 +178,10 @@ struct Dataplane {
     // module (release store, RCU); read: workers (acquire, once per poll
     // loop) and the control thread.
     std::atomic<KeyRing*> keys{nullptr};
+    // The traffic policy (engine/policy/policy_table.h). Written: the policy
+    // module (release store, RCU); read: workers (acquire, once per poll
+    // loop). nullptr: no policy.
+    std::atomic<PolicyTable*> policy{nullptr};
     PortLive port_live[kMaxPorts];
     RouteLive route_live[kMaxRoutes];
     // Bumped (release) after a port's usability or a route's peer_link_down

@@ -20,14 +20,19 @@ namespace ftnet {
 template <class T>
 class RcuPublisher {
   public:
+    using Destroy = void (*)(T*);
     RcuPublisher() = default;
-    RcuPublisher(std::atomic<T*>* slot, rte_rcu_qsbr* qsbr) : slot_(slot), qsbr_(qsbr) {}
+    // `destroy` frees a table that owns more than its own memory (the
+    // policy's ACL tries and Hyperscan database); rte_free otherwise.
+    RcuPublisher(std::atomic<T*>* slot, rte_rcu_qsbr* qsbr, Destroy destroy = nullptr)
+        : slot_(slot), qsbr_(qsbr), destroy_(destroy) {}
     RcuPublisher(const RcuPublisher&) = delete;
     RcuPublisher& operator=(const RcuPublisher&) = delete;
     RcuPublisher(RcuPublisher&& o) noexcept { *this = std::move(o); }
     RcuPublisher& operator=(RcuPublisher&& o) noexcept {
         slot_ = o.slot_;
         qsbr_ = o.qsbr_;
+        destroy_ = o.destroy_;
         retired_ = std::move(o.retired_);
         o.slot_ = nullptr;
         return *this;
@@ -45,7 +50,7 @@ class RcuPublisher {
         size_t kept = 0;
         for (auto& r : retired_) {
             if (rte_rcu_qsbr_check(qsbr_, r.token, wait) == 1)
-                rte_free(r.table);
+                free_table(r.table);
             else
                 retired_[kept++] = r;
         }
@@ -55,8 +60,8 @@ class RcuPublisher {
     // After the workers have stopped: frees the current table and every
     // retired one (no grace period is needed any more).
     void release_all() {
-        if (slot_) rte_free(slot_->exchange(nullptr));
-        for (auto& r : retired_) rte_free(r.table);
+        if (slot_) free_table(slot_->exchange(nullptr));
+        for (auto& r : retired_) free_table(r.table);
         retired_.clear();
     }
 
@@ -64,12 +69,18 @@ class RcuPublisher {
     const T* current() const { return slot_ ? slot_->load(std::memory_order_acquire) : nullptr; }
 
   private:
+    void free_table(T* t) {
+        if (!t) return;
+        if (destroy_) destroy_(t);
+        else rte_free(t);
+    }
     struct Retired {
         T* table;
         uint64_t token;
     };
     std::atomic<T*>* slot_ = nullptr;
     rte_rcu_qsbr* qsbr_ = nullptr;
+    Destroy destroy_ = nullptr;
     std::vector<Retired> retired_;
 };
 

@@ -70,6 +70,7 @@ unsigned worker_poll_once(Worker& w) {
     Dataplane& dp = *w.dp;
     w.rt = dp.routes.load(std::memory_order_acquire);
     w.keys = dp.keys.load(std::memory_order_acquire);
+    w.policy = dp.policy.load(std::memory_order_acquire);
     w.punted = 0;
     unsigned moved = 0;
     // Every queue is read before any frame is handled, and the first frames

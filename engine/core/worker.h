@@ -131,6 +131,7 @@ struct alignas(64) Worker {
     // Per-iteration state.
     const RouteTable* rt = nullptr;  // snapshot for this iteration
     const KeyRing* keys = nullptr;   // the cluster keys for this iteration
+    const PolicyTable* policy = nullptr;  // the traffic policy for this iteration (nullptr: none)
     uint64_t tx_counter = 0;         // this worker's sequence space (wire::Header::space = index)
     unsigned punted = 0;             // frames handed to the control thread
     uint64_t rx_tsc = 0;             // read at this iteration's first frame that needs it (0: not yet; rx_time())

@@ -37,6 +37,7 @@ struct alignas(64) RouteEntry {
     bool cross_subnet;     // routed: heartbeats use the CrossSubnet properties (HeartbeatSettings index 1)
     uint16_t route_id;     // index into Dataplane::route_live and the route counters
     uint16_t port_index;   // engine port to send on
+    uint8_t network;       // index into Config::networks (traffic policy steering)
     // From the route's path MTU: the longest inner frame sent whole, and the
     // inner bytes each DATA_FRAGMENT carries when a frame is longer
     // (engine/tunnel/datapath/fragment.h; a multiple of 8).

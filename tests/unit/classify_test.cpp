@@ -224,7 +224,9 @@ TEST(Classify, DhcpRepliesGoToTheControlThreadWhateverTheirDestination) {
         // Another UDP port to the broadcast address is nobody's.
         Frame other = f;
         other[37] = 69;
-        if (std::string(dst) == "255.255.255.255") EXPECT_EQ(verdict(other).drop, DropReason::rx_not_our_ip);
+        if (std::string(dst) == "255.255.255.255") {
+            EXPECT_EQ(verdict(other).drop, DropReason::rx_not_our_ip);
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -26,9 +27,9 @@ const IpAddr kServer = *IpAddr::parse("198.18.1.99");
 const IpAddr kOffered = *IpAddr::parse("198.18.1.117");
 
 std::vector<uint8_t> client_id() {
-    std::string s = "ftnet/ftlab/ipD";
-    std::vector<uint8_t> v = {0};
-    v.insert(v.end(), s.begin(), s.end());
+    const std::string s = "ftnet/ftlab/ipD";
+    std::vector<uint8_t> v(s.size() + 1, 0);  // type 0, then the identifier
+    std::memcpy(v.data() + 1, s.data(), s.size());
     return v;
 }
 

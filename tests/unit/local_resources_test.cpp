@@ -70,7 +70,10 @@ class FakeDns : public NameRegistrar {
   public:
     void set(const std::string& fqdn, const std::vector<IpAddr>& addrs, uint32_t ttl, bool) override {
         std::string s = fqdn + " " + std::to_string(ttl);
-        for (auto& a : addrs) s += " " + a.str();
+        for (auto& a : addrs) {
+            s += ' ';
+            s += a.str();
+        }
         calls.push_back(s);
     }
     void stop(const std::string& fqdn, bool remove) override { calls.push_back(fqdn + (remove ? " removed" : " stopped")); }

@@ -173,7 +173,9 @@ TEST(RoutePlan, LeasedAddressesAddAndReplaceRoutesAndTheOthersKeepTheirIds) {
     EXPECT_THAT(titles(c, leased.routes, 2), ::testing::Contains("Route between 198.18.3.117 and 198.18.3.2 (backup, IPv4)"));
     for (auto& a : before.routes)
         for (auto& b : leased.routes)
-            if (a.peer_node == b.peer_node && a.remote == b.remote && a.port_cfg == b.port_cfg) EXPECT_EQ(a.id, b.id);
+            if (a.peer_node == b.peer_node && a.remote == b.remote && a.port_cfg == b.port_cfg) {
+                EXPECT_EQ(a.id, b.id);
+            }
     // The peer's side: its endpoint leases too, and it told us its address.
     c.peers[0].endpoints[2].ipv4.reset();
     c.peers[0].endpoints[2].ipv4_dhcp = true;

@@ -232,6 +232,7 @@ bool TunnelModule::fill_route_entry(RouteEntry& e, const RouteDesc& r) const {
     e.cross_subnet = r.cross_subnet;
     e.route_id = r.id;
     e.port_index = static_cast<uint16_t>(r.port_cfg);
+    e.network = static_cast<uint8_t>(r.network_cfg);
     return e.resolved;
 }
 

@@ -95,7 +95,7 @@ void flood(Worker& w, rte_mbuf* m, uint32_t hash) {
     send_on_route(w, m, *targets[n - 1], hash);
 }
 
-inline void adapter_one(Worker& w, rte_mbuf* m, uint32_t max_frame) {
+inline void adapter_one(Worker& w, rte_mbuf* m, uint32_t max_frame, const uint8_t* steer, uint8_t n_steer) {
     const uint32_t len = m->pkt_len;
     if (unlikely(w.keys == nullptr)) {
         drop_packet(w, m, DropReason::tx_no_key);
@@ -122,7 +122,7 @@ inline void adapter_one(Worker& w, rte_mbuf* m, uint32_t max_frame) {
         flood(w, m, hash);  // like a learning bridge before it has learnt
         return;
     }
-    const RouteEntry* r = select_route(*w.dp, *peer);
+    const RouteEntry* r = n_steer ? select_route_steered(*w.dp, *peer, steer, n_steer) : select_route(*w.dp, *peer);
     if (unlikely(r == nullptr)) {
         drop_packet(w, m, DropReason::tx_no_route);
         return;
@@ -137,13 +137,20 @@ void adapter_input(Worker& w, rte_mbuf** pkts, uint16_t n) {
     pc.rx_pkts.add(n);
     const uint32_t max_frame = w.rt->adapter_mtu + RTE_ETHER_HDR_LEN;
     uint64_t bytes = 0;
-    for (unsigned i = 0; i < n && i < kPrefetchAhead; i++) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
-    for (unsigned i = 0; i < n; i++) {
-        if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
-        bytes += pkts[i]->pkt_len;
-        adapter_one(w, pkts[i], max_frame);
-    }
+    for (unsigned i = 0; i < n; i++) bytes += pkts[i]->pkt_len;
     pc.rx_bytes.add(bytes);
+    // The traffic policy, a burst at a time, before any route is chosen:
+    // denied frames are gone (nullptr), steered ones say where to.
+    const uint8_t* steer[kMaxBurst];
+    uint8_t n_steer[kMaxBurst] = {};
+    if (w.policy != nullptr)
+        if (const TxPolicy p = w.dp->handlers->tx_policy) p(w, pkts, n, steer, n_steer);
+    for (unsigned i = 0; i < n && i < kPrefetchAhead; i++)
+        if (pkts[i]) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+    for (unsigned i = 0; i < n; i++) {
+        if (i + kPrefetchAhead < n && pkts[i + kPrefetchAhead]) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
+        if (pkts[i]) adapter_one(w, pkts[i], max_frame, steer[i], n_steer[i]);
+    }
 }
 
 }  // namespace ftnet

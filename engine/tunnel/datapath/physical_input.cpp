@@ -56,6 +56,9 @@ inline void physical_one(Worker& w, uint16_t port_index, rte_mbuf* m) {
         RouteCounters& rc = w.ctr->route[c.route->route_id];
         rc.rx_pkts.add();
         rc.rx_bytes.add(m->pkt_len);
+        // The traffic policy's deny rules, before the frame reaches ftnet0.
+        if (w.policy != nullptr)
+            if (const RxPolicy p = w.dp->handlers->rx_policy; p && p(w, m)) return;
         tx_enqueue(w, w.dp->adapter_index, m);
         return;
     }

@@ -44,6 +44,16 @@ inline const RouteEntry* select_route(const Dataplane& dp, const PeerEntry& p) {
     return last_resort_route(dp, p);
 }
 
+// A frame a policy rule steers (engine/policy/): the best usable route on
+// the first of its preferred networks that has one, else the normal choice.
+inline const RouteEntry* select_route_steered(const Dataplane& dp, const PeerEntry& p, const uint8_t* networks,
+                                              uint8_t n_networks) {
+    for (uint8_t k = 0; k < n_networks; k++)
+        for (unsigned i = 0; i < p.n_routes; i++)
+            if (p.routes[i].network == networks[k] && route_usable(dp, p.routes[i])) return &p.routes[i];
+    return select_route(dp, p);
+}
+
 // The peer whose ftnet0 has this unicast MAC, or nullptr. Frames of one flow
 // come in runs, so the previous answer is kept until the table changes.
 inline const PeerEntry* peer_by_adapter_mac(Worker& w, const uint8_t* mac) {

@@ -4,7 +4,8 @@
 //            nodes|neighbors|hosts|log [-n N]|link PORT up|down|
 //            cluster get [NAME]|cluster set NAME VALUE|events [-c N]|request JSON|
 //            group [list|show G|move G NODE [--wait S]|online G|offline G]|
-//            resource [list|show NAME|set NAME static ADDR/PREFIX|set NAME dhcp]
+//            resource [list|show NAME|set NAME static ADDR/PREFIX|set NAME dhcp]|
+//            policy [show|test FILE.pcap|reload]|dns|dhcp
 //
 // Exit status: 0 success, 1 the daemon answered with an error, 2 usage or
 // connection problems.
@@ -198,6 +199,14 @@ int main(int argc, char** argv) {
     rset->add_option("name", rname)->required();
     rset->add_option("mode", rmode, "static or dhcp")->required()->check(CLI::IsMember({"static", "dhcp"}));
     rset->add_option("address", raddr, "static: ADDR/PREFIX");
+    auto* policy = app.add_subcommand("policy", "the traffic policy: show, test FILE.pcap, reload");
+    policy->require_subcommand(0, 1);
+    std::string pcap;
+    policy->add_subcommand("show", "every rule with its hits and bytes, every traffic class");
+    policy->add_subcommand("test", "which rule each frame of a capture (of ftnet0 frames, pcap) would hit")
+        ->add_option("file", pcap, "the capture, as the daemon can read it")
+        ->required();
+    policy->add_subcommand("reload", "read the rules from the config file again and swap them in without stopping traffic");
     unsigned max_events = 0;
     app.add_subcommand("events", "follow route and node events as they happen (Ctrl-C to stop)")
         ->add_option("-c,--count", max_events, "exit after this many events");
@@ -243,6 +252,16 @@ int main(int argc, char** argv) {
         if (rmode == "static" && raddr.empty()) {
             std::fprintf(stderr, "ftnetctl: resource set NAME static needs the address (ADDR/PREFIX)\n");
             return 2;
+        }
+    }
+    if (cmd == "policy") {
+        const std::string action = policy->get_subcommands().empty() ? "show" : policy->get_subcommands().front()->get_name();
+        req["args"] = {{"action", action}};
+        if (!pcap.empty()) {
+            // The daemon opens the file: give it a path it can find.
+            char* abs = realpath(pcap.c_str(), nullptr);
+            req["args"]["file"] = abs ? std::string(abs) : pcap;
+            free(abs);
         }
     }
     if (cmd == "events") return follow_events(sock, output == "json", max_events);

@@ -340,6 +340,37 @@ std::string render_dhcp(const json& r) {
     return out.empty() ? "no DHCP clients (no DHCP resource is online on this node)\n" : out;
 }
 
+// `policy show`: the rules in the order they are tried, then the classes;
+// `policy test`: one line per frame.
+std::string render_policy(const json& r) {
+    std::string out;
+    if (r.is_array()) {
+        for (auto& f : r)
+            out += fmt::format("frame {:>4} ({:>5} bytes): {}{}\n", f.value("frame", 0), f.value("bytes", 0),
+                               f["rule"].is_null() ? std::string("no rule") : "rule " + f["rule"].get<std::string>() + ", " +
+                                                                                f.value("action", std::string()),
+                               f.contains("networks") ? " to " + join_strings(f["networks"]) : "");
+        return out;
+    }
+    out += fmt::format("policy generation {}, {} reload(s), {} refused; payload database: {}\n", r.value("generation", 0),
+                       r.value("reloads", 0), r.value("reloads_refused", 0), r.value("database", std::string("none")));
+    if (r.contains("last_error")) out += "last refused reload: " + r["last_error"].get<std::string>() + "\n";
+    out += fmt::format("{:<20} {:>8} {:<7} {:>12} {:>14}  {}\n", "Rule", "Priority", "Action", "Hits", "Bytes", "Matches");
+    for (auto& x : r["rules"]) {
+        std::string action = x.value("action", std::string());
+        if (x.contains("networks")) action += " to " + join_strings(x["networks"]);
+        out += fmt::format("{:<20} {:>8} {:<7} {:>12} {:>14}  {}\n", x.value("name", std::string()), x.value("priority", 0),
+                           action, x.value("hits", uint64_t{0}), x.value("bytes", uint64_t{0}), x.value("match", std::string()));
+    }
+    if (!r["classes"].empty()) {
+        out += "Traffic classes:\n";
+        for (auto& c : r["classes"])
+            out += fmt::format("  {:<18} {:>12} frames {:>14} bytes\n", c.value("name", std::string()), c.value("pkts", uint64_t{0}),
+                               c.value("bytes", uint64_t{0}));
+    }
+    return out;
+}
+
 // `group list` as a table, `group show` as the table row and each resource.
 std::string render_group(const json& r) {
     auto row = [](const json& g) {
@@ -437,6 +468,7 @@ std::string render(const std::string& cmd, const json& r) {
     if (cmd == "group") return render_group(r);
     if (cmd == "resource") return render_resource(r);
     if (cmd == "dns") return render_dns(r);
+    if (cmd == "policy") return render_policy(r);
     if (cmd == "dhcp") return render_dhcp(r);
     if (cmd == "session-probe")
         return fmt::format("queued {} probe messages to node {} (numbers from {}){}\n", r["queued"].get<uint64_t>(),

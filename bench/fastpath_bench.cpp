@@ -34,11 +34,17 @@
 // ratio much less. Writes JSON.
 //
 //   sudo build/bench/fastpath_bench [--seconds 3] [--modes one-flow,many-flows,many+dma]
+//                                   [--policy none,hdr1000,pay100,lit100] [--random-payload]
 //                                   [--out bench/results/fastpath.json]
+//
+// --policy runs each traffic policy in turn (bench_policy() below says what
+// they are); with payload policies, Hyperscan's own scan of the same payload
+// is reported next to each encap figure.
 
 #include <rte_cycles.h>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
@@ -69,6 +75,8 @@
 #include <rte_udp.h>
 
 #include "engine/core/dataplane.h"
+#include "engine/policy/policy_table.h"
+#include "bench/bench_policies.h"
 #include "engine/security/aead.h"
 #include "engine/security/seal.h"
 #include "engine/tunnel/encap_template.h"
@@ -134,6 +142,8 @@ struct Result {
     size_t size;
     double mpps, cycles_per_packet, busy_cycles_per_packet, gbps, empty_poll_pct, pkts_per_poll;
     double bare_cycles = 0;  // the library alone: seal (encap) or open (decap) of the same record
+    std::string policy = "none";
+    double bare_scan = 0;  // Hyperscan alone on the same payload (payload policies)
     uint64_t drops;
     nlohmann::json drop_reasons = nlohmann::json::object();
 };
@@ -301,24 +311,34 @@ Bytes flow_frame(const MacAddr& dst, const MacAddr& src, size_t size, unsigned f
 }
 
 // The frames a run starts with (and DMA mode writes back), in a random order.
-std::vector<Bytes> make_frames(Bench& b, bool many, bool encap, size_t size) {
+// With `random`, payloads (after the 42 header bytes) are random bytes, as
+// compressed or encrypted application data would be: what a payload
+// policy's Hyperscan scan costs most on; otherwise one constant byte.
+std::vector<Bytes> make_frames(Bench& b, bool many, bool encap, size_t size, bool random) {
     std::vector<Bytes> v;
+    std::mt19937 rng(42);
+    std::mt19937 payload_rng(43);
+    auto random_payload = [&](Bytes f) {
+        if (random)
+            for (size_t i = 42; i < f.size(); i++) f[i] = static_cast<uint8_t>(payload_rng());
+        return f;
+    };
     if (!many) {
-        v.push_back(encap ? inner_frame(kPeer2AdapterMac, kLocalAdapterMac, size)
-                          : tunnel_packet(b.pool, Family::V6, 0, inner_frame(kLocalAdapterMac, kPeer2AdapterMac, size)));
+        v.push_back(encap ? random_payload(inner_frame(kPeer2AdapterMac, kLocalAdapterMac, size))
+                          : tunnel_packet(b.pool, Family::V6, 0, random_payload(inner_frame(kLocalAdapterMac, kPeer2AdapterMac, size))));
         return v;
     }
-    std::mt19937 rng(42);
     std::vector<unsigned> peer_of_flow(kManyFlows);
     for (auto& p : peer_of_flow) p = rng() % kManyPeers;
     for (unsigned i = 0; i < kInFlight; i++) {
         const unsigned flow = static_cast<unsigned>(rng() % kManyFlows), peer = peer_of_flow[flow];
         if (encap) {
-            v.push_back(flow_frame(many_peer_adapter_mac(peer), kLocalAdapterMac, size, flow));
+            v.push_back(random_payload(flow_frame(many_peer_adapter_mac(peer), kLocalAdapterMac, size, flow)));
         } else {
             // All on the cluster port (the recycler feeds that one), from
             // 16 peers.
-            v.push_back(tunnel_packet(b.pool, Family::V6, 0, flow_frame(kLocalAdapterMac, many_peer_adapter_mac(peer), size, flow),
+            v.push_back(tunnel_packet(b.pool, Family::V6, 0,
+                                      random_payload(flow_frame(kLocalAdapterMac, many_peer_adapter_mac(peer), size, flow)),
                                       wire::MsgType::Data, static_cast<uint16_t>(2 + peer)));
         }
     }
@@ -382,6 +402,51 @@ Baseline run_testpmd(const std::string& mode, double seconds) {
     return r;
 }
 
+// A policy for the bench: "none", "hdrN" (N header-only rules: UDP port
+// ranges and /24 prefixes, none of which the bench's ICMP frames hit, so
+// the trie is walked in full every time), "payN" (N deny rules, each a
+// literal or a caseless regex over the payload of any IPv4 frame, none of
+// which matches, so Hyperscan scans every frame's payload in full) or
+// "litN" (the same with literals only).
+PolicyTable* bench_policy(const std::string& spec, std::string* error) {
+    if (spec == "none") return nullptr;
+    const bool literals_only = spec.rfind("lit", 0) == 0;
+    const bool payload = literals_only || spec.rfind("pay", 0) == 0;
+    if (!payload && spec.rfind("hdr", 0) != 0) {
+        *error = "not a policy: none, hdrN, payN or litN";
+        return nullptr;
+    }
+    const int n = std::stoi(spec.substr(3));
+    // Header rules on UDP (the frames are ICMP); payload rules on any IPv4 frame.
+    PolicyRule base;
+    if (payload) base.ethertype = 0x0800;
+    else base.protocol = 17;
+    const auto rules = bench_rules(n, payload ? (literals_only ? BenchRuleKind::Literal : BenchRuleKind::Mixed) : BenchRuleKind::Header,
+                                   base, 42);
+    PolicyCompileOptions o;
+    o.networks = {"cluster", "storage"};
+    return compile_policy(rules, o, error);
+}
+
+// Hyperscan alone: one scan of each frame's payload (after its Ethernet
+// and IPv4 headers) with the policy's database, cycles per frame.
+double bare_scan_cycles(const PolicyTable& t, const std::vector<Bytes>& frames) {
+    if (!t.db) return 0;
+    auto no_match = [](unsigned, unsigned long long, unsigned long long, unsigned, void*) -> int { return 0; };
+    std::vector<double> batch;
+    for (int r = 0; r < 101; r++) {
+        const uint64_t t0 = rte_rdtsc();
+        for (int i = 0; i < 1000; i++) {
+            const Bytes& f = frames[static_cast<size_t>(i) % frames.size()];
+            hs_scan(t.db, reinterpret_cast<const char*>(f.data() + 34), static_cast<unsigned>(f.size() - 34), 0, t.scratch[0],
+                    no_match, nullptr);
+        }
+        batch.push_back(static_cast<double>(rte_rdtsc() - t0) / 1000.0);
+    }
+    std::sort(batch.begin(), batch.end());
+    return batch[batch.size() / 2];
+}
+
 }  // namespace
 }  // namespace ftnet::test
 
@@ -399,6 +464,12 @@ int main(int argc, char** argv) {
     app.add_flag("--no-testpmd", no_testpmd, "skip the dpdk-testpmd baseline");
     std::vector<std::string> cryptos = {"auth", "encrypt"};
     app.add_option("--crypto", cryptos, "payload protection to run")->delimiter(',')->check(CLI::IsMember({"auth", "encrypt"}));
+    bool random_payload = false;
+    app.add_flag("--random-payload", random_payload, "random payload bytes (what payload policies scan worst) instead of a constant byte");
+    std::vector<std::string> policies = {"none"};
+    app.add_option("--policy", policies, "traffic policies to run: none, hdrN (N header-only rules), payN (N payload rules: literals and regexes), "
+                   "litN (N literal rules)")
+        ->delimiter(',');
     CLI11_PARSE(app, argc, argv);
     // The baseline first, in its own process on the same lcores, before
     // this process's EAL takes them.
@@ -455,6 +526,15 @@ int main(int argc, char** argv) {
         std::printf("%-10s %-7s %-6s %6s %8s %14s %14s %9s %6s %12s %10s %12s %10s %8s\n", "mode", "crypto", "dir", "bytes",
                     "Mpps", "cycles/packet", "busy cyc/pkt", "Gbit/s", "drops", "empty polls", "pkts/poll", "x macswap",
                     "bare cyc", "x bare");
+        for (const std::string& policy : policies) {
+          std::string perr;
+          PolicyTable* pt = bench_policy(policy, &perr);
+          if (policy != "none" && !pt) {
+              std::fprintf(stderr, "policy %s: %s\n", policy.c_str(), perr.c_str());
+              return 1;
+          }
+          b.dp->policy.store(pt);
+          if (policy != "none") std::printf("policy %s: %zu rules\n", policy.c_str(), pt->rules.size());
         for (const std::string& crypto : cryptos) {
           b.kr = &test_keys(crypto == "encrypt");
           b.dp->keys.store(const_cast<KeyRing*>(b.kr));
@@ -465,10 +545,12 @@ int main(int argc, char** argv) {
             b.w->cache_gen = ~0ull;  // a new table: forget the peer cache
             for (bool encap : {true, false})
                 for (size_t size : {size_t{64}, size_t{512}, size_t{1400}}) {
-                    b.frames = make_frames(b, many, encap, size);
+                    b.frames = make_frames(b, many, encap, size, random_payload);
                     Result r = run_one(b, encap, size, seconds);
                     r.mode = mode;
                     r.crypto = crypto;
+                    r.policy = policy;
+                    if (pt && encap) r.bare_scan = bare_scan_cycles(*pt, b.frames);
                     r.bare_cycles = bare_cycles(*b.kr, size, !encap);
                     std::printf("%-10s %-7s %-6s %6zu %8.2f %14.1f %14.1f %9.2f %6llu %11.1f%% %10.1f %12.1f %10.1f %8.2f\n",
                                 r.mode.c_str(), r.crypto.c_str(), r.direction.c_str(), r.size, r.mpps, r.cycles_per_packet,
@@ -476,9 +558,13 @@ int main(int argc, char** argv) {
                                 r.pkts_per_poll, macswap > 0 ? r.busy_cycles_per_packet / macswap : 0.0, r.bare_cycles,
                                 r.bare_cycles > 0 ? r.busy_cycles_per_packet / r.bare_cycles : 0.0);
                     if (r.drops) std::printf("           drops: %s\n", r.drop_reasons.dump().c_str());
+                    if (r.bare_scan > 0) std::printf("           Hyperscan alone, one scan of this payload: %.1f cycles\n", r.bare_scan);
                     results.push_back(r);
                 }
           }
+        }
+          b.dp->policy.store(nullptr);
+          destroy_policy(pt);
         }
         delete b.w;
         for (auto& p : b.ports) free_ring_port(p);
@@ -488,13 +574,15 @@ int main(int argc, char** argv) {
     j["tsc_hz"] = rte_get_tsc_hz();
     j["seconds"] = seconds;
     j["worker"] = "one lcore, net_ring ports, outer IPv6, software checksums";
+    j["payload"] = random_payload ? "random bytes" : "one constant byte";
     for (auto& bl : baselines)
         j["baselines"].push_back({{"tool", "dpdk-testpmd"}, {"forward_mode", bl.mode}, {"ok", bl.ok}, {"error", bl.error},
                                   {"cycles_per_packet", bl.cycles_per_packet}, {"mpps", bl.mpps}});
     double macswap_cyc = 0, io_cyc = 0;
     for (auto& bl : baselines) (bl.mode == "io" ? io_cyc : macswap_cyc) = bl.ok ? bl.cycles_per_packet : 0;
     for (auto& r : results)
-        j["results"].push_back({{"mode", r.mode}, {"direction", r.direction}, {"crypto", r.crypto},
+        j["results"].push_back({{"mode", r.mode}, {"direction", r.direction}, {"crypto", r.crypto}, {"policy", r.policy},
+                                {"hyperscan_scan_cycles", r.bare_scan},
                                 {"bare_crypto_cycles", r.bare_cycles},
                                 {"ratio_to_bare_crypto", r.bare_cycles > 0 ? r.busy_cycles_per_packet / r.bare_cycles : 0.0},
                                 {"ratio_to_testpmd_io", io_cyc > 0 ? r.busy_cycles_per_packet / io_cyc : 0.0},

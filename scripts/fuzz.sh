@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
         *) targets+=("$1"); shift ;;
     esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(physical_input hello neighbor mgmt config dhcp resources)
+[ ${#targets[@]} -gt 0 ] || targets=(physical_input hello neighbor mgmt config dhcp resources policy)
 
 if ! command -v clang++ >/dev/null; then
     echo "fuzz.sh: clang++ is missing (scripts/setup.sh installs it)" >&2

@@ -364,9 +364,11 @@ std::string render_policy(const json& r) {
     }
     if (!r["classes"].empty()) {
         out += "Traffic classes:\n";
-        for (auto& c : r["classes"])
-            out += fmt::format("  {:<18} {:>12} frames {:>14} bytes\n", c.value("name", std::string()), c.value("pkts", uint64_t{0}),
-                               c.value("bytes", uint64_t{0}));
+        for (auto& c : r["classes"]) {
+            const std::string dscp = c.contains("dscp") ? fmt::format("dscp {}", c["dscp"].get<int>()) : "dscp (tunnel's)";
+            out += fmt::format("  {:<18} {:>12} frames {:>14} bytes  {:<16} priority {}\n", c.value("name", std::string()),
+                               c.value("pkts", uint64_t{0}), c.value("bytes", uint64_t{0}), dscp, c.value("priority", 0));
+        }
     }
     return out;
 }

@@ -30,11 +30,20 @@ using HostInput = void (*)(Worker& w, uint16_t port_index, rte_mbuf** pkts, uint
 // leaves m alone) when the port has no host interface.
 using HostOutput = bool (*)(Worker& w, uint16_t port_index, rte_mbuf* m, const RxResult& c);
 
+// What the traffic policy decided for a frame from ftnet0 (the caller
+// starts every one at kNoTxDecision).
+inline constexpr uint8_t kKeepDscp = 0xff;
+struct TxDecision {
+    const uint8_t* steer;  // preferred network indexes, best first
+    uint8_t n_steer;       // how many (0: the normal ranking)
+    uint8_t dscp;          // the outer DSCP of its DATA messages (kKeepDscp: the tunnel's)
+};
+inline constexpr TxDecision kNoTxDecision{nullptr, 0, kKeepDscp};
 // The traffic policy (engine/policy/) on a burst from ftnet0, before route
 // selection: drops (and counts) what a rule denies, setting pkts[i] to
-// nullptr, and fills steer[i] with the preferred network indexes of a
-// steered frame (n_steer[i] of them; 0: the normal ranking).
-using TxPolicy = void (*)(Worker& w, rte_mbuf** pkts, uint16_t n, const uint8_t** steer, uint8_t* n_steer);
+// nullptr, fills d[i] for the others, and may reorder the burst (pkts and
+// d together) so that higher-priority classes go out first.
+using TxPolicy = void (*)(Worker& w, rte_mbuf** pkts, uint16_t n, TxDecision* d);
 // The traffic policy on a frame decapsulated for ftnet0: true when a deny
 // rule took it (dropped and counted).
 using RxPolicy = bool (*)(Worker& w, rte_mbuf* m);

@@ -47,4 +47,14 @@ struct PolicyRule {
     bool needs_ports() const { return !sport.any() || !dport.any(); }
 };
 
+// A traffic class's treatment ([[policy.class]]): how the DATA messages of
+// the frames its rules decide are marked and queued. A class no table
+// describes gets the defaults.
+struct PolicyClass {
+    std::string name;
+    std::optional<uint8_t> dscp;  // the outer DSCP of its DATA messages (absent: the tunnel's)
+    uint8_t priority = 0;         // 0..7: higher goes out first and is the last left out when a port is full
+    int line = 0;
+};
+
 }  // namespace ftnet

@@ -10,8 +10,9 @@
 //
 // Two matchers: "out" over every rule (frames from ftnet0: steer, class,
 // deny) and "in" over the deny rules only (frames decapsulated for
-// ftnet0). Each is an ACL context (header-only rules) plus the list of its
-// payload rules.
+// ftnet0). Each has an ACL context per IP family with two categories: the
+// header-only rules (the answer) and the header part of the payload rules
+// (the first one whose pattern is worth scanning for).
 #pragma once
 
 #include <hs/hs.h>
@@ -30,6 +31,8 @@ namespace ftnet {
 inline constexpr uint32_t kMaxPolicyRules = 4096;
 inline constexpr uint32_t kMaxTrafficClasses = 32;
 inline constexpr uint32_t kNoRule = 0xffffffff;
+inline constexpr uint8_t kNoDscp = 0xff;  // keep the tunnel's DSCP
+inline constexpr uint8_t kMaxClassPriority = 7;
 
 // The ACL key the workers build for each frame (network byte order): the
 // fields below at these offsets, 4-byte groups after the first byte, as
@@ -50,6 +53,8 @@ static_assert(sizeof(PolicyKey) == 44);
 struct CompiledRule {
     PolicyAction action;
     uint8_t class_id;         // index into the table's classes
+    uint8_t dscp;             // its class's outer DSCP, or kNoDscp
+    uint8_t queue_priority;   // its class's priority (0..kMaxClassPriority)
     uint8_t n_steer;
     uint8_t steer[kMaxNetworks];  // Steer: preferred network indexes, best first
     bool payload;             // also needs a payload pattern
@@ -62,9 +67,27 @@ struct CompiledRule {
     uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
 };
 
+// ACL categories: a frame gets the first header-only rule it matches and,
+// separately, the first payload rule whose headers it matches.
+inline constexpr uint32_t kAclHeaderCategory = 0;
+inline constexpr uint32_t kAclPayloadCategory = 1;
+
+// A header-only rule that non-IP frames can hit: by Ethernet type, or any
+// frame at all (ethertype 0).
+struct PolicyEthertypeRule {
+    uint16_t ethertype;
+    uint32_t rule;
+};
+
+// One trie per IP family, so that an IPv4 frame walks 13 key bytes, not
+// the 41 of an IPv6 one; non-IP frames (rare: ARP, LLDP) a short list.
 struct PolicyMatcher {
-    rte_acl_ctx* acl = nullptr;       // nullptr: no header-only rule
-    std::vector<uint32_t> payload;    // payload rules' indexes, ascending
+    rte_acl_ctx* acl4 = nullptr;            // nullptr: no rule for IPv4 frames
+    rte_acl_ctx* acl6 = nullptr;            // nullptr: no rule for IPv6 frames
+    uint32_t categories = 1;                // 1, or RTE_ACL_RESULTS_MULTIPLIER with payload rules
+    std::vector<PolicyEthertypeRule> other; // ascending rule index
+    std::vector<uint32_t> payload;          // payload rules' indexes, ascending
+    bool deny_only = false;                 // the receive side's: deny rules only
 };
 
 // Per worker, per rule: frames and bytes it decided.
@@ -87,11 +110,13 @@ struct PolicyTable {
     std::vector<uint64_t> hits, bytes;    // [worker * rules.size() + rule]
     mutable PolicyCounterRow rows[kMaxWorkers];  // written by each worker in its row
     bool has_deny = false;                // anything for the receive side
+    bool has_priorities = false;          // a class with priority > 0: bursts are reordered
     bool db_from_cache = false;           // the database was loaded, not compiled
 };
 
 struct PolicyCompileOptions {
     std::vector<std::string> networks;  // network names by index (Config::networks)
+    std::vector<PolicyClass> classes;   // [[policy.class]]: DSCP and priority by class name
     uint16_t n_workers = 1;
     int socket = 0;                      // NUMA socket for the ACL tries
     std::string cache_file;              // serialized Hyperscan database ("" none)

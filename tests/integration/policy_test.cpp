@@ -29,6 +29,10 @@ dport = 5201
 action = "steer"
 networks = ["storage"]
 class = "replication"
+
+[[policy.class]]
+name = "replication"
+dscp = 10
 )";
 
 const char* kDeny = R"(
@@ -64,10 +68,28 @@ TEST(Policy, SteeredTrafficTakesTheStorageNetworkAndFallsBackWhenItFails) {
     o.append = kSteer;
     lab.start_all(o, 30s);
     uint64_t storage0 = tx_on(lab, 1, "storage"), cluster0 = tx_on(lab, 1, "cluster");
+    const std::string pcap = lab.dir() + "/storage.pcap";
+    BgProcess cap(lab.ns("sw"), "tcpdump -Z root -U --immediate-mode -n -i n1-storage -w " + pcap + " udp port 3343",
+                  lab.dir() + "/tcpdump-storage.out");
+    ASSERT_TRUE(eventually([&] { return cap.output().find("listening on") != std::string::npos; }, 5s)) << cap.output();
     transfer(lab, 5201, "8M");
+    std::this_thread::sleep_for(200ms);
+    cap.stop(SIGINT);
     uint64_t storage1 = tx_on(lab, 1, "storage"), cluster1 = tx_on(lab, 1, "cluster");
     EXPECT_GT(storage1 - storage0, 5000u) << "the steered transfer's ~5,800 segments go on storage";
     EXPECT_LT(cluster1 - cluster0, 1000u) << "not on the best route (cluster)";
+    // The capture on storage: node 1's DATA messages carry the class's DSCP.
+    size_t data = 0, marked = 0;
+    for (auto& f : read_pcap(pcap)) {
+        const bool v6 = f.size() > 14 && f[12] == 0x86 && f[13] == 0xdd;
+        const size_t h = v6 ? 14 + 40 + 8 : 14 + 20 + 8;
+        if (f.size() < h + 8 || f[h + 1] != 1 || f[h + 4] != 0 || f[h + 5] != 1) continue;  // DATA from node 1
+        data++;
+        const int dscp = v6 ? (f[14] & 0x0f) << 2 | f[15] >> 6 : f[15] >> 2;
+        marked += dscp == 10;
+    }
+    EXPECT_GT(data, 1000u) << "the capture saw the transfer on storage (tcpdump may miss some at this rate)";
+    EXPECT_EQ(marked, data) << "every steered DATA message is marked with class replication's DSCP 10";
     // Another port: the best route, cluster.
     transfer(lab, 5301, "8M");
     uint64_t storage2 = tx_on(lab, 1, "storage"), cluster2 = tx_on(lab, 1, "cluster");
@@ -76,6 +98,7 @@ TEST(Policy, SteeredTrafficTakesTheStorageNetworkAndFallsBackWhenItFails) {
     json p = lab.ctl(1, "policy");
     EXPECT_GT(p["rules"][0]["hits"].get<uint64_t>(), 5000u) << p.dump(2);
     EXPECT_EQ(p["classes"][0]["name"], "replication");
+    EXPECT_EQ(p["classes"][0]["dscp"], 10);
     // Storage fails silently: the steered transfer falls back to the
     // normal ranking and completes.
     lab.block("storage");

@@ -110,6 +110,42 @@ TEST(Encap, ChecksumOffloadLeavesThePseudoHeaderAndSetsFlags) {
     rte_pktmbuf_free(m);
 }
 
+// A traffic class's DSCP on an encapsulated frame: ECN and the flow label
+// kept, the IPv4 header checksum still right (or left to the NIC).
+TEST(Encap, ATrafficClassDscpKeepsEcnFlowLabelAndChecksum) {
+    auto rt = make_test_table();
+    for (const RouteEntry* r : {&rt->peers[0].routes[0], &rt->peers[0].routes[1]})
+        for (uint8_t dscp : {uint8_t{0}, uint8_t{10}, uint8_t{46}, uint8_t{63}}) {
+            rte_mbuf* m = to_mbuf(test_pool(), inner_frame(kPeer2AdapterMac, kLocalAdapterMac, 100));
+            DropReason why{};
+            ASSERT_TRUE(encap_frame(m, *r, 0xabcde, test_keys(), 0, next_test_seq(), &why));
+            uint8_t* l3 = rte_pktmbuf_mtod_offset(m, uint8_t*, 14);
+            if (r->family == Family::V6) {
+                l3[1] |= 0x30;  // ECN CE, as a congested network would leave it
+                set_outer_dscp(m, Family::V6, dscp);
+                const uint32_t vtc = be32(l3);
+                EXPECT_EQ((vtc >> 22) & 0x3f, dscp);
+                EXPECT_EQ((vtc >> 20) & 0x3, 3u) << "ECN kept";
+                EXPECT_EQ(vtc & 0xfffff, 0xabcdeu) << "flow label kept";
+                EXPECT_EQ(vtc >> 28, 6u);
+            } else {
+                set_outer_dscp(m, Family::V4, dscp);
+                EXPECT_EQ(l3[1] >> 2, dscp);
+                EXPECT_EQ(l3[0], 0x45);
+                EXPECT_EQ(rte_raw_cksum(l3, 20), 0xffff) << "IPv4 header checksum after DSCP " << int(dscp);
+            }
+            rte_pktmbuf_free(m);
+        }
+    RouteEntry r4 = rt->peers[0].routes[1];
+    r4.tx_csum_offload = true;
+    rte_mbuf* m = to_mbuf(test_pool(), inner_frame(kPeer2AdapterMac, kLocalAdapterMac, 100));
+    DropReason why{};
+    ASSERT_TRUE(encap_frame(m, r4, 1, test_keys(), 0, next_test_seq(), &why));
+    set_outer_dscp(m, Family::V4, 46);
+    EXPECT_EQ(rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, 14)->hdr_checksum, 0) << "left to the NIC";
+    rte_pktmbuf_free(m);
+}
+
 TEST(Encap, TooLittleHeadroomLeavesTheFrameUntouched) {
     auto rt = make_test_table();
     Bytes inner = inner_frame(kPeer2AdapterMac, kLocalAdapterMac, 64);

@@ -257,6 +257,44 @@ TEST(Policy, AThousandHeaderRulesStillFindTheFirstMatch) {
     EXPECT_EQ(hit(*t, t->out, frame("10.0.0.9", "10.0.0.1", 17, 1, 1000, "")), "r0");
 }
 
+// The ACL finds the first payload rule whose headers match; a later one
+// is hit only when its own pattern and headers both match.
+TEST(Policy, APayloadRuleNeedsBothItsHeadersAndItsPattern) {
+    std::string policy = R"(
+[[policy.rule]]
+name = "udp-a"
+protocol = "udp"
+literal = "AAA"
+action = "class"
+class = "a"
+[[policy.rule]]
+name = "udp-b"
+protocol = "udp"
+literal = "BBB"
+action = "deny"
+)";
+    for (int i = 0; i < 100; i++)
+        policy += fmt::format("[[policy.rule]]\nname = \"p{}\"\nprotocol = \"tcp\"\ndport = {}\nliteral = \"tok{};\"\n"
+                              "action = \"class\"\nclass = \"p\"\n",
+                              i, 2000 + i, i);
+    std::string error;
+    std::unique_ptr<PolicyTable, void (*)(PolicyTable*)> t(compile(policy, &error), destroy_policy);
+    ASSERT_TRUE(t) << error;
+    const char* a = "169.254.1.1";
+    const char* b = "169.254.1.2";
+    EXPECT_EQ(hit(*t, t->out, frame(a, b, 17, 1, 2, "xxBBBxx")), "udp-b");
+    EXPECT_EQ(hit(*t, t->out, frame(a, b, 17, 1, 2, "BBB AAA")), "udp-a");
+    EXPECT_EQ(hit(*t, t->out, frame(a, b, 6, 1, 2005, "tok5;")), "p5");
+    EXPECT_EQ(hit(*t, t->out, frame(a, b, 6, 1, 2005, "tok7;")), "(none)");  // p7's pattern, p5's port
+    EXPECT_EQ(hit(*t, t->out, frame(a, b, 6, 1, 2005, "tok7; tok5;")), "p5");
+    EXPECT_EQ(hit(*t, t->out, frame(a, b, 6, 1, 2005, "BBB")), "(none)");    // udp-b's pattern over TCP
+    EXPECT_EQ(hit(*t, t->out, frame("fe80::1", "fe80::2", 6, 1, 2099, "..tok99;")), "p99");
+    // Receiving: only udp-b is a deny rule.
+    EXPECT_EQ(hit(*t, t->in, frame(a, b, 17, 1, 2, "AAA BBB")), "udp-b");
+    EXPECT_EQ(hit(*t, t->in, frame(a, b, 17, 1, 2, "AAA")), "(none)");
+    EXPECT_EQ(hit(*t, t->in, frame(a, b, 6, 1, 2005, "tok5;")), "(none)");
+}
+
 TEST(Policy, ABadPatternIsRefusedWithTheRuleAndHyperscansMessage) {
     ConfigResult r = load_config_string(with_base(R"(
 [[policy.rule]]
@@ -284,10 +322,17 @@ TEST(Policy, ConfigMistakesNameTheKey) {
         {"[[policy.rule]]\nname = \"x\"\naction = \"deny\"\ndport = \"90-80\"\n", "policy.rule[0].dport"},
         {"[[policy.rule]]\nname = \"x\"\naction = \"deny\"\nprotocol = \"icmp\"\ndport = 80\n", "ports need tcp or udp"},
         {"[[policy.rule]]\nname = \"x\"\naction = \"deny\"\nsrc = \"10.0.0.0/8\"\ndst = \"fd00::/8\"\n", "different families"},
+        {"[[policy.rule]]\nname = \"x\"\naction = \"deny\"\nethertype = \"ipv4\"\ndst = \"fd00::/8\"\n", "does not carry the IPv6 addresses"},
+        {"[[policy.rule]]\nname = \"x\"\naction = \"deny\"\nethertype = \"arp\"\nprotocol = \"tcp\"\n", "does not carry the IP protocol or ports"},
         {"[[policy.rule]]\nname = \"x\"\naction = \"deny\"\nethertype = 5\n", "is not an Ethernet type"},
         {"[[policy.rule]]\nname = \"x\"\naction = \"deny\"\nliteral = \"\"\n", "an empty literal"},
         {"[[policy.rule]]\nname = \"x\"\naction = \"deny\"\n[[policy.rule]]\nname = \"x\"\naction = \"deny\"\n", "is already a rule"},
         {"[policy]\ncache_file = \"relative\"\n", "policy.cache_file: must be an absolute path"},
+        {"[[policy.class]]\nname = \"c\"\ndscp = 64\n", "policy.class[0].dscp: value 64 is out of range (allowed 0..63)"},
+        {"[[policy.class]]\nname = \"c\"\npriority = 8\n", "policy.class[0].priority: value 8 is out of range (allowed 0..7)"},
+        {"[[policy.class]]\ndscp = 1\n", "policy.class[0].name"},
+        {"[[policy.class]]\nname = \"c\"\nqueue = 1\n", "policy.class[0].queue: unknown key"},
+        {"[[policy.class]]\nname = \"c\"\n[[policy.class]]\nname = \"c\"\n", "class \"c\" is described twice"},
     };
     for (auto& c : cases) {
         ConfigResult r = load_config_string(with_base(c.toml), "bad.toml");
@@ -296,6 +341,47 @@ TEST(Policy, ConfigMistakesNameTheKey) {
         EXPECT_FALSE(r.config) << c.toml;
         EXPECT_THAT(all, HasSubstr(c.error)) << c.toml;
     }
+}
+
+TEST(Policy, ClassesGiveTheirRulesADscpAndAPriority) {
+    ConfigResult r = load_config_string(with_base(R"(
+[[policy.class]]
+name = "urgent"
+dscp = 46
+priority = 6
+[[policy.class]]
+name = "bulk"
+dscp = 8
+[[policy.rule]]
+name = "a"
+protocol = "udp"
+action = "class"
+class = "urgent"
+[[policy.rule]]
+name = "b"
+protocol = "tcp"
+action = "class"
+class = "bulk"
+[[policy.rule]]
+name = "c"
+action = "class"
+class = "other"
+)"), "classes.toml");
+    ASSERT_TRUE(r.config);
+    const PolicySettings& s = *r.config->find_section<PolicySettings>(kPolicySection);
+    ASSERT_EQ(s.classes.size(), 2u);
+    PolicyCompileOptions o;
+    o.networks = {"cluster", "storage"};
+    o.classes = s.classes;
+    std::string error;
+    std::unique_ptr<PolicyTable, void (*)(PolicyTable*)> t(compile_policy(s.rules, o, &error), destroy_policy);
+    ASSERT_TRUE(t) << error;
+    EXPECT_EQ(t->rules[0].dscp, 46);
+    EXPECT_EQ(t->rules[0].queue_priority, 6);
+    EXPECT_EQ(t->rules[1].dscp, 8);
+    EXPECT_EQ(t->rules[1].queue_priority, 0);
+    EXPECT_EQ(t->rules[2].dscp, kNoDscp) << "a class no table describes keeps the tunnel's DSCP";
+    EXPECT_TRUE(t->has_priorities);
 }
 
 TEST(Policy, TheCompiledDatabaseIsCachedAndLoadedWhenThePatternsAreTheSame) {

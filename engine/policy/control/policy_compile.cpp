@@ -15,23 +15,30 @@ namespace ftnet {
 
 namespace {
 
-constexpr unsigned kFields = 12;
-RTE_ACL_RULE_DEF(PolicyAclRule, kFields);
+// IPv4 trie: protocol, source, destination, ports (13 bytes walked);
+// IPv6: protocol, source and destination as four words each, ports.
+constexpr unsigned kFields4 = 5;
+constexpr unsigned kFields6 = 11;
+RTE_ACL_RULE_DEF(Acl4Rule, kFields4);
+RTE_ACL_RULE_DEF(Acl6Rule, kFields6);
 
-rte_acl_config acl_config() {
+// The field layout of a family's trie over PolicyKey: addresses of
+// `words` 4-byte words; every field after the first byte in 4-byte input
+// groups, as rte_acl wants them (the two ports share one, as DPDK's own
+// examples do).
+rte_acl_config acl_config(unsigned words, uint32_t categories) {
     rte_acl_config c{};
-    c.num_categories = 1;
-    c.num_fields = kFields;
-    auto def = [&](unsigned i, uint8_t type, uint8_t size, uint8_t input, uint32_t off) {
-        c.defs[i] = rte_acl_field_def{type, size, static_cast<uint8_t>(i), input, off};
+    c.num_categories = categories;
+    c.num_fields = 3 + 2 * words;
+    auto def = [&](unsigned i, uint8_t type, uint8_t size, unsigned input, uint32_t off) {
+        c.defs[i] = rte_acl_field_def{type, size, static_cast<uint8_t>(i), static_cast<uint8_t>(input), off};
     };
     def(0, RTE_ACL_FIELD_TYPE_BITMASK, 1, 0, offsetof(PolicyKey, proto));
-    def(1, RTE_ACL_FIELD_TYPE_BITMASK, 4, 1, offsetof(PolicyKey, ethertype));
-    for (unsigned w = 0; w < 4; w++) def(2 + w, RTE_ACL_FIELD_TYPE_MASK, 4, static_cast<uint8_t>(2 + w), offsetof(PolicyKey, src) + 4 * w);
-    for (unsigned w = 0; w < 4; w++) def(6 + w, RTE_ACL_FIELD_TYPE_MASK, 4, static_cast<uint8_t>(6 + w), offsetof(PolicyKey, dst) + 4 * w);
-    // The two ports share one 4-byte input group, as DPDK's own examples do.
-    def(10, RTE_ACL_FIELD_TYPE_RANGE, 2, 10, offsetof(PolicyKey, sport));
-    def(11, RTE_ACL_FIELD_TYPE_RANGE, 2, 10, offsetof(PolicyKey, dport));
+    for (unsigned w = 0; w < words; w++) def(1 + w, RTE_ACL_FIELD_TYPE_MASK, 4, 1 + w, offsetof(PolicyKey, src) + 4 * w);
+    for (unsigned w = 0; w < words; w++)
+        def(1 + words + w, RTE_ACL_FIELD_TYPE_MASK, 4, 1 + words + w, offsetof(PolicyKey, dst) + 4 * w);
+    def(1 + 2 * words, RTE_ACL_FIELD_TYPE_RANGE, 2, 1 + 2 * words, offsetof(PolicyKey, sport));
+    def(2 + 2 * words, RTE_ACL_FIELD_TYPE_RANGE, 2, 1 + 2 * words, offsetof(PolicyKey, dport));
     return c;
 }
 
@@ -39,56 +46,74 @@ uint32_t word(const uint8_t* a, unsigned w) {
     return uint32_t{a[4 * w]} << 24 | uint32_t{a[4 * w + 1]} << 16 | uint32_t{a[4 * w + 2]} << 8 | a[4 * w + 3];
 }
 
-void set_prefix(PolicyAclRule& r, unsigned first_field, const std::optional<IpPrefix>& p) {
-    for (unsigned w = 0; w < 4; w++) {
-        auto& f = r.field[first_field + w];
-        if (!p) continue;  // value 0, mask 0: any
+void set_prefix(rte_acl_field* f, unsigned words, const std::optional<IpPrefix>& p) {
+    if (!p) return;  // value 0, mask 0: any
+    for (unsigned w = 0; w < words; w++) {
         const int bits = std::clamp(static_cast<int>(p->len) - 32 * static_cast<int>(w), 0, 32);
-        f.value.u32 = bits ? word(p->addr.b.data(), w) : 0;
-        f.mask_range.u32 = static_cast<uint32_t>(bits);
+        f[w].value.u32 = bits ? word(p->addr.b.data(), w) : 0;
+        f[w].mask_range.u32 = static_cast<uint32_t>(bits);
     }
 }
 
-// The ACL rules of one header-only policy rule: one, or one per IP family
-// when it says "IP" (a protocol or ports) without saying which.
-void acl_rules(const PolicyRule& pr, uint32_t index, uint32_t n_rules, std::vector<PolicyAclRule>& out) {
-    std::vector<uint16_t> ethertypes;
+template <typename R>
+R acl_rule(const PolicyRule& pr, uint32_t index, uint32_t n_rules, uint32_t category, unsigned words) {
+    R r{};
+    r.data.category_mask = 1u << category;
+    r.data.priority = static_cast<int32_t>(n_rules - index);  // the first rule wins
+    r.data.userdata = index + 1;
+    if (pr.protocol) {
+        r.field[0].value.u8 = *pr.protocol;
+        r.field[0].mask_range.u8 = 0xff;
+    }
+    set_prefix(r.field + 1, words, pr.src);
+    set_prefix(r.field + 1 + words, words, pr.dst);
+    r.field[1 + 2 * words].value.u16 = pr.sport.lo;
+    r.field[1 + 2 * words].mask_range.u16 = pr.sport.hi;
+    r.field[2 + 2 * words].value.u16 = pr.dport.lo;
+    r.field[2 + 2 * words].mask_range.u16 = pr.dport.hi;
+    return r;
+}
+
+// What one matcher's tries and list are built from.
+struct MatcherRules {
+    std::vector<Acl4Rule> v4;
+    std::vector<Acl6Rule> v6;
+    std::vector<PolicyEthertypeRule> other;
+};
+
+// A rule goes to the families it can match: the one its Ethernet type or
+// addresses name, both IP families when it names a protocol or ports, and
+// every frame (non-IP ones too) when it names nothing.
+void add_rule(const PolicyRule& pr, uint32_t index, uint32_t n_rules, uint32_t category, MatcherRules& m) {
+    bool v4 = false, v6 = false, other = false;
     const std::optional<IpPrefix>& fam = pr.src ? pr.src : pr.dst;
-    if (pr.ethertype) ethertypes.push_back(*pr.ethertype);
-    else if (fam) ethertypes.push_back(fam->addr.is_v6() ? 0x86dd : 0x0800);
-    else if (pr.protocol || pr.needs_ports()) ethertypes = {0x0800, 0x86dd};
-    else ethertypes.push_back(0);  // any frame at all
-    for (uint16_t et : ethertypes) {
-        PolicyAclRule r{};
-        r.data.category_mask = 1;
-        r.data.priority = static_cast<int32_t>(n_rules - index);  // the first rule wins
-        r.data.userdata = index + 1;
-        if (pr.protocol) {
-            r.field[0].value.u8 = *pr.protocol;
-            r.field[0].mask_range.u8 = 0xff;
-        }
-        if (et) {
-            r.field[1].value.u32 = uint32_t{et} << 16;
-            r.field[1].mask_range.u32 = 0xffff0000;
-        }
-        set_prefix(r, 2, pr.src);
-        set_prefix(r, 6, pr.dst);
-        r.field[10].value.u16 = pr.sport.lo;
-        r.field[10].mask_range.u16 = pr.sport.hi;
-        r.field[11].value.u16 = pr.dport.lo;
-        r.field[11].mask_range.u16 = pr.dport.hi;
-        out.push_back(r);
+    if (pr.ethertype) {
+        v4 = *pr.ethertype == 0x0800;
+        v6 = *pr.ethertype == 0x86dd;
+        other = !v4 && !v6;
+    } else if (fam) {
+        v6 = fam->addr.is_v6();
+        v4 = !v6;
+    } else {
+        v4 = v6 = true;
+        other = !pr.protocol && !pr.needs_ports();
     }
+    if (v4) m.v4.push_back(acl_rule<Acl4Rule>(pr, index, n_rules, category, 1));
+    if (v6) m.v6.push_back(acl_rule<Acl6Rule>(pr, index, n_rules, category, 4));
+    // Non-IP frames have no payload for a pattern: header-only rules only.
+    if (other && category == kAclHeaderCategory) m.other.push_back({pr.ethertype.value_or(0), index});
 }
 
-rte_acl_ctx* build_acl(const std::vector<PolicyAclRule>& rules, int socket, const std::string& tag, std::string* error) {
+template <typename R>
+rte_acl_ctx* build_acl(const std::vector<R>& rules, unsigned words, uint32_t categories, int socket, const std::string& tag,
+                       std::string* error) {
     if (rules.empty()) return nullptr;
     static std::atomic<uint32_t> serial{0};
     const std::string name = fmt::format("ftpol{}{}", serial++, tag);
     rte_acl_param p{};
     p.name = name.c_str();
     p.socket_id = socket;
-    p.rule_size = RTE_ACL_RULE_SZ(kFields);
+    p.rule_size = sizeof(R);
     p.max_rule_num = static_cast<uint32_t>(rules.size());
     rte_acl_ctx* ctx = rte_acl_create(&p);
     if (!ctx) {
@@ -96,7 +121,7 @@ rte_acl_ctx* build_acl(const std::vector<PolicyAclRule>& rules, int socket, cons
         return nullptr;
     }
     int rc = rte_acl_add_rules(ctx, reinterpret_cast<const rte_acl_rule*>(rules.data()), static_cast<uint32_t>(rules.size()));
-    rte_acl_config cfg = acl_config();
+    rte_acl_config cfg = acl_config(words, categories);
     if (rc == 0) rc = rte_acl_build(ctx, &cfg);
     if (rc != 0) {
         *error = fmt::format("cannot build the ACL trie of {} rules: {}", rules.size(), rte_strerror(-rc));
@@ -104,6 +129,23 @@ rte_acl_ctx* build_acl(const std::vector<PolicyAclRule>& rules, int socket, cons
         return nullptr;
     }
     return ctx;
+}
+
+// Builds matcher m's tries from its rules.
+bool build_matcher(PolicyMatcher& m, MatcherRules& r, int socket, const char* tag, std::string* error) {
+    // One category costs least; payload rules need a second one, and
+    // rte_acl takes 1 or a multiple of RTE_ACL_RESULTS_MULTIPLIER.
+    m.categories = m.payload.empty() ? 1 : RTE_ACL_RESULTS_MULTIPLIER;
+    m.other = std::move(r.other);
+    m.acl4 = build_acl(r.v4, 1, m.categories, socket, std::string(tag) + "4", error);
+    if (!r.v4.empty() && !m.acl4) return false;
+    m.acl6 = build_acl(r.v6, 4, m.categories, socket, std::string(tag) + "6", error);
+    return r.v6.empty() || m.acl6;
+}
+
+void free_matcher(PolicyMatcher& m) {
+    if (m.acl4) rte_acl_free(m.acl4);
+    if (m.acl6) rte_acl_free(m.acl6);
 }
 
 // A literal as a Hyperscan expression: every byte escaped.
@@ -166,8 +208,8 @@ const char* policy_action_name(PolicyAction a) {
 
 void destroy_policy(PolicyTable* t) {
     if (!t) return;
-    if (t->out.acl) rte_acl_free(t->out.acl);
-    if (t->in.acl) rte_acl_free(t->in.acl);
+    free_matcher(t->out);
+    free_matcher(t->in);
     for (auto* s : t->scratch)
         if (s) hs_free_scratch(s);
     if (t->control_scratch) hs_free_scratch(t->control_scratch);
@@ -182,8 +224,9 @@ PolicyTable* compile_policy(std::vector<PolicyRule> rules, const PolicyCompileOp
     }
     std::stable_sort(rules.begin(), rules.end(), [](const PolicyRule& a, const PolicyRule& b) { return a.priority < b.priority; });
     std::unique_ptr<PolicyTable, void (*)(PolicyTable*)> t(new PolicyTable(), destroy_policy);
+    t->in.deny_only = true;
     const uint32_t n = static_cast<uint32_t>(rules.size());
-    std::vector<PolicyAclRule> acl_out, acl_in;
+    MatcherRules acl_out, acl_in;
     std::vector<const char*> exprs;
     std::vector<std::string> expr_text;
     std::vector<unsigned> flags, ids;
@@ -204,6 +247,14 @@ PolicyTable* compile_policy(std::vector<PolicyRule> rules, const PolicyCompileOp
             it = t->classes.end() - 1;
         }
         c.class_id = static_cast<uint8_t>(it - t->classes.begin());
+        c.dscp = kNoDscp;
+        c.queue_priority = 0;
+        for (const PolicyClass& pc : o.classes)
+            if (pc.name == cls) {
+                c.dscp = pc.dscp.value_or(kNoDscp);
+                c.queue_priority = std::min<uint8_t>(pc.priority, kMaxClassPriority);
+            }
+        t->has_priorities = t->has_priorities || (c.queue_priority > 0 && pr.action != PolicyAction::Deny);
         for (auto& net : pr.networks) {
             auto ni = std::find(o.networks.begin(), o.networks.end(), net);
             if (ni == o.networks.end()) {
@@ -231,7 +282,11 @@ PolicyTable* compile_policy(std::vector<PolicyRule> rules, const PolicyCompileOp
             }
             c.sport_lo = pr.sport.lo, c.sport_hi = pr.sport.hi, c.dport_lo = pr.dport.lo, c.dport_hi = pr.dport.hi;
             t->out.payload.push_back(i);
-            if (pr.action == PolicyAction::Deny) t->in.payload.push_back(i);
+            add_rule(pr, i, n, kAclPayloadCategory, acl_out);
+            if (pr.action == PolicyAction::Deny) {
+                t->in.payload.push_back(i);
+                add_rule(pr, i, n, kAclPayloadCategory, acl_in);
+            }
             const unsigned f = HS_FLAG_SINGLEMATCH | (pr.caseless ? HS_FLAG_CASELESS : 0) | (pr.dotall ? HS_FLAG_DOTALL : 0) |
                                (pr.multiline ? HS_FLAG_MULTILINE : 0);
             for (auto& re : pr.regexes) {
@@ -245,16 +300,14 @@ PolicyTable* compile_policy(std::vector<PolicyRule> rules, const PolicyCompileOp
                 ids.push_back(i);
             }
         } else {
-            acl_rules(pr, i, n, acl_out);
-            if (pr.action == PolicyAction::Deny) acl_rules(pr, i, n, acl_in);
+            add_rule(pr, i, n, kAclHeaderCategory, acl_out);
+            if (pr.action == PolicyAction::Deny) add_rule(pr, i, n, kAclHeaderCategory, acl_in);
         }
         t->has_deny = t->has_deny || pr.action == PolicyAction::Deny;
         t->rules.push_back(c);
     }
-    t->out.acl = build_acl(acl_out, o.socket, "o", error);
-    if (!acl_out.empty() && !t->out.acl) return nullptr;
-    t->in.acl = build_acl(acl_in, o.socket, "i", error);
-    if (!acl_in.empty() && !t->in.acl) return nullptr;
+    if (!build_matcher(t->out, acl_out, o.socket, "o", error) || !build_matcher(t->in, acl_in, o.socket, "i", error))
+        return nullptr;
 
     if (!expr_text.empty()) {
         uint64_t key = fnv1a(hs_version());

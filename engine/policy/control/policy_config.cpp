@@ -71,7 +71,7 @@ void read_policy(Reader& r, const toml::table& root, Config& c) {
     const toml::table* t = r.section(root, kPolicySection);
     if (!t) return;
     PolicySettings& s = c.section<PolicySettings>(kPolicySection);
-    r.check_known(*t, kPolicySection, {"cache_file", "rule"});
+    r.check_known(*t, kPolicySection, {"cache_file", "rule", "class"});
     if (r.get_string(*t, kPolicySection, "cache_file", s.cache_file, false, 4096) && !s.cache_file.empty() &&
         s.cache_file[0] != '/')
         r.error(t->get("cache_file"), "policy.cache_file", "must be an absolute path");
@@ -115,6 +115,14 @@ void read_policy(Reader& r, const toml::table& root, Config& c) {
             if (n && !parse_ports(*n, *out))
                 r.error(n, path + "." + key, fmt::format("{} is not a port or a range like \"5000-5100\"", r.shown(*n)));
         }
+        if (pr.ethertype && (pr.src || pr.dst || pr.protocol || pr.needs_ports())) {
+            const std::optional<IpPrefix>& fam = pr.src ? pr.src : pr.dst;
+            const uint16_t ip_type = fam ? (fam->addr.is_v6() ? 0x86dd : 0x0800) : 0;
+            if (ip_type ? *pr.ethertype != ip_type : *pr.ethertype != 0x0800 && *pr.ethertype != 0x86dd)
+                r.error(rt.get("ethertype"), path + ".ethertype",
+                        fmt::format("0x{:04x} does not carry the {} the rule asks for: the rule could never match", *pr.ethertype,
+                                    ip_type == 0x86dd ? "IPv6 addresses" : ip_type ? "IPv4 addresses" : "IP protocol or ports"));
+        }
         if (pr.needs_ports() && pr.protocol && *pr.protocol != 6 && *pr.protocol != 17)
             r.error(rt.get("protocol"), path + ".protocol", "ports need tcp or udp");
         read_strings(r, rt, path, "regex", pr.regexes);
@@ -141,6 +149,25 @@ void read_policy(Reader& r, const toml::table& root, Config& c) {
             r.error(rt.get("action"), path + ".class", "a class rule needs class (its traffic class's name)");
         s.rules.push_back(std::move(pr));
     }
+    auto classes = r.tables(*t, kPolicySection, "class");
+    for (size_t i = 0; i < classes.size() && i < kMaxTrafficClasses; i++) {
+        const toml::table& ct = *classes[i];
+        const std::string path = fmt::format("policy.class[{}]", i);
+        PolicyClass pc;
+        pc.line = static_cast<int>(ct.source().begin.line);
+        r.check_known(ct, path, {"name", "dscp", "priority"});
+        r.get_string(ct, path, "name", pc.name, true, 31);
+        for (auto& o : s.classes)
+            if (!pc.name.empty() && o.name == pc.name)
+                r.error(ct.get("name"), path + ".name", fmt::format("class \"{}\" is described twice (line {})", pc.name, o.line));
+        int64_t dscp = -1;
+        r.get_int(ct, path, "dscp", dscp, 0, 63);
+        if (dscp >= 0) pc.dscp = static_cast<uint8_t>(dscp);
+        r.get_int(ct, path, "priority", pc.priority, 0, kMaxClassPriority);
+        s.classes.push_back(std::move(pc));
+    }
+    if (classes.size() > kMaxTrafficClasses)
+        r.error(t->get("class"), "policy.class", fmt::format("{} classes, at most {}", classes.size(), kMaxTrafficClasses));
 }
 
 // Networks named by steer rules, and every pattern through Hyperscan.

@@ -19,6 +19,7 @@ struct Config;
 
 struct PolicySettings {
     std::vector<PolicyRule> rules;
+    std::vector<PolicyClass> classes;  // [[policy.class]]
     std::string cache_file;  // the compiled database, serialized ("" none)
 };
 

@@ -142,6 +142,7 @@ bool PolicyModule::load(const PolicySettings& s, std::string* error) {
     o.n_workers = e_->dp().n_workers;
     o.socket = static_cast<int>(rte_socket_id()) < 0 ? 0 : static_cast<int>(rte_socket_id());
     o.cache_file = s.cache_file;
+    o.classes = s.classes;
     const uint64_t t0 = rte_rdtsc();
     PolicyTable* t = compile_policy(s.rules, o, error);
     if (!t) return false;
@@ -210,7 +211,13 @@ json PolicyModule::show() const {
             uint64_t pkts = 0, bytes = 0;
             if (auto it = carried_classes_.find(t->classes[k]); it != carried_classes_.end()) pkts = it->second.first, bytes = it->second.second;
             for (uint16_t w = 0; w < nw; w++) pkts += t->rows[w].class_pkts[k], bytes += t->rows[w].class_bytes[k];
-            classes.push_back({{"name", t->classes[k]}, {"pkts", pkts}, {"bytes", bytes}});
+            json c = {{"name", t->classes[k]}, {"pkts", pkts}, {"bytes", bytes}, {"priority", 0}};
+            for (const PolicyClass& pc : settings_.classes)
+                if (pc.name == t->classes[k]) {
+                    if (pc.dscp) c["dscp"] = *pc.dscp;
+                    c["priority"] = pc.priority;
+                }
+            classes.push_back(c);
         }
         out["database"] = t->db ? (t->db_from_cache ? "loaded from " + settings_.cache_file : std::string("compiled")) : "none";
     }

@@ -4,11 +4,13 @@
 // from peers (deny rules only).
 //
 // A burst at a time: each frame's headers are parsed once into a PolicyKey,
-// the rules that look only at headers are one rte_acl_classify() call for
-// the whole burst (a compiled trie: its cost does not grow with the rule
-// count), and Hyperscan scans a frame's payload only when a payload rule
-// that comes before the ACL's answer matches the frame's headers. A frame
-// no rule hits costs the parse and the trie walk.
+// the rules that look only at headers are one rte_acl_classify() call per
+// IP family for the whole burst (a compiled trie: its cost does not grow
+// with the rule count; IPv4 frames walk 13 key bytes) that also finds the
+// first payload rule whose headers match, and
+// Hyperscan scans a frame's payload only when that rule comes before the
+// header-only answer. A frame no rule hits costs the parse and the trie
+// walk.
 //
 // Worker-only (and tests, benches); each worker passes its own scratch.
 #pragma once
@@ -94,6 +96,8 @@ inline void policy_parse(const uint8_t* f, uint32_t len, PolicyFrame& p) {
 
 namespace detail {
 
+inline constexpr uint32_t kMaxBurstFrames = 64;  // classified together
+
 inline bool prefix_matches(const uint8_t* a, const uint8_t* want, uint8_t len) {
     const unsigned full = len / 8, rest = len % 8;
     if (std::memcmp(a, want, full) != 0) return false;
@@ -114,55 +118,92 @@ inline bool header_matches(const CompiledRule& r, const PolicyKey& k) {
 }
 
 struct ScanState {
-    const uint32_t* candidates;  // ascending
-    unsigned n;
-    uint32_t best;  // the first candidate whose pattern matched
+    const PolicyTable* t;
+    const PolicyMatcher* m;
+    const PolicyKey* key;
+    uint32_t first;  // the first payload rule whose headers the frame matches
+    uint32_t best;   // the first rule hit so far (the header-only answer to begin with)
 };
 
-// The database holds every rule's patterns: only this frame's candidates
-// count (rules whose headers it matched, before the ACL's answer).
+// A pattern matched: its rule is hit if it belongs to this matcher, comes
+// before the best so far and its header part matches the frame (known for
+// the first candidate, checked for the others: matches are rare).
 inline int on_payload_match(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
     auto* s = static_cast<ScanState*>(ctx);
-    if (id >= s->best || !std::binary_search(s->candidates, s->candidates + s->n, id)) return 0;
+    if (id >= s->best || id < s->first) return 0;
+    if (id != s->first) {
+        const CompiledRule& r = s->t->rules[id];
+        if (s->m->deny_only && r.action != PolicyAction::Deny) return 0;
+        if (!header_matches(r, *s->key)) return 0;
+    }
     s->best = id;
-    // The first candidate cannot be beaten: stop scanning.
-    return id == s->candidates[0] ? 1 : 0;
+    // Nothing can come before the first candidate: stop scanning.
+    return id == s->first ? 1 : 0;
 }
 
 }  // namespace detail
 
-// The first rule of matcher m that frame p hits, given the ACL's answer for
-// its headers (acl_result: rule index + 1, 0 for none).
-inline uint32_t policy_resolve(const PolicyTable& t, const PolicyMatcher& m, const PolicyFrame& p, uint32_t acl_result,
-                               hs_scratch_t* scratch) {
-    uint32_t best = acl_result ? acl_result - 1 : kNoRule;
-    if (m.payload.empty() || p.payload_len == 0 || !t.db) return best;
-    uint32_t cand[64];
-    unsigned n = 0;
-    for (uint32_t idx : m.payload) {
-        if (idx >= best || n == 64) break;
-        if (detail::header_matches(t.rules[idx], p.key)) cand[n++] = idx;
-    }
-    if (n == 0) return best;
-    detail::ScanState s{cand, n, kNoRule};
+// The first rule of matcher m that frame p hits, given the ACL's answers
+// for its headers (rule index + 1, 0 for none): the first header-only rule
+// and the first payload rule whose headers match. Hyperscan scans the
+// payload only when that payload rule comes first.
+inline uint32_t policy_resolve(const PolicyTable& t, const PolicyMatcher& m, const PolicyFrame& p, uint32_t header_rule,
+                               uint32_t payload_rule, hs_scratch_t* scratch) {
+    const uint32_t best = header_rule ? header_rule - 1 : kNoRule;
+    if (!payload_rule || payload_rule - 1 >= best || p.payload_len == 0 || !t.db) return best;
+    detail::ScanState s{&t, &m, &p.key, payload_rule - 1, best};
     hs_scan(t.db, reinterpret_cast<const char*>(p.payload), p.payload_len, 0, scratch, detail::on_payload_match, &s);
-    return s.best < best ? s.best : best;
+    return s.best;
 }
+
+namespace detail {
+
+// The first header-only rule a non-IP frame hits.
+inline uint32_t other_rule(const PolicyMatcher& m, const PolicyKey& k) {
+    const uint16_t et = static_cast<uint16_t>(k.ethertype[0] << 8 | k.ethertype[1]);
+    for (const PolicyEthertypeRule& r : m.other)
+        if (r.ethertype == 0 || r.ethertype == et) return r.rule;
+    return kNoRule;
+}
+
+// One family's frames (idx[0..n) of frames) through its trie.
+inline void classify_family(const PolicyTable& t, const PolicyMatcher& m, rte_acl_ctx* acl, const PolicyFrame* frames,
+                            const uint32_t* idx, uint32_t n, uint32_t* out, hs_scratch_t* scratch) {
+    if (n == 0) return;
+    if (!acl) {
+        for (uint32_t i = 0; i < n; i++) out[idx[i]] = kNoRule;
+        return;
+    }
+    const uint8_t* keys[kMaxBurstFrames];
+    uint32_t res[kMaxBurstFrames * RTE_ACL_RESULTS_MULTIPLIER];
+    for (uint32_t i = 0; i < n; i++) keys[i] = reinterpret_cast<const uint8_t*>(&frames[idx[i]].key);
+    const uint32_t c = m.categories;
+    rte_acl_classify(acl, keys, res, n, c);
+    if (c == 1) {
+        for (uint32_t i = 0; i < n; i++) out[idx[i]] = res[i] ? res[i] - 1 : kNoRule;
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        out[idx[i]] = policy_resolve(t, m, frames[idx[i]], res[i * c + kAclHeaderCategory], res[i * c + kAclPayloadCategory], scratch);
+}
+
+}  // namespace detail
 
 // Every frame of a burst: out[i] is the rule index, or kNoRule.
 inline void policy_classify_burst(const PolicyTable& t, const PolicyMatcher& m, const PolicyFrame* frames, uint32_t n,
                                   uint32_t* out, hs_scratch_t* scratch) {
-    const uint8_t* keys[64];
-    uint32_t acl[64];
-    for (uint32_t base = 0; base < n; base += 64) {
-        const uint32_t k = std::min<uint32_t>(64, n - base);
-        if (m.acl) {
-            for (uint32_t i = 0; i < k; i++) keys[i] = reinterpret_cast<const uint8_t*>(&frames[base + i].key);
-            rte_acl_classify(m.acl, keys, acl, k, 1);
-        } else {
-            std::memset(acl, 0, k * sizeof acl[0]);
+    uint32_t v4[detail::kMaxBurstFrames], v6[detail::kMaxBurstFrames];
+    for (uint32_t base = 0; base < n; base += detail::kMaxBurstFrames) {
+        const uint32_t k = std::min(detail::kMaxBurstFrames, n - base);
+        uint32_t n4 = 0, n6 = 0;
+        for (uint32_t i = base; i < base + k; i++) {
+            const uint8_t* et = frames[i].key.ethertype;
+            if (et[0] == 0x08 && et[1] == 0x00) v4[n4++] = i;
+            else if (et[0] == 0x86 && et[1] == 0xdd) v6[n6++] = i;
+            else out[i] = detail::other_rule(m, frames[i].key);
         }
-        for (uint32_t i = 0; i < k; i++) out[base + i] = policy_resolve(t, m, frames[base + i], acl[i], scratch);
+        detail::classify_family(t, m, m.acl4, frames, v4, n4, out, scratch);
+        detail::classify_family(t, m, m.acl6, frames, v6, n6, out, scratch);
     }
 }
 

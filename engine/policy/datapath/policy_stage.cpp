@@ -20,9 +20,30 @@ inline void count(const PolicyTable& t, PolicyCounterRow& row, uint32_t rule, ui
     row.class_bytes[c] += bytes;
 }
 
+static_assert(kNoDscp == kKeepDscp);
+
+// Higher class priorities first, in arrival order within a priority (a
+// flow's frames are of one class unless a payload rule splits it).
+void reorder_by_priority(const PolicyTable& t, rte_mbuf** pkts, uint16_t n, TxDecision* d, const uint32_t* rule) {
+    rte_mbuf* p2[kMaxBurst];
+    TxDecision d2[kMaxBurst];
+    uint16_t k = 0;
+    for (int prio = kMaxClassPriority; prio >= 0; prio--)
+        for (uint16_t i = 0; i < n; i++) {
+            const int q = rule[i] == kNoRule ? 0 : t.rules[rule[i]].queue_priority;
+            if (q != prio || !pkts[i]) continue;
+            p2[k] = pkts[i];
+            d2[k++] = d[i];
+        }
+    for (uint16_t i = 0; i < n; i++) {
+        pkts[i] = i < k ? p2[i] : nullptr;  // the denied ones (nullptr) last
+        d[i] = i < k ? d2[i] : kNoTxDecision;
+    }
+}
+
 }  // namespace
 
-void policy_tx(Worker& w, rte_mbuf** pkts, uint16_t n, const uint8_t** steer, uint8_t* n_steer) {
+void policy_tx(Worker& w, rte_mbuf** pkts, uint16_t n, TxDecision* d) {
     const PolicyTable& t = *w.policy;
     if (t.rules.empty()) return;
     PolicyFrame frames[kMaxBurst];
@@ -37,11 +58,15 @@ void policy_tx(Worker& w, rte_mbuf** pkts, uint16_t n, const uint8_t** steer, ui
         if (r.action == PolicyAction::Deny) {
             drop_packet(w, pkts[i], DropReason::policy_deny_tx);
             pkts[i] = nullptr;
-        } else if (r.action == PolicyAction::Steer) {
-            steer[i] = r.steer;
-            n_steer[i] = r.n_steer;
+            continue;
         }
+        if (r.action == PolicyAction::Steer) {
+            d[i].steer = r.steer;
+            d[i].n_steer = r.n_steer;
+        }
+        d[i].dscp = r.dscp;
     }
+    if (t.has_priorities) reorder_by_priority(t, pkts, n, d, rule);
 }
 
 bool policy_rx(Worker& w, rte_mbuf* m) {

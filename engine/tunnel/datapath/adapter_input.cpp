@@ -19,7 +19,7 @@ constexpr unsigned kPrefetchAhead = 4;
 
 // A frame longer than the route's path MTU allows whole: its fragments,
 // each sealed on its own, in order.
-void send_fragments(Worker& w, rte_mbuf* m, const RouteEntry& r, uint32_t hash) {
+void send_fragments(Worker& w, rte_mbuf* m, const RouteEntry& r, uint32_t hash, uint8_t dscp) {
     const uint32_t inner_len = m->pkt_len;
     rte_mbuf* parts[wire::kMaxFragments];
     DropReason why = DropReason::tx_too_big;
@@ -39,6 +39,7 @@ void send_fragments(Worker& w, rte_mbuf* m, const RouteEntry& r, uint32_t hash) 
             for (unsigned k = i; k < n; k++) drop_packet(w, parts[k], why);
             return;
         }
+        if (dscp != kKeepDscp) set_outer_dscp(parts[i], r.family, dscp);
         tx_enqueue(w, r.port_index, parts[i]);
     }
     rc.tx_pkts.add();
@@ -47,11 +48,11 @@ void send_fragments(Worker& w, rte_mbuf* m, const RouteEntry& r, uint32_t hash) 
     rc.tx_fragments.add(n);
 }
 
-inline void send_on_route(Worker& w, rte_mbuf* m, const RouteEntry& r, uint32_t hash) {
+inline void send_on_route(Worker& w, rte_mbuf* m, const RouteEntry& r, uint32_t hash, uint8_t dscp = kKeepDscp) {
     const uint32_t inner_len = m->pkt_len;
     if (unlikely(!w.dp->route_live[r.route_id].up.load(std::memory_order_relaxed))) w.ctr->tx_last_resort.add();
     if (unlikely(inner_len > r.max_whole)) {
-        send_fragments(w, m, r, hash);
+        send_fragments(w, m, r, hash, dscp);
         return;
     }
     const uint64_t seq = next_sequence(w.dp->epoch, w.tx_counter);
@@ -60,6 +61,7 @@ inline void send_on_route(Worker& w, rte_mbuf* m, const RouteEntry& r, uint32_t 
         drop_packet(w, m, why);
         return;
     }
+    if (dscp != kKeepDscp) set_outer_dscp(m, r.family, dscp);
     RouteCounters& rc = w.ctr->route[r.route_id];
     rc.tx_pkts.add();
     rc.tx_bytes.add(inner_len);
@@ -95,7 +97,8 @@ void flood(Worker& w, rte_mbuf* m, uint32_t hash) {
     send_on_route(w, m, *targets[n - 1], hash);
 }
 
-inline void adapter_one(Worker& w, rte_mbuf* m, uint32_t max_frame, const uint8_t* steer, uint8_t n_steer) {
+// d: the traffic policy's decision for the frame (nullptr: no policy).
+inline void adapter_one(Worker& w, rte_mbuf* m, uint32_t max_frame, const TxDecision* d) {
     const uint32_t len = m->pkt_len;
     if (unlikely(w.keys == nullptr)) {
         drop_packet(w, m, DropReason::tx_no_key);
@@ -122,12 +125,12 @@ inline void adapter_one(Worker& w, rte_mbuf* m, uint32_t max_frame, const uint8_
         flood(w, m, hash);  // like a learning bridge before it has learnt
         return;
     }
-    const RouteEntry* r = n_steer ? select_route_steered(*w.dp, *peer, steer, n_steer) : select_route(*w.dp, *peer);
+    const RouteEntry* r = d && d->n_steer ? select_route_steered(*w.dp, *peer, d->steer, d->n_steer) : select_route(*w.dp, *peer);
     if (unlikely(r == nullptr)) {
         drop_packet(w, m, DropReason::tx_no_route);
         return;
     }
-    send_on_route(w, m, *r, hash);
+    send_on_route(w, m, *r, hash, d ? d->dscp : kKeepDscp);
 }
 
 }  // namespace
@@ -140,16 +143,21 @@ void adapter_input(Worker& w, rte_mbuf** pkts, uint16_t n) {
     for (unsigned i = 0; i < n; i++) bytes += pkts[i]->pkt_len;
     pc.rx_bytes.add(bytes);
     // The traffic policy, a burst at a time, before any route is chosen:
-    // denied frames are gone (nullptr), steered ones say where to.
-    const uint8_t* steer[kMaxBurst];
-    uint8_t n_steer[kMaxBurst] = {};
+    // denied frames are gone (nullptr), steered ones say where to, classes
+    // say how to mark them and which go first.
+    TxDecision decisions[kMaxBurst];
+    const TxDecision* d = nullptr;
     if (w.policy != nullptr)
-        if (const TxPolicy p = w.dp->handlers->tx_policy) p(w, pkts, n, steer, n_steer);
+        if (const TxPolicy p = w.dp->handlers->tx_policy) {
+            for (unsigned i = 0; i < n; i++) decisions[i] = kNoTxDecision;
+            p(w, pkts, n, decisions);
+            d = decisions;
+        }
     for (unsigned i = 0; i < n && i < kPrefetchAhead; i++)
         if (pkts[i]) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     for (unsigned i = 0; i < n; i++) {
         if (i + kPrefetchAhead < n && pkts[i + kPrefetchAhead]) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
-        if (pkts[i]) adapter_one(w, pkts[i], max_frame, steer[i], n_steer[i]);
+        if (pkts[i]) adapter_one(w, pkts[i], max_frame, d ? &d[i] : nullptr);
     }
 }
 

@@ -96,4 +96,26 @@ inline bool encap_frame(rte_mbuf* m, const RouteEntry& r, uint32_t flow_hash, co
     return true;
 }
 
+// Marks an encapsulated frame's outer header with `dscp` (its traffic
+// class's, engine/policy), keeping ECN. Outside the seal on purpose: the
+// networks on the way may rewrite it. An IPv4 header checksum already
+// computed is updated (RFC 1624), one left to the NIC is left.
+inline void set_outer_dscp(rte_mbuf* m, Family f, uint8_t dscp) {
+    uint8_t* l3 = rte_pktmbuf_mtod_offset(m, uint8_t*, kOuterL3Off);
+    if (f == Family::V6) {
+        auto* ip = reinterpret_cast<rte_ipv6_hdr*>(l3);
+        ip->vtc_flow = rte_cpu_to_be_32((rte_be_to_cpu_32(ip->vtc_flow) & ~(0x3fu << 22)) | uint32_t{dscp} << 22);
+        return;
+    }
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(l3);
+    const uint16_t old_word = static_cast<uint16_t>(ip->version_ihl << 8 | ip->type_of_service);
+    ip->type_of_service = static_cast<uint8_t>(dscp << 2 | (ip->type_of_service & 0x03));
+    if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) return;
+    const uint16_t new_word = static_cast<uint16_t>(ip->version_ihl << 8 | ip->type_of_service);
+    uint32_t sum = static_cast<uint16_t>(~rte_be_to_cpu_16(ip->hdr_checksum)) + static_cast<uint16_t>(~old_word) + uint32_t{new_word};
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    ip->hdr_checksum = rte_cpu_to_be_16(static_cast<uint16_t>(~sum));
+}
+
 }  // namespace ftnet

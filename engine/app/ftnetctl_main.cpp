@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
     app.add_option("-s,--socket", sock, "management socket of ftnetd (env FTNET_SOCKET)");
     app.add_option("-o,--output", output, "output format")->check(CLI::IsMember({"text", "json"}));
     app.require_subcommand(1);
-    for (const char* c : {"status", "routes", "interfaces", "counters", "nodes", "neighbors", "membership", "hosts", "dns", "dhcp"})
+    for (const char* c : {"status", "routes", "interfaces", "counters", "nodes", "neighbors", "membership", "hosts", "dns", "dhcp", "metrics"})
         app.add_subcommand(c, std::string("show ") + c);
     unsigned lines = 50;
     app.add_subcommand("log", "show the last lines of the cluster log")->add_option("-n,--lines", lines, "how many lines");

@@ -156,7 +156,7 @@ INSTANTIATE_TEST_SUITE_P(TopLevel, ConfigRejects, ::testing::Values(
     BadConfig{"UnknownKey",
      "nodes = 1\n",
      "nodes", "unknown key (allowed here: node, eal, dataplane, adapter, management, security, tunnel, "
-              "cluster, policy, membership, dhcp, dns, resource, group, "
+              "cluster, policy, membership, dhcp, dns, resource, group, metrics, "
               "network, port, peer)", 1},
     BadConfig{"UnknownTable",
      "[tunel]\n"

@@ -1,0 +1,30 @@
+// The metrics module's control-thread side: the Prometheus endpoint
+// ([metrics] prometheus), rendering the engine's own management commands
+// (status, counters, routes, membership) per scrape, and the `metrics`
+// command (where it listens, scrapes served, clients refused).
+//
+// Control thread only.
+#pragma once
+
+#include <memory>
+
+#include "engine/core/module.h"
+#include "engine/metrics/control/metrics_server.h"
+#include "engine/metrics/control/prometheus_text.h"
+
+namespace ftnet {
+
+class MetricsModule : public Module {
+  public:
+    void start(Engine& e) override;
+    void stop(Engine& e) override;
+
+    // What the endpoint serves, from the registered commands.
+    EngineSnapshot snapshot() const;
+
+  private:
+    Engine* e_ = nullptr;
+    std::unique_ptr<MetricsServer> server_;
+};
+
+}  // namespace ftnet

@@ -1,4 +1,5 @@
-// The Prometheus endpoint on a real node: a scrape shows the routes, ports,
+// The Prometheus endpoint and the DPDK telemetry commands on a real node:
+// a scrape (and /ftnet/... on the telemetry socket) shows the routes, ports,
 // drops and membership the engine's own commands show; clients that send
 // nothing, hold many connections or send garbage are closed or refused
 // while scrapes, the management socket and the tunnel go on.
@@ -8,6 +9,7 @@
 #include <map>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "tests/integration/lab_fixture.h"
 
@@ -110,6 +112,60 @@ TEST(Metrics, HostileClientsAreClosedOrRefusedAndNothingElseStops) {
                                              "except urllib.error.HTTPError as e: print(e.code)'");
     EXPECT_NE(notfound.out.find("404"), std::string::npos) << notfound.out;
     idle.stop(SIGTERM);
+}
+
+// DPDK's telemetry socket of node n: each command's JSON answer.
+json telemetry(Lab& lab, int n, const std::vector<std::string>& cmds) {
+    const std::string path = "/var/run/dpdk/" + lab.prefix() + "-n" + std::to_string(n) + "/dpdk_telemetry.v2";
+    std::string args;
+    for (auto& c : cmds) args += " '" + c + "'";
+    CmdResult r = run("", "timeout 20 python3 -c 'import socket,sys,json\n"
+                          "s=socket.socket(socket.AF_UNIX,socket.SOCK_SEQPACKET)\n"
+                          "s.connect(sys.argv[1])\njson.loads(s.recv(4096))\nout={}\n"
+                          "for c in sys.argv[2:]:\n  s.send(c.encode())\n  out[c]=list(json.loads(s.recv(1<<20)).values())[0]\n"
+                          "print(json.dumps(out))' " + path + args);
+    EXPECT_TRUE(r.ok()) << r.out;
+    return r.ok() ? json::parse(r.out, nullptr, false) : json();
+}
+
+TEST(Metrics, DpdkTelemetryShowsTheEnginesCommands) {
+    Lab lab(2);
+    NodeOptions o;
+    o.append = "\n[[policy.rule]]\nname = \"pings\"\nprotocol = \"icmp\"\naction = \"class\"\nclass = \"echo\"\n";
+    lab.start_all(o, 30s);
+    const json membership = lab.ctl(1, "membership");
+    const json routes = lab.ctl(1, "routes");
+    const int first = routes[0]["id"].get<int>();
+    json t = telemetry(lab, 1, {"/ftnet/membership", "/ftnet/routes", "/ftnet/routes,node2", "/ftnet/routes,nobody",
+                                "/ftnet/route," + std::to_string(first), "/ftnet/counters", "/ftnet/status", "/ftnet/nodes",
+                                "/ftnet/policy", "/ethdev/list"});
+    ASSERT_TRUE(t.is_object()) << t.dump();
+    const json& m = t["/ftnet/membership"];
+    EXPECT_EQ(m["epoch"], membership["epoch"]) << m.dump();
+    EXPECT_EQ(m["quorum_has"], 1) << m.dump();
+    EXPECT_EQ(m["quorum_votes"], 2) << m.dump();
+    ASSERT_EQ(t["/ftnet/routes"].size(), routes.size()) << t.dump();
+    for (const json& r : routes) {
+        const std::string line = t["/ftnet/routes"][std::to_string(r["id"].get<int>())].get<std::string>();
+        EXPECT_EQ(line.rfind(r["peer"].get<std::string>() + " " + r["network"].get<std::string>() + " " +
+                                 r["family"].get<std::string>() + " " + r["state"].get<std::string>(),
+                             0),
+                  0u)
+            << line;
+    }
+    EXPECT_EQ(t["/ftnet/routes,node2"].size(), routes.size()) << "every route of node 1 is to node 2";
+    EXPECT_TRUE(t["/ftnet/routes,nobody"].empty());
+    const json& one = t["/ftnet/route," + std::to_string(first)];
+    EXPECT_EQ(one["network"], routes[0]["network"]) << one.dump();
+    EXPECT_GE(one["heartbeat_requests_sent"].get<uint64_t>(), routes[0]["heartbeat"]["requests_sent"].get<uint64_t>());
+    EXPECT_TRUE(t["/ftnet/counters"].contains("drops_rx_bad_auth")) << t["/ftnet/counters"].dump();
+    EXPECT_EQ(t["/ftnet/status"]["node_name"], "node1") << t["/ftnet/status"].dump();
+    EXPECT_EQ(t["/ftnet/nodes"]["node2"].get<std::string>().rfind("reachable", 0), 0u) << t["/ftnet/nodes"].dump();
+    EXPECT_TRUE(t["/ftnet/policy"].contains("rule_pings_hits")) << t["/ftnet/policy"].dump();
+    EXPECT_TRUE(t["/ftnet/policy"].contains("class_echo_pkts")) << t["/ftnet/policy"].dump();
+    EXPECT_FALSE(t["/ethdev/list"].empty()) << "beside DPDK's own";
+    // The daemon is still fine after answering.
+    EXPECT_TRUE(lab.ctl(1, "status").contains("node"));
 }
 
 }  // namespace

@@ -25,6 +25,11 @@ void MetricsModule::start(Engine& e) {
                                       {"timed_out", st.timed_out},
                                       {"clients", server_->clients()}};
                       }});
+    telemetry_ = std::make_unique<TelemetryBridge>([this](const std::string& cmd) {
+        return e_->commands().dispatch(json{{"cmd", cmd}});
+    });
+    e.loop().add_fd(telemetry_->fd(), "metrics", [this](uint32_t) { telemetry_->serve(); });
+    register_telemetry_commands(telemetry_.get());
     if (!s || s->listen.empty()) return;
     server_ = std::make_unique<MetricsServer>(*s, [this] { return render_prometheus(snapshot()); });
     server_->attach(e.loop().epoll_fd());
@@ -35,7 +40,14 @@ void MetricsModule::start(Engine& e) {
     clog::info("METRICS", "Prometheus endpoint on {} (GET /metrics)", s->listen);
 }
 
-void MetricsModule::stop(Engine&) { server_.reset(); }
+void MetricsModule::stop(Engine& e) {
+    server_.reset();
+    if (telemetry_) {
+        register_telemetry_commands(nullptr);  // waits for a question in flight
+        e.loop().remove_fd(telemetry_->fd());
+        telemetry_.reset();
+    }
+}
 
 EngineSnapshot MetricsModule::snapshot() const {
     // A module that is not there (or fails) leaves its part out.

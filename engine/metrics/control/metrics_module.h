@@ -1,7 +1,8 @@
 // The metrics module's control-thread side: the Prometheus endpoint
 // ([metrics] prometheus), rendering the engine's own management commands
-// (status, counters, routes, membership) per scrape, and the `metrics`
-// command (where it listens, scrapes served, clients refused).
+// (status, counters, routes, membership) per scrape; the same commands as
+// DPDK telemetry commands (/ftnet/..., telemetry_bridge.h); and the
+// `metrics` command (where it listens, scrapes served, clients refused).
 //
 // Control thread only.
 #pragma once
@@ -11,6 +12,7 @@
 #include "engine/core/module.h"
 #include "engine/metrics/control/metrics_server.h"
 #include "engine/metrics/control/prometheus_text.h"
+#include "engine/metrics/control/telemetry_bridge.h"
 
 namespace ftnet {
 
@@ -25,6 +27,7 @@ class MetricsModule : public Module {
   private:
     Engine* e_ = nullptr;
     std::unique_ptr<MetricsServer> server_;
+    std::unique_ptr<TelemetryBridge> telemetry_;
 };
 
 }  // namespace ftnet

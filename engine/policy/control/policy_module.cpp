@@ -24,7 +24,8 @@ const PolicyModule* g_telemetry_module = nullptr;
 
 std::string tel_name(const std::string& s) {
     std::string o;
-    for (char c : s) o += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ? c : '_';
+    // DPDK 22.11's telemetry takes letters, digits, '_' and '/' only.
+    for (char c : s) o += std::isalnum(static_cast<unsigned char>(c)) || c == '_' ? c : '_';
     return o;
 }
 
@@ -34,12 +35,12 @@ int telemetry_policy(const char*, const char*, rte_tel_data* d) {
     if (!g_telemetry_module) return 0;
     const json s = g_telemetry_module->snapshot();
     for (auto& r : s.value("rules", json::array())) {
-        rte_tel_data_add_dict_u64(d, tel_name("rule." + r.value("name", std::string()) + ".hits").c_str(), r.value("hits", uint64_t{0}));
-        rte_tel_data_add_dict_u64(d, tel_name("rule." + r.value("name", std::string()) + ".bytes").c_str(), r.value("bytes", uint64_t{0}));
+        rte_tel_data_add_dict_u64(d, tel_name("rule_" + r.value("name", std::string()) + "_hits").c_str(), r.value("hits", uint64_t{0}));
+        rte_tel_data_add_dict_u64(d, tel_name("rule_" + r.value("name", std::string()) + "_bytes").c_str(), r.value("bytes", uint64_t{0}));
     }
     for (auto& c : s.value("classes", json::array())) {
-        rte_tel_data_add_dict_u64(d, tel_name("class." + c.value("name", std::string()) + ".pkts").c_str(), c.value("pkts", uint64_t{0}));
-        rte_tel_data_add_dict_u64(d, tel_name("class." + c.value("name", std::string()) + ".bytes").c_str(), c.value("bytes", uint64_t{0}));
+        rte_tel_data_add_dict_u64(d, tel_name("class_" + c.value("name", std::string()) + "_pkts").c_str(), c.value("pkts", uint64_t{0}));
+        rte_tel_data_add_dict_u64(d, tel_name("class_" + c.value("name", std::string()) + "_bytes").c_str(), c.value("bytes", uint64_t{0}));
     }
     return 0;
 }

@@ -20,6 +20,7 @@
 #include "engine/metrics/control/metrics_config.h"
 #include "engine/metrics/control/metrics_server.h"
 #include "engine/metrics/control/prometheus_text.h"
+#include "tests/unit/minimal_config.h"
 
 namespace ftnet {
 namespace {
@@ -84,23 +85,8 @@ TEST(Prometheus, AMissingPartIsLeftOut) {
     EXPECT_EQ(prometheus_label("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
 }
 
-const char* kBase = R"([node]
-id = 1
-name = "n1"
-[cluster]
-key = "00112233445566778899aabbccddeeff"
-[[network]]
-name = "cluster"
-subnets = ["198.18.2.0/24"]
-[[port]]
-name = "p"
-driver = "null"
-network = "cluster"
-ipv4 = "198.18.2.1/24"
-)";
-
 TEST(MetricsConfig, ListenAddressesAndTheirErrors) {
-    auto load = [](const std::string& extra) { return load_config_string(std::string(kBase) + extra, "m.toml"); };
+    auto load = [](const std::string& extra) { return load_config_string(std::string(test::kMinimalConfig) + extra, "m.toml"); };
     {
         ConfigResult r = load("[metrics]\nprometheus = \"127.0.0.1:9343\"\nmax_clients = 4\n");
         ASSERT_TRUE(r.config);

@@ -15,6 +15,7 @@
 #include "engine/policy/control/policy_config.h"
 #include "engine/policy/datapath/policy_classify.h"
 #include "engine/policy/policy_table.h"
+#include "tests/unit/minimal_config.h"
 
 namespace ftnet {
 namespace {
@@ -135,25 +136,7 @@ action = "class"
 class = "rest"
 )";
 
-std::string with_base(const std::string& policy) {
-    return std::string(R"([node]
-id = 1
-name = "n1"
-[cluster]
-key = "00112233445566778899aabbccddeeff"
-[[network]]
-name = "cluster"
-subnets = ["198.18.2.0/24"]
-[[network]]
-name = "storage"
-subnets = ["198.18.3.0/24"]
-[[port]]
-name = "p"
-driver = "null"
-network = "cluster"
-ipv4 = "198.18.2.1/24"
-)") + policy;
-}
+std::string with_base(const std::string& policy) { return std::string(test::kMinimalConfig) + policy; }
 
 PolicyTable* compile(const std::string& policy, std::string* error) {
     ConfigResult r = load_config_string(with_base(policy), "policy.toml");

@@ -1,133 +1,99 @@
-// ftnetctl: inspect and drive a running ftnetd over its management socket.
+// ftnetctl: inspect and drive a running ftnetd over its management socket
+// (docs/management-protocol.md). Every command prints a human table by
+// default and the daemon's JSON with -o json; `ftnetctl COMMAND --help`
+// describes each.
 //
-//   ftnetctl [-s SOCKET] [-o text|json] status|routes|interfaces|counters|
-//            nodes|neighbors|hosts|log [-n N]|link PORT up|down|
-//            cluster get [NAME]|cluster set NAME VALUE|events [-c N]|request JSON|
-//            group [list|show G|move G NODE [--wait S]|online G|offline G]|
-//            resource [list|show NAME|set NAME static ADDR/PREFIX|set NAME dhcp]|
-//            policy [show|test FILE.pcap|reload]|dns|dhcp
-//
-// Exit status: 0 success, 1 the daemon answered with an error, 2 usage or
-// connection problems.
+// Exit status (stable, for scripts): 0 success; 1 the daemon refused the
+// request (its error on stderr); 2 bad command line; 3 no daemon answered;
+// 4 permission denied.
 
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
+#include "engine/app/ftnetctl_client.h"
+#include "engine/app/ftnetctl_completion.h"
 #include "engine/app/ftnetctl_render.h"
+#include "engine/app/ftnetctl_stats.h"
 
 namespace {
 
 using nlohmann::json;
-
-// Sends one request line and returns the reply line; throws on I/O errors.
-std::string transact(const std::string& path, const std::string& line) {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
-        int e = errno;
-        close(fd);
-        throw std::runtime_error("cannot connect to " + path + ": " + std::strerror(e) + " (is ftnetd running?)");
-    }
-    timeval tv{10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::string req = line + "\n";
-    if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
-        close(fd);
-        throw std::runtime_error("cannot send the request");
-    }
-    std::string reply;
-    char buf[65536];
-    for (;;) {
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        reply.append(buf, static_cast<size_t>(n));
-        if (reply.find('\n') != std::string::npos) break;
-    }
-    close(fd);
-    auto nl = reply.find('\n');
-    if (nl == std::string::npos) throw std::runtime_error("no reply from ftnetd (timed out or connection closed)");
-    return reply.substr(0, nl);
-}
-
-// Subscribes and prints each event line until the daemon goes away, the
-// count is reached, or Ctrl-C.
-int follow_events(const std::string& path, bool as_json, unsigned max_events) {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
-        std::fprintf(stderr, "ftnetctl: cannot connect to %s: %s (is ftnetd running?)\n", path.c_str(), std::strerror(errno));
-        return 2;
-    }
-    const std::string req = "{\"cmd\":\"events\"}\n";
-    if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) < 0) return 2;
-    std::string buf;
-    char tmp[65536];
-    bool subscribed = false;
-    unsigned seen = 0;
-    std::setvbuf(stdout, nullptr, _IOLBF, 0);
-    for (;;) {
-        size_t nl;
-        while ((nl = buf.find('\n')) != std::string::npos) {
-            std::string line = buf.substr(0, nl);
-            buf.erase(0, nl + 1);
-            if (!subscribed) {
-                json r = json::parse(line, nullptr, false);
-                if (!r.is_object() || !r.value("ok", false)) {
-                    std::fprintf(stderr, "ftnetctl: %s\n", line.c_str());
-                    return 1;
-                }
-                subscribed = true;
-                continue;
-            }
-            if (as_json)
-                std::printf("%s\n", line.c_str());
-            else
-                std::fputs(ftnet::ctl::render_event(json::parse(line, nullptr, false)).c_str(), stdout);
-            if (max_events && ++seen >= max_events) return 0;
-        }
-        ssize_t n = recv(fd, tmp, sizeof tmp, 0);
-        if (n <= 0) {
-            std::fprintf(stderr, "ftnetctl: ftnetd closed the event stream\n");
-            return subscribed ? 0 : 2;
-        }
-        buf.append(tmp, static_cast<size_t>(n));
-    }
-}
+using namespace ftnet::ctl;
 
 // After `group move`: polls `group show` until the group is online on the
 // new owner (exit 0) or the time is up (exit 1, with its state).
 int wait_for_move(const std::string& sock, const std::string& group, const std::string& node, unsigned seconds, bool quiet) {
-    const json req = {{"cmd", "group"}, {"args", {{"action", "show"}, {"name", group}}}};
     json g;
     for (unsigned i = 0; i < seconds * 10; i++) {
-        json r = json::parse(transact(sock, req.dump()), nullptr, false);
-        if (r.is_object() && r.value("ok", false)) {
+        json r = request(sock, "group", {{"action", "show"}, {"name", group}});
+        if (r.value("ok", false)) {
             g = r["result"];
             const bool there = g.value("owner", std::string()) == node || std::to_string(g.value("owner_id", 0)) == node;
             if (there && !g.contains("moving_to") && g.value("state", std::string()) == "online") {
                 if (!quiet) std::printf("group %s is online on %s\n", group.c_str(), g["owner"].get<std::string>().c_str());
-                return 0;
+                return kOk;
             }
         }
         usleep(100000);
     }
     std::fprintf(stderr, "ftnetctl: group %s is not online on %s after %u s: owner %s, %s\n", group.c_str(), node.c_str(),
                  seconds, g.value("owner", std::string("?")).c_str(), g.value("state", std::string("?")).c_str());
-    return 1;
+    return kRefused;
+}
+
+// `stats --watch`: the rates between samples, every `interval` seconds,
+// `count` times (0: until Ctrl-C).
+int watch_stats(const std::string& sock, double interval, unsigned count, bool as_json) {
+    json before = request(sock, "counters");
+    if (!before.value("ok", false)) throw ClientError(kRefused, before.value("error", std::string()));
+    auto t0 = std::chrono::steady_clock::now();
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    for (unsigned i = 0; count == 0 || i < count; i++) {
+        std::this_thread::sleep_for(std::chrono::duration<double>(interval));
+        json after = request(sock, "counters");
+        if (!after.value("ok", false)) throw ClientError(kRefused, after.value("error", std::string()));
+        const auto t1 = std::chrono::steady_clock::now();
+        json rates = stats_rates(before["result"], after["result"], std::chrono::duration<double>(t1 - t0).count());
+        if (as_json)
+            std::printf("%s\n", rates.dump().c_str());
+        else
+            std::printf("%s%s", i ? "\n" : "", render_rates(rates).c_str());
+        before = std::move(after);
+        t0 = t1;
+    }
+    return kOk;
+}
+
+// "role=3", "metric=auto": the arguments of `network set`.
+bool network_settings(const std::vector<std::string>& kv, json& args, std::string* why) {
+    for (auto& s : kv) {
+        const auto eq = s.find('=');
+        const std::string k = s.substr(0, eq), v = eq == std::string::npos ? "" : s.substr(eq + 1);
+        if (eq == std::string::npos || v.empty()) {
+            *why = "\"" + s + "\" is not KEY=VALUE (role=0|1|3, metric=N|auto)";
+            return false;
+        }
+        if (k == "role") {
+            if (v != "0" && v != "1" && v != "3") {
+                *why = "role=" + v + ": a role is 0 (not used), 1 (cluster only) or 3 (cluster and client)";
+                return false;
+            }
+            args["role"] = static_cast<unsigned>(std::stoul(v));
+        } else if (k == "metric") {
+            args["metric"] = v;
+        } else {
+            *why = "unknown setting \"" + k + "\" (role, metric)";
+            return false;
+        }
+    }
+    return true;
 }
 
 }  // namespace
@@ -137,11 +103,48 @@ int main(int argc, char** argv) {
     const char* env = std::getenv("FTNET_SOCKET");
     std::string sock = env ? env : "/run/ftnet/ftnetd.sock";
     std::string output = "text";
+    std::string completion_shell = "bash";
     app.add_option("-s,--socket", sock, "management socket of ftnetd (env FTNET_SOCKET)");
     app.add_option("-o,--output", output, "output format")->check(CLI::IsMember({"text", "json"}));
     app.require_subcommand(1);
-    for (const char* c : {"status", "routes", "interfaces", "counters", "nodes", "neighbors", "membership", "hosts", "dns", "dhcp", "metrics"})
-        app.add_subcommand(c, std::string("show ") + c);
+    struct Shown {
+        const char* name;
+        const char* help;
+    };
+    for (const Shown& c : std::initializer_list<Shown>{
+             {"status", "the node, its engine and a summary of every module"},
+             {"routes", "every route to every peer: state, heartbeats, RTT, path MTU, counters"},
+             {"interfaces", "ftnet0 and the cluster ports: addresses, link, queues"},
+             {"counters", "every counter: per port, per worker, per drop reason"},
+             {"nodes", "this node and every peer: reachability, active route"},
+             {"networks", "every network: subnets, role, metric (set or automatic), routes up"},
+             {"neighbors", "ARP/ND entries of the routes' next hops"},
+             {"membership", "the membership view (epoch, members), quorum, witness"},
+             {"hosts", "the host path: each port's host interface and its traffic"},
+             {"dns", "DNS registration of this node's Network Names"},
+             {"dhcp", "DHCP clients of this node: leases and timers"},
+             {"metrics", "the Prometheus endpoint: where it listens, scrapes"},
+             {"path-mtu", "each route's path MTU search"},
+             {"reload", "read the config file again: apply what can change while running, list what needs a restart"},
+         })
+        app.add_subcommand(c.name, c.help);
+    app.add_subcommand("version", "ftnetctl's and the daemon's versions, the management protocol, DPDK");
+    auto* network = app.add_subcommand("network", "change a network at once: network set NAME role=0|1|3 metric=N|auto");
+    network->require_subcommand(1);
+    std::string net_name;
+    std::vector<std::string> net_settings;
+    auto* nset = network->add_subcommand("set", "set a network's role and/or metric (auto: as the cluster assigns it)");
+    nset->add_option("name", net_name, "the network")->required();
+    nset->add_option("settings", net_settings, "role=0|1|3 metric=N|auto")->required();
+    bool watch = false;
+    double watch_interval = 1.0;
+    unsigned watch_count = 0;
+    auto* stats = app.add_subcommand("stats", "per port and per worker packets, bytes, drops by reason; --watch for rates");
+    stats->add_flag("-w,--watch", watch, "print rates every interval until Ctrl-C");
+    stats->add_option("-i,--interval", watch_interval, "seconds between samples (default 1)")->check(CLI::Range(0.1, 3600.0));
+    stats->add_option("-c,--count", watch_count, "stop after this many samples");
+    app.add_subcommand("completion", "print the bash completion script")->add_option("shell", completion_shell, "bash")
+        ->check(CLI::IsMember({"bash"}));
     unsigned lines = 50;
     app.add_subcommand("log", "show the last lines of the cluster log")->add_option("-n,--lines", lines, "how many lines");
     std::string port, state;
@@ -214,7 +217,12 @@ int main(int argc, char** argv) {
     app.add_subcommand("request", "send a raw JSON request and print the raw reply")
         ->add_option("json", raw, "the request")
         ->required();
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);  // prints the help or the error
+        return rc == 0 ? kOk : kUsage;
+    }
 
     std::string cmd = app.get_subcommands().front()->get_name();
     json req = {{"cmd", cmd}};
@@ -264,29 +272,55 @@ int main(int argc, char** argv) {
             free(abs);
         }
     }
+    if (cmd == "completion") {
+        std::fputs(bash_completion(app).c_str(), stdout);
+        return kOk;
+    }
+    if (cmd == "network") {
+        req["args"] = {{"action", "set"}, {"name", net_name}};
+        std::string why;
+        if (!network_settings(net_settings, req["args"], &why)) {
+            std::fprintf(stderr, "ftnetctl: network set: %s\n", why.c_str());
+            return kUsage;
+        }
+    }
+    if (cmd == "stats") req["cmd"] = "counters";
     if (cmd == "events") return follow_events(sock, output == "json", max_events);
+    req["v"] = 1;
     try {
+        if (cmd == "stats" && watch) return watch_stats(sock, watch_interval, watch_count, output == "json");
         std::string line = cmd == "request" ? raw : req.dump();
         std::string reply = transact(sock, line);
         if (cmd == "request") {
             std::printf("%s\n", reply.c_str());
             json r = json::parse(reply, nullptr, false);
-            return r.is_object() && r.value("ok", false) ? 0 : 1;
+            return !r.is_object() ? kUnreachable : r.value("ok", false) ? kOk : exit_for_error(r.value("error", std::string()));
         }
         json r = json::parse(reply);
         if (!r.value("ok", false)) {
-            std::fprintf(stderr, "ftnetctl: %s\n", r.value("error", std::string("unknown error")).c_str());
-            return 1;
+            const std::string err = r.value("error", std::string("unknown error"));
+            std::fprintf(stderr, "ftnetctl: %s\n", err.c_str());
+            return exit_for_error(err);
         }
         if (output == "json")
             std::printf("%s\n", r["result"].dump(2).c_str());
+        else if (cmd == "stats")
+            std::fputs(render_stats(r["result"]).c_str(), stdout);
+        else if (cmd == "version")
+            std::printf("ftnetctl %s\nftnetd %s, management protocol %d, %s\n", FTNET_VERSION,
+                        r["result"].value("ftnetd", std::string("?")).c_str(), r["result"].value("protocol", 0),
+                        r["result"].value("dpdk", std::string("?")).c_str());
         else
-            std::fputs(ftnet::ctl::render(cmd, r["result"]).c_str(), stdout);
+            std::fputs(render(cmd, r["result"]).c_str(), stdout);
         if (cmd == "group" && req["args"]["action"] == "move" && move_wait_s > 0)
             return wait_for_move(sock, gname, gnode, move_wait_s, output == "json");
-        return 0;
+        return kOk;
+    } catch (const ClientError& e) {
+        if (cmd == "version" && output != "json") std::printf("ftnetctl %s\n", FTNET_VERSION);
+        std::fprintf(stderr, "ftnetctl: %s\n", e.what());
+        return e.code;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ftnetctl: %s\n", e.what());
-        return 2;
+        return kUnreachable;
     }
 }

@@ -450,7 +450,35 @@ std::string render_resource(const json& r) {
     return out;
 }
 
+std::string render_network(const json& n) {
+    std::string subnets;
+    for (auto& x : n["subnets"]) subnets += (subnets.empty() ? "" : ", ") + x.get<std::string>();
+    return fmt::format("{:<14} role {} ({:<18}) metric {:>6}{:<7} {:<10} routes {}/{} up   {}\n", n.value("name", std::string()),
+                       n.value("role", 0), n.value("role_name", std::string()), n.value("metric", 0),
+                       n.value("metric_auto", false) ? " (auto)" : "", n.value("state", std::string()), n.value("routes_up", 0),
+                       n.value("routes", 0), subnets);
+}
+
+std::string render_reload(const json& r) {
+    std::string out;
+    if (r["changed"].empty()) return fmt::format("{}: nothing changed\n", r.value("file", std::string()));
+    out += fmt::format("{}: changed", r.value("file", std::string()));
+    for (auto& k : r["changed"]) out += " [" + k.get<std::string>() + "]";
+    out += "\n";
+    for (auto& a : r["applied"]) out += "  applied: " + a.get<std::string>() + "\n";
+    for (auto& a : r["restart"]) out += "  at the next restart: " + a.get<std::string>() + "\n";
+    for (auto& a : r["refused"]) out += "  refused: " + a.get<std::string>() + "\n";
+    return out;
+}
+
 std::string render(const std::string& cmd, const json& r) {
+    if (cmd == "networks") {
+        std::string out;
+        for (auto& n : r) out += render_network(n);
+        return out;
+    }
+    if (cmd == "network") return render_network(r);
+    if (cmd == "reload") return render_reload(r);
     if (cmd == "routes") return render_routes(r);
     if (cmd == "interfaces") return render_interfaces(r);
     if (cmd == "status") return render_status(r);

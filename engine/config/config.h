@@ -78,6 +78,8 @@ struct AdapterConfig {
 struct ManagementConfig {
     std::string socket = "/run/ftnet/ftnetd.sock";
     std::string socket_group;  // members may use the socket; empty: root only
+    std::string read_only_group;  // members may send requests that only read
+    bool read_only_everyone = false;  // anyone may (the socket file becomes 0666)
     std::string cluster_log = "/var/log/ftnet/cluster.log";
     unsigned log_lines = 2000;  // kept in memory for `ftnetctl log`
 };
@@ -112,6 +114,7 @@ struct NetworkConfig {
     std::string name;
     NetworkRole role = NetworkRole::ClusterOnly;
     uint32_t metric = 1000;  // lower is preferred
+    bool metric_auto = true;  // not set by the operator: engine/config/network_metrics.h
     std::vector<IpPrefix> subnets;  // the subnets (sites) this network spans
     int line = 0;
 };

@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "engine/config/config_sections.h"
+#include "engine/config/network_metrics.h"
 #include "engine/config/reader.h"
 #include "engine/core/adapter_identity.h"
 #include "engine/core/limits.h"
@@ -167,6 +168,7 @@ void read_networks(Reader& r, const toml::table& root, Config& c) {
                                 role));
         else
             n.role = static_cast<NetworkRole>(role);
+        n.metric_auto = !t.contains("metric");
         r.get_int(t, path, "metric", n.metric, 0, 999999);
         std::vector<std::string> subnets;
         r.get_string_array(t, path, "subnets", subnets);  // reports non-strings
@@ -483,6 +485,7 @@ void cross_checks(Reader& r, const toml::table& root, Config& c) {
     });
     if (!c.ports.empty() && !any_cluster_port)
         r.error_at(0, "port", "no port is on a network with role 1 or 3: the cluster has no path");
+    assign_auto_metrics(c);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
 #include "engine/core/registry_error.h"
 
 namespace ftnet {
@@ -54,7 +56,16 @@ std::vector<std::string> CommandRegistry::names() const {
     return out;
 }
 
-json CommandRegistry::dispatch(const json& req) const {
+bool Command::reads_only(const json& args) const {
+    if (read_only) return true;
+    if (read_only_actions.empty()) return false;
+    if (!args.is_object() || !args.contains("action")) return true;
+    const json& a = args["action"];
+    return a.is_string() && std::find(read_only_actions.begin(), read_only_actions.end(), a.get<std::string>()) !=
+                                read_only_actions.end();
+}
+
+json CommandRegistry::dispatch(const json& req, bool may_change) const {
     if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string())
         throw MgmtError("a request is a JSON object with a string \"cmd\"");
     const std::string name = req["cmd"].get<std::string>();
@@ -81,6 +92,10 @@ json CommandRegistry::dispatch(const json& req) const {
     for (auto& a : c->args)
         if (a.required && !args.contains(a.name))
             throw MgmtError(fmt::format("{}: argument \"{}\" ({}) is required", name, a.name, type_name(a.type)));
+    if (!may_change && !c->reads_only(args))
+        throw MgmtError(fmt::format("permission denied: {}{} changes the engine and this client may only read "
+                                    "(management.socket_group gives full access)",
+                                    name, args.contains("action") ? " " + args["action"].get<std::string>() : ""));
     return c->handler(args);
 }
 
@@ -91,7 +106,8 @@ json CommandRegistry::describe() const {
         for (auto& a : c.args)
             args.push_back({{"name", a.name}, {"type", type_name(a.type)}, {"required", a.required}, {"help", a.help},
                             {"choices", a.choices}});
-        out.push_back({{"name", n}, {"module", c.module}, {"help", c.help}, {"read_only", c.read_only}, {"args", args}});
+        out.push_back({{"name", n}, {"module", c.module}, {"help", c.help}, {"read_only", c.read_only},
+                        {"read_only_actions", c.read_only_actions}, {"args", args}});
     }
     return out;
 }

@@ -39,6 +39,13 @@ struct Command {
     std::vector<CommandArg> args;
     bool read_only = true;
     std::function<nlohmann::json(const nlohmann::json& args)> handler;
+    // For a command that reads or changes by its "action" argument: the
+    // actions that only read (a request without an action takes the
+    // command's default, which reads). Empty: read_only decides alone.
+    std::vector<std::string> read_only_actions = {};
+
+    // Whether this request only reads (a read-only client may send it).
+    bool reads_only(const nlohmann::json& args) const;
 };
 
 class CommandRegistry {
@@ -48,7 +55,9 @@ class CommandRegistry {
     std::vector<std::string> names() const;
     // Checks the arguments against the command's schema (unknown, missing,
     // wrong type or value: MgmtError naming the argument), then runs it.
-    nlohmann::json dispatch(const nlohmann::json& request) const;
+    // With may_change false (a read-only client) a request that would
+    // change anything is refused with MgmtError before it runs.
+    nlohmann::json dispatch(const nlohmann::json& request, bool may_change = true) const;
     // Every command with its help and arguments (the "help" command).
     nlohmann::json describe() const;
 

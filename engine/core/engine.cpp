@@ -382,7 +382,10 @@ void Engine::init_modules() {
         signalfd_siginfo si;
         while (read(signal_fd_, &si, sizeof si) == sizeof si) {
             if (si.ssi_signo == SIGHUP) {
-                clog::info("ENGINE", "SIGHUP: configuration reload is not supported yet; restart ftnetd");
+                if (sighup_)
+                    sighup_();
+                else
+                    clog::info("ENGINE", "SIGHUP: no module reloads the configuration; restart ftnetd");
             } else {
                 clog::info("ENGINE", "signal {} received: stopping", si.ssi_signo);
                 loop_->stop();

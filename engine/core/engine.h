@@ -30,6 +30,7 @@
 #include "engine/config/config.h"
 #include "engine/core/adapter_identity.h"
 #include "engine/core/command_registry.h"
+#include "engine/core/reload_registry.h"
 #include "engine/core/control_loop.h"
 #include "engine/core/dataplane.h"
 #include "engine/core/module.h"
@@ -76,7 +77,9 @@ class Engine {
 
     // One management request in, one JSON result out; throws MgmtError for
     // a bad request (the command registry's dispatch).
-    nlohmann::json handle_request(const nlohmann::json& req) { return commands_.dispatch(req); }
+    nlohmann::json handle_request(const nlohmann::json& req, bool may_change = true) {
+        return commands_.dispatch(req, may_change);
+    }
 
     // --- for modules (control thread) ---
     const Config& config() const { return cfg_; }
@@ -94,6 +97,9 @@ class Engine {
     uint64_t start_ms() const { return start_ms_; }
     ControlLoop& loop() { return *loop_; }
     CommandRegistry& commands() { return commands_; }
+    ReloadRegistry& reloaders() { return reloaders_; }
+    // What SIGHUP does (the reload module sets it; without one it is logged).
+    void on_sighup(std::function<void()> f) { sighup_ = std::move(f); }
     rte_mempool* control_pool() { return ctrl_pool_; }
 
     // Sends a frame as it is on a cluster port, through worker 0's ring
@@ -172,6 +178,8 @@ class Engine {
     std::vector<std::string> worker_idle_modes_;
 
     std::unique_ptr<ControlLoop> loop_;
+    ReloadRegistry reloaders_;
+    std::function<void()> sighup_;
     CommandRegistry commands_;
     std::vector<std::unique_ptr<Module>> modules_;
     size_t modules_started_ = 0;

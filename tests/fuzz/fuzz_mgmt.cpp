@@ -35,9 +35,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
                    [](const json& a) -> json {
                        if (a.value("action", std::string()) == "add") throw ftnet::MgmtError("refused");
                        return a;
-                   }});
+                   },
+                   {"list"}});
     const std::string path = "/tmp/ftnet-fuzz-mgmt-" + std::to_string(getpid()) + ".sock";
-    server = new ftnet::MgmtServer(path, "", [](const json& req) { return registry->dispatch(req); });
+    server = new ftnet::MgmtServer(path, ftnet::MgmtAccessConfig{},
+                                   [](const json& req, bool may_change) { return registry->dispatch(req, may_change); });
     std::atexit([] { delete server; });  // removes the socket file
     return 0;
 }
@@ -49,9 +51,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         size_t end = input.find('\n', start);
         if (end == std::string::npos) end = input.size();
         bool subscribe = false;
-        const std::string reply = server->handle_line(input.substr(start, end - start), &subscribe);
+        // Alternately as a full and as a read-only client: a read-only
+        // one is never let through to a request that changes anything.
+        const bool may_change = (start & 1) == 0;
+        const std::string line = input.substr(start, end - start);
+        const std::string reply = server->handle_line(line, may_change, &subscribe);
         json r = json::parse(reply, nullptr, false);
-        if (!r.is_object() || !r.contains("ok")) std::abort();
+        if (!r.is_object() || !r.contains("ok") || r.value("v", 0) != 1) std::abort();
+        if (!may_change && r.value("ok", false)) {
+            json req = json::parse(line, nullptr, false);
+            const ftnet::Command* c = req.is_object() && req.contains("cmd") && req["cmd"].is_string()
+                                          ? registry->find(req["cmd"].get<std::string>())
+                                          : nullptr;
+            if (c && !c->reads_only(req.value("args", json::object()))) std::abort();
+        }
         start = end + 1;
     }
     return 0;

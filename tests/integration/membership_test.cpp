@@ -145,7 +145,8 @@ TEST_F(Membership, APausedNodeIsDroppedAndRejoinsAndNothingIsDeliveredTwice) {
 TEST_F(Membership, ANodeWhoseClusterConfigDiffersIsRefusedNamingTheSection) {
     lab = std::make_unique<Lab>(3);
     NodeOptions odd;
-    odd.replace = {{"metric = 200", "metric = 250"}};  // node 3 ranks the storage network otherwise
+    // Node 3's storage network spans one more subnet.
+    odd.replace = {{R"(subnets = ["198.18.3.0/24", "fd00:3::/64"])", R"(subnets = ["198.18.3.0/24", "fd00:3::/64", "198.18.99.0/24"])"}};
     lab->start_node(1);
     lab->start_node(2);
     lab->start_node(3, odd);

@@ -539,7 +539,7 @@ INSTANTIATE_TEST_SUITE_P(Management, ConfigRejects, ::testing::Values(
     BadConfig{"UnknownKey",
      "[management]\n"
      "sock = \"/run/ftnet.sock\"\n",
-     "management.sock", "unknown key (allowed here: socket, socket_group, cluster_log, log_lines)",
+     "management.sock", "unknown key (allowed here: socket, socket_group, read_only_group, read_only_everyone, cluster_log, log_lines)",
      2}
 ), test_name);
 

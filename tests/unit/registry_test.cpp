@@ -66,7 +66,7 @@ TEST(ModuleList, TheBuiltInModulesAreTheEnginesFeatures) {
     std::vector<std::string> names;
     for (auto& m : module_specs()) names.push_back(m.name);
     EXPECT_THAT(names, testing::ElementsAre("cluster_log", "management", "security", "tunnel", "neighbor", "hello", "pmtu", "heartbeat", "link", "host_path",
-                                            "policy", "session", "membership", "dhcp", "dns", "resources", "metrics"));
+                                            "policy", "session", "membership", "dhcp", "dns", "resources", "metrics", "reload"));
 }
 
 // --- management commands ---
@@ -121,6 +121,39 @@ TEST(Commands, ArgumentsAreCheckedAgainstTheSchemaBeforeTheHandlerRuns) {
     json out = r.dispatch({{"cmd", "link"}, {"args", {{"port", "p"}, {"state", "down"}}}});
     EXPECT_TRUE(ran);
     EXPECT_EQ(out["state"], "down");
+}
+
+TEST(Commands, AReadOnlyClientMayOnlyRead) {
+    CommandRegistry r;
+    int changes = 0;
+    Command status = cmd("status", "m");
+    r.add(status);
+    Command link = cmd("link", "m");
+    link.read_only = false;
+    link.handler = [&](const json&) {
+        changes++;
+        return json();
+    };
+    r.add(link);
+    Command group = cmd("group", "m");
+    group.read_only = false;
+    group.args = {{"action", ArgType::String, false, "", {"list", "show", "move"}}};
+    group.read_only_actions = {"list", "show"};
+    group.handler = [&](const json& a) {
+        if (a.value("action", "list") == "move") changes++;
+        return json();
+    };
+    r.add(group);
+    EXPECT_NO_THROW(r.dispatch({{"cmd", "status"}}, false));
+    EXPECT_THAT(mgmt_error([&] { r.dispatch({{"cmd", "link"}}, false); }), HasSubstr("permission denied: link changes"));
+    EXPECT_NO_THROW(r.dispatch({{"cmd", "group"}}, false)) << "the default action lists";
+    EXPECT_NO_THROW(r.dispatch({{"cmd", "group"}, {"args", {{"action", "show"}}}}, false));
+    EXPECT_THAT(mgmt_error([&] { r.dispatch({{"cmd", "group"}, {"args", {{"action", "move"}}}}, false); }),
+                HasSubstr("permission denied: group move changes"));
+    EXPECT_EQ(changes, 0) << "nothing refused ran";
+    r.dispatch({{"cmd", "group"}, {"args", {{"action", "move"}}}}, true);
+    r.dispatch({{"cmd", "link"}}, true);
+    EXPECT_EQ(changes, 2);
 }
 
 TEST(Commands, HelpDescribesEveryCommand) {

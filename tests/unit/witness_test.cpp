@@ -92,8 +92,15 @@ TEST(ConfigDigest, NamesTheSectionsThatDifferAndIgnoresPerNodeSettings) {
     b.peers[0].name = "n1";
     b.eal.file_prefix = "other";
     EXPECT_TRUE(membership::digest_differences(config_digest(a), config_digest(b)).empty());
+    // Heartbeat properties, metrics and roles are tuned per node at run
+    // time (`cluster set`, `network set`, a reload): not compared.
     b.cluster.properties.same_subnet_delay_ms = 250;
     b.networks[0].metric = 5;
+    b.networks[0].role = NetworkRole::ClusterAndClient;
+    EXPECT_TRUE(membership::digest_differences(config_digest(a), config_digest(b)).empty());
+    b.cluster.properties.profile = a.cluster.properties.profile == HeartbeatProfile::Fast ? HeartbeatProfile::Classic
+                                                                                         : HeartbeatProfile::Fast;
+    b.networks[0].subnets.push_back(*IpPrefix::parse("198.18.99.0/24"));
     EXPECT_EQ(membership::digest_differences(config_digest(a), config_digest(b)),
               (std::vector<std::string>{"cluster", "networks"}));
     Config c = small_cluster();

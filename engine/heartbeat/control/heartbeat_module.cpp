@@ -53,8 +53,32 @@ void HeartbeatModule::start(Engine& e) {
                        {"name", ArgType::String, false, "a property name", {}},
                        {"value", ArgType::Integer, false, "the new value (set)", {}}},
                       false,
-                      [this](const nlohmann::json& args) { return cmd_cluster(args); }});
+                      [this](const nlohmann::json& args) { return cmd_cluster(args); },
+                      {"get"}});
     e.add_status([this](nlohmann::json& out) { out["heartbeat_profile"] = profile_name(e_->config().cluster.properties.profile); });
+    // A reload applies the file's properties as one snapshot (the loader
+    // checked them together); a new profile needs a restart (the peers
+    // must agree on it: engine/membership/control/config_digest.h).
+    e.reloaders().add({"heartbeat", {"cluster"}, [this](const Config& next, ReloadReport& report) {
+                           ClusterProperties& p = e_->config().cluster.properties;
+                           const ClusterProperties& n = next.cluster.properties;
+                           if (n.profile != p.profile) {
+                               report.restart.push_back(fmt::format("cluster.profile {} -> {}: applied at the next restart",
+                                                                    profile_name(p.profile), profile_name(n.profile)));
+                               return;
+                           }
+                           const auto before = list_properties(p), after = list_properties(n);
+                           bool any = false;
+                           for (size_t i = 0; i < before.size() && i < after.size(); i++)
+                               if (before[i].value != after[i].value) {
+                                   report.applied.push_back(fmt::format("cluster property {} {} -> {}", before[i].name,
+                                                                        before[i].value, after[i].value));
+                                   any = true;
+                               }
+                           if (!any) return;
+                           p = n;
+                           tunnel_->mark_dirty();  // workers see them in the next table
+                       }});
 }
 
 void HeartbeatModule::drain_route_events() {

@@ -15,12 +15,14 @@ void read_management(Reader& r, const toml::table& root, Config& c) {
     const toml::table* t = r.section(root, "management");
     if (!t) return;
     auto& m = c.management;
-    r.check_known(*t, "management", {"socket", "socket_group", "cluster_log", "log_lines"});
+    r.check_known(*t, "management", {"socket", "socket_group", "read_only_group", "read_only_everyone", "cluster_log", "log_lines"});
     if (r.get_string(*t, "management", "socket", m.socket, false, 107) &&
         (m.socket.empty() || m.socket[0] != '/'))
         r.error(t->get("socket"), "management.socket",
                 fmt::format("\"{}\" must be an absolute path", m.socket));
     r.get_string(*t, "management", "socket_group", m.socket_group, false, 32);
+    r.get_string(*t, "management", "read_only_group", m.read_only_group, false, 32);
+    r.get_bool(*t, "management", "read_only_everyone", m.read_only_everyone);
     if (r.get_string(*t, "management", "cluster_log", m.cluster_log, false, 4096) &&
         !m.cluster_log.empty() && m.cluster_log[0] != '/')
         r.error(t->get("cluster_log"), "management.cluster_log",

@@ -32,10 +32,15 @@ int64_t kernel_stat(const std::string& iface, const char* name) {
 void ManagementModule::start(Engine& e) {
     e_ = &e;
     const Config& cfg = e.config();
-    server_ = std::make_unique<MgmtServer>(cfg.management.socket, cfg.management.socket_group,
-                                           [&e](const json& r) { return e.handle_request(r); });
+    MgmtAccessConfig access{cfg.management.socket_group, cfg.management.read_only_group,
+                            cfg.management.read_only_everyone};
+    server_ = std::make_unique<MgmtServer>(cfg.management.socket, access,
+                                           [&e](const json& r, bool may_change) { return e.handle_request(r, may_change); });
     server_->attach(e.loop().epoll_fd());
-    e.loop().add_fd_owner("management", [this](int fd, uint32_t ev) { return server_->on_event(fd, ev); });
+    e.loop().add_fd_owner("management", [this](int fd, uint32_t ev) { return server_->on_event(fd, ev, mono_ms()); });
+    e.loop().add_timer("management", 1000, [this](uint64_t now) {
+        if (server_) server_->expire(now);
+    });
     e.add_event_sink([this](const json& ev) {
         if (server_) server_->broadcast(ev);
     });
@@ -45,6 +50,11 @@ void ManagementModule::start(Engine& e) {
                       [this](const json&) { return cmd_counters(); }});
     e.commands().add({"help", "management", "every command with its arguments", {}, true,
                       [&e](const json&) { return e.commands().describe(); }});
+    e.commands().add({"version", "management", "ftnetd's version, its management protocol, DPDK's version", {}, true,
+                      [](const json&) {
+                          return json{{"ftnetd", FTNET_VERSION}, {"protocol", MgmtServer::kProtocolVersion},
+                                      {"dpdk", rte_version()}};
+                      }});
 }
 
 void ManagementModule::stop(Engine&) { server_.reset(); }
@@ -77,9 +87,27 @@ json ManagementModule::cmd_status() const {
         {"drops", drops},
         {"control_tx_dropped", e_->ctl_drops(DropReason::ctl_tx_no_mbuf) + e_->ctl_drops(DropReason::ctl_tx_ring_full)},
         {"event_subscribers", server_ ? server_->subscribers() : 0},
+        {"management", server_ ? mgmt_json() : json()},
     };
     e_->fill_status(out);
     return out;
+}
+
+json ManagementModule::mgmt_json() const {
+    const MgmtServer::Stats& st = server_->stats();
+    return {{"socket", server_->path()},
+            {"protocol", MgmtServer::kProtocolVersion},
+            {"access", server_->access().describe()},
+            {"clients", server_->clients()},
+            {"accepted", st.accepted},
+            {"requests", st.requests},
+            {"errors", st.errors},
+            {"denied", st.denied},
+            {"refused_busy", st.refused_busy},
+            {"refused_access", st.refused_access},
+            {"closed_idle", st.closed_idle},
+            {"closed_slow", st.closed_slow},
+            {"closed_overlong", st.closed_overlong}};
 }
 
 json ManagementModule::cmd_counters() const {

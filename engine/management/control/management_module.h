@@ -22,6 +22,7 @@ class ManagementModule : public Module {
   private:
     nlohmann::json cmd_status() const;
     nlohmann::json cmd_counters() const;
+    nlohmann::json mgmt_json() const;
 
     Engine* e_ = nullptr;
     std::unique_ptr<MgmtServer> server_;

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <grp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -38,15 +37,10 @@ bool someone_listens(const std::string& path) {
 
 }  // namespace
 
-MgmtServer::MgmtServer(std::string path, const std::string& group, Handler handler)
-    : path_(std::move(path)), handler_(std::move(handler)) {
+MgmtServer::MgmtServer(std::string path, const MgmtAccessConfig& access, Handler handler)
+    : path_(std::move(path)), access_(access), handler_(std::move(handler)) {
     if (path_.size() >= sizeof(sockaddr_un::sun_path))
         throw std::runtime_error(fmt::format("management socket path {} is too long", path_));
-    if (!group.empty()) {
-        struct group* g = getgrnam(group.c_str());
-        if (!g) throw std::runtime_error(fmt::format("management.socket_group \"{}\" does not exist", group));
-        allowed_gid_ = g->gr_gid;
-    }
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
     if (someone_listens(path_))
@@ -60,15 +54,19 @@ MgmtServer::MgmtServer(std::string path, const std::string& group, Handler handl
     mode_t old = umask(0177);
     int rc = bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
     umask(old);
-    if (rc < 0 || listen(listen_fd_, 16) < 0) {
+    // A deep backlog: a burst of clients waits to be accepted (and, past
+    // kMaxClients, told so) rather than failing to connect.
+    if (rc < 0 || listen(listen_fd_, SOMAXCONN) < 0) {
         int e = errno;
         close(listen_fd_);
         listen_fd_ = -1;
         throw std::runtime_error(fmt::format("cannot listen on {}: {}", path_, std::strerror(e)));
     }
-    if (allowed_gid_ != ~0u) {
-        if (chown(path_.c_str(), static_cast<uid_t>(-1), allowed_gid_) != 0 || chmod(path_.c_str(), 0660) != 0)
-            clog::warn("MGMT", "cannot give group {} access to {}: {}", group, path_, std::strerror(errno));
+    if (access_.file_mode() != 0600) {
+        if ((access_.file_group() != static_cast<gid_t>(-1) &&
+             chown(path_.c_str(), static_cast<uid_t>(-1), access_.file_group()) != 0) ||
+            chmod(path_.c_str(), access_.file_mode()) != 0)
+            clog::warn("MGMT", "cannot open {} to its groups ({}): {}", path_, access_.describe(), std::strerror(errno));
     }
 }
 
@@ -88,24 +86,37 @@ void MgmtServer::attach(int epfd) {
     epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd_, &ev);
 }
 
-void MgmtServer::accept_clients() {
+void MgmtServer::accept_clients(uint64_t now_ms) {
     for (;;) {
         int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) return;
         ucred cred{};
         socklen_t len = sizeof cred;
-        bool allowed = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
-                       (cred.uid == 0 || cred.uid == geteuid() || cred.gid == allowed_gid_);
-        if (!allowed || clients_.size() >= kMaxClients) {
-            std::string msg = allowed ? R"({"ok":false,"error":"too many management clients"})"
-                                      : R"({"ok":false,"error":"permission denied"})";
-            msg += "\n";
-            ssize_t ignored = write(fd, msg.data(), msg.size());
+        const MgmtRights rights = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0
+                                      ? access_.rights(cred.uid, cred.gid)
+                                      : MgmtRights::None;
+        if (rights == MgmtRights::None || clients_.size() >= kMaxClients) {
+            nlohmann::json refusal = {{"v", kProtocolVersion}, {"ok", false}};
+            if (rights == MgmtRights::None) {
+                stats_.refused_access++;
+                refusal["error"] = fmt::format("permission denied: uid {} may not use {} ({})", cred.uid, path_,
+                                               access_.describe());
+            } else {
+                stats_.refused_busy++;
+                refusal["error"] = fmt::format("too many management clients ({}); try again", kMaxClients);
+            }
+            const std::string msg = refusal.dump() + "\n";
+            ssize_t ignored = send(fd, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
             (void)ignored;
             close(fd);
             continue;
         }
-        clients_[fd] = Client{};
+        stats_.accepted++;
+        Client c;
+        c.may_change = rights == MgmtRights::Full;
+        c.uid = cred.uid;
+        c.last_ms = now_ms;
+        clients_[fd] = std::move(c);
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLRDHUP;
         ev.data.fd = fd;
@@ -121,7 +132,8 @@ void MgmtServer::close_client(int fd) {
 
 void MgmtServer::update_interest(int fd, const Client& c) {
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP | (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT));
+    ev.events = EPOLLRDHUP | (c.reading ? static_cast<uint32_t>(EPOLLIN) : 0u) |
+                (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT));
     ev.data.fd = fd;
     epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
 }
@@ -132,40 +144,80 @@ void MgmtServer::flush(int fd, Client& c) {
         if (n <= 0) break;
         c.out.erase(0, static_cast<size_t>(n));
     }
+    // A client that does not read its replies: its requests wait in the
+    // kernel (it blocks, as on a full pipe) until it reads.
+    c.reading = c.subscriber || c.out.size() < kMaxBacklog;
     update_interest(fd, c);
 }
 
-std::string MgmtServer::handle_line(const std::string& line, bool* subscribe) {
-    nlohmann::json reply;
+std::string MgmtServer::handle_line(const std::string& line, bool may_change, bool* subscribe) {
+    nlohmann::json reply = {{"v", kProtocolVersion}};
+    stats_.requests++;
     try {
         nlohmann::json req = nlohmann::json::parse(line);
         if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string())
             throw MgmtError("a request is a JSON object with a string \"cmd\"");
+        if (req.contains("v")) {
+            const nlohmann::json& v = req["v"];
+            if (!v.is_number_unsigned() || v.get<uint64_t>() < 1)
+                throw MgmtError("\"v\" (the protocol version) must be a positive integer");
+            if (v.get<uint64_t>() > static_cast<uint64_t>(kProtocolVersion))
+                throw MgmtError(fmt::format("protocol version {} is not spoken here (this ftnetd speaks {})",
+                                            v.get<uint64_t>(), kProtocolVersion));
+        }
         if (req["cmd"] == "events" && subscribe) {
             *subscribe = true;
-            reply = {{"ok", true}, {"result", "subscribed"}};
+            reply["ok"] = true;
+            reply["result"] = "subscribed";
             return reply.dump();
         }
-        reply = {{"ok", true}, {"result", handler_(req)}};
+        nlohmann::json result = handler_(req, may_change);
+        reply["ok"] = true;
+        reply["result"] = std::move(result);
     } catch (const nlohmann::json::parse_error&) {
-        reply = {{"ok", false}, {"error", "the request is not valid JSON"}};
+        reply["ok"] = false;
+        reply["error"] = "the request is not valid JSON";
     } catch (const MgmtError& e) {
-        reply = {{"ok", false}, {"error", e.what()}};
+        reply["ok"] = false;
+        reply["error"] = e.what();
     } catch (const std::exception& e) {
-        reply = {{"ok", false}, {"error", fmt::format("internal error: {}", e.what())}};
+        reply["ok"] = false;
+        reply["error"] = fmt::format("internal error: {}", e.what());
+    }
+    if (!reply["ok"].get<bool>()) {
+        stats_.errors++;
+        if (reply["error"].get<std::string>().rfind("permission denied", 0) == 0) stats_.denied++;
     }
     return reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-bool MgmtServer::on_event(int fd, uint32_t events) {
+void MgmtServer::serve_lines(int fd, Client& c) {
+    size_t nl;
+    while (c.reading && (nl = c.in.find('\n')) != std::string::npos) {
+        std::string line = c.in.substr(0, nl);
+        c.in.erase(0, nl + 1);
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        c.out += handle_line(line, c.may_change, &c.subscriber) + "\n";
+        if (c.out.size() >= kMaxBacklog) flush(fd, c);
+    }
+    flush(fd, c);
+}
+
+bool MgmtServer::on_event(int fd, uint32_t events, uint64_t now_ms) {
     if (fd == listen_fd_) {
-        accept_clients();
+        accept_clients(now_ms);
         return true;
     }
     auto it = clients_.find(fd);
     if (it == clients_.end()) return false;
     Client& c = it->second;
-    if (events & EPOLLIN) {
+    if (events & EPOLLOUT) {
+        const size_t before = c.out.size();
+        flush(fd, c);
+        if (c.out.size() < before) c.last_ms = now_ms;
+        if (c.reading) serve_lines(fd, c);  // what waited behind the replies
+    }
+    if ((events & EPOLLIN) && c.reading) {
         char buf[4096];
         for (;;) {
             ssize_t n = recv(fd, buf, sizeof buf, 0);
@@ -176,24 +228,40 @@ bool MgmtServer::on_event(int fd, uint32_t events) {
             if (n < 0) break;
             c.in.append(buf, static_cast<size_t>(n));
             if (c.in.size() > kMaxLine && c.in.find('\n') == std::string::npos) {
-                c.out += R"({"ok":false,"error":"request longer than 64 KiB"})" "\n";
+                stats_.closed_overlong++;
+                c.out += nlohmann::json({{"v", kProtocolVersion}, {"ok", false}, {"error", "request longer than 64 KiB"}}).dump() + "\n";
                 flush(fd, c);
                 close_client(fd);
                 return true;
             }
+            if (c.in.size() > kMaxLine) break;  // serve what is complete first
         }
-        size_t nl;
-        while ((nl = c.in.find('\n')) != std::string::npos) {
-            std::string line = c.in.substr(0, nl);
-            c.in.erase(0, nl + 1);
-            if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-            c.out += handle_line(line, &c.subscriber) + "\n";
-        }
-        flush(fd, c);
+        if (c.in.find('\n') != std::string::npos) c.last_ms = now_ms;
+        serve_lines(fd, c);
     }
-    if (events & EPOLLOUT) flush(fd, c);
-    if ((events & (EPOLLHUP | EPOLLERR)) || ((events & EPOLLRDHUP) && c.out.empty())) close_client(fd);
+    if ((events & (EPOLLHUP | EPOLLERR)) || ((events & EPOLLRDHUP) && c.out.empty() && c.in.empty()))
+        close_client(fd);
     return true;
+}
+
+void MgmtServer::expire(uint64_t now_ms) {
+    std::vector<int> idle;
+    for (auto& [fd, c] : clients_)
+        if (!c.subscriber && now_ms - c.last_ms >= kIdleMs) idle.push_back(fd);
+    for (int fd : idle) {
+        Client& c = clients_[fd];
+        if (c.reading) {
+            stats_.closed_idle++;
+            c.out += nlohmann::json({{"v", kProtocolVersion}, {"ok", false},
+                                     {"error", fmt::format("closed: no request for {} s", kIdleMs / 1000)}})
+                         .dump() +
+                     "\n";
+            flush(fd, c);
+        } else {
+            stats_.closed_slow++;
+        }
+        close_client(fd);
+    }
 }
 
 }  // namespace ftnet

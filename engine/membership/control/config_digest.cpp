@@ -27,14 +27,16 @@ uint64_t fnv1a(const std::string& s) {
 membership::Digest config_digest(const Config& cfg) {
     membership::Digest d;
     const ClusterProperties& p = cfg.cluster.properties;
-    d["cluster"] = fnv1a(fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", cfg.node.cluster, cfg.tunnel.udp_port,
-                                     profile_name(p.profile), p.same_subnet_delay_ms, p.same_subnet_threshold,
-                                     p.cross_subnet_delay_ms, p.cross_subnet_threshold, p.route_recovery_threshold,
-                                     p.stall_grace_ms, p.flap_threshold, p.flap_window_ms, p.flap_hold_down_ms,
-                                     p.flap_hold_down_max_ms));
+    // The heartbeat properties, metrics and roles are left out: each node
+    // may tune them at run time (`cluster set`, `network set`, a reload),
+    // one node after the other, and nodes that differ in them still carry
+    // each other's traffic (each side picks its own route and accepts
+    // every route).
+    d["cluster"] = fnv1a(fmt::format("{}|{}|{}", cfg.node.cluster, cfg.tunnel.udp_port,
+                                     profile_name(cfg.cluster.properties.profile)));
     std::vector<std::string> nets;
     for (auto& n : cfg.networks) {
-        std::string s = fmt::format("{}|{}|{}", n.name, static_cast<int>(n.role), n.metric);
+        std::string s = n.name;
         std::vector<std::string> subnets;
         for (auto& sn : n.subnets) subnets.push_back(sn.str());
         std::sort(subnets.begin(), subnets.end());

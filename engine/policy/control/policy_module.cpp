@@ -112,8 +112,18 @@ void PolicyModule::start(Engine& e) {
                           }
                           if (action == "reload") return reload();
                           return show();
-                      }});
+                      },
+                      {"show"}});
     e.loop().add_final_hook("policy", [this](uint64_t) { tables_.reclaim(false); });
+    e.reloaders().add({"policy", {"policy"}, [this](const Config& next, ReloadReport& report) {
+                           const PolicySettings* ps = next.find_section<PolicySettings>(kPolicySection);
+                           const PolicySettings none;
+                           std::string why;
+                           if (!load(ps ? *ps : none, &why)) throw MgmtError("the policy in force stays: " + why);
+                           reloads_++;
+                           report.applied.push_back(fmt::format("policy: {} rules, {} classes swapped in",
+                                                                ps ? ps->rules.size() : 0, ps ? ps->classes.size() : 0));
+                       }});
     {
         std::lock_guard<std::mutex> lock(g_telemetry_mu);
         g_telemetry_module = this;

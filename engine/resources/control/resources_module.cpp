@@ -43,6 +43,14 @@ void ResourcesModule::start(Engine& e) {
 
     hosts_ = std::make_unique<HostAddresses>(e, *tunnel_, e.module<NeighborModule>());
     tunnel_->add_table_filler([this](RouteTable& t) { hosts_->fill(t); });
+    // Client addresses live on role 3 networks (as the config check says).
+    tunnel_->add_network_guard([this](const NetworkConfig& next) -> std::optional<std::string> {
+        if (next.role == NetworkRole::ClusterAndClient) return std::nullopt;
+        for (auto& rc : settings_->resources)
+            if (rc.type == ResourceType::IpAddress && rc.ip.network == next.name)
+                return fmt::format("IP Address resource {} is on it: client addresses need role 3", rc.name);
+        return std::nullopt;
+    });
     local_ = std::make_unique<LocalResources>(*settings_, *this, e.find_module<LeaseSource>(), e.find_module<NameRegistrar>(),
                                               e.config().node.cluster);
     std::vector<resources::GroupSpec> specs;
@@ -63,14 +71,14 @@ void ResourcesModule::start(Engine& e) {
                         {"list", "show", "move", "online", "offline"}},
                        {"name", ArgType::String, false, "the group (show, move, online, offline)"},
                        {"node", ArgType::String, false, "move: the new owner (name or id)"}},
-                      false, [this](const json& a) { return cmd_group(a); }});
+                      false, [this](const json& a) { return cmd_group(a); }, {"list", "show"}});
     e.commands().add({"resource", "resources",
                       "IP Address and Network Name resources: list, show NAME, set NAME static ADDR/PREFIX | dhcp",
                       {{"action", ArgType::String, false, "list (default), show, set", {"list", "show", "set"}},
                        {"name", ArgType::String, false, "the resource (show, set)"},
                        {"mode", ArgType::String, false, "set: static or dhcp", {"static", "dhcp"}},
                        {"address", ArgType::String, false, "set static: ADDR/PREFIX"}},
-                      false, [this](const json& a) { return cmd_resource(a); }});
+                      false, [this](const json& a) { return cmd_resource(a); }, {"list", "show"}});
     e.add_status([this](json& s) {
         unsigned online = 0;
         for (auto& g : settings_->groups) online += local_->holds(g.name);

@@ -78,7 +78,49 @@ void SecurityModule::start(Engine& e) {
                        {"key", ArgType::String, false, "add: 32 or 64 hexadecimal digits", {}},
                        {"key_file", ArgType::String, false, "add: a file only root can read holding the key", {}}},
                       false,
-                      [this](const json& a) { return cmd_key(a); }});
+                      [this](const json& a) { return cmd_key(a); },
+                      {"list"}});
+    // A reload brings the keys held to the file's: new ids added, the
+    // file's primary used, ids the file no longer lists retired, in that
+    // order (on one node after the other, as with `ftnetctl key`). Checked
+    // whole on a copy first: a refusal changes nothing.
+    e.reloaders().add({"security", {"cluster", "security"}, [this](const Config& next, ReloadReport& report) {
+                           const SecurityConfig* want = next.find_section<SecurityConfig>(kSecuritySection);
+                           if (!want) return;
+                           if (want->encrypt != cfg_.encrypt)
+                               report.restart.push_back(fmt::format("security.encrypt {} -> {}: applied at the next restart",
+                                                                    cfg_.encrypt, want->encrypt));
+                           SecurityConfig n = cfg_;
+                           std::vector<std::string> did;
+                           for (const ClusterKey& k : want->keys) {
+                               auto held = std::find_if(n.keys.begin(), n.keys.end(), [&](auto& h) { return h.id == k.id; });
+                               if (held != n.keys.end()) {
+                                   if (held->bytes != k.bytes)
+                                       throw MgmtError(fmt::format("key {} has other material in the file ({}) than the key "
+                                                                   "held under that id: give a new key a new id",
+                                                                   k.id, k.source));
+                                   continue;
+                               }
+                               if (auto why = key_add(n, k)) throw MgmtError(*why);
+                               did.push_back(fmt::format("key {} added", k.id));
+                           }
+                           if (want->primary != n.primary) {
+                               if (auto why = key_use(n, want->primary)) throw MgmtError(*why);
+                               did.push_back(fmt::format("sealing with key {}", want->primary));
+                           }
+                           std::vector<uint8_t> gone;
+                           for (auto& h : n.keys)
+                               if (std::none_of(want->keys.begin(), want->keys.end(), [&](auto& k) { return k.id == h.id; }))
+                                   gone.push_back(h.id);
+                           for (uint8_t id : gone) {
+                               if (auto why = key_retire(n, id)) throw MgmtError(*why);
+                               did.push_back(fmt::format("key {} retired", id));
+                           }
+                           if (did.empty()) return;
+                           cfg_ = std::move(n);
+                           publish();
+                           for (auto& d : did) report.applied.push_back("security: " + d);
+                       }});
     e.add_status([this](json& out) {
         out["security"] = {{"primary_key", cfg_.primary},
                            {"encrypt", cfg_.encrypt},

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <rte_cycles.h>
 
+#include "engine/config/network_metrics.h"
 #include "engine/core/engine.h"
 #include "engine/heartbeat/datapath/route_health.h"
 #include "engine/tunnel/control/tunnel_module.h"
@@ -14,20 +15,25 @@ using nlohmann::json;
 
 namespace {
 
-const char* role_name(NetworkRole r) {
-    switch (r) {
-    case NetworkRole::None: return "none";
-    case NetworkRole::ClusterOnly: return "cluster";
-    case NetworkRole::ClusterAndClient: return "cluster-and-client";
-    }
-    return "?";
-}
-
 }  // namespace
 
 void TunnelModule::register_commands() {
     e_->commands().add({"routes", "tunnel", "every route to every peer: state, heartbeats, RTT, counters", {}, true,
                         [this](const json&) { return cmd_routes(); }});
+    e_->commands().add({"networks", "tunnel", "every network: subnets, role, metric (set or automatic), routes up", {}, true,
+                        [this](const json&) { return cmd_networks(); }});
+    e_->commands().add({"network",
+                        "tunnel",
+                        "change a network at once: role 0|1|3, metric N or auto",
+                        {{"action", ArgType::String, false, "set (default)", {"set"}},
+                         {"name", ArgType::String, true, "the network", {}},
+                         {"role", ArgType::UnsignedInteger, false, "0 not used, 1 cluster only, 3 cluster and client", {}},
+                         {"metric", ArgType::String, false, "lower is preferred: a number, or \"auto\"", {}}},
+                        false,
+                        [this](const json& a) { return cmd_network(a); }});
+    e_->reloaders().add({"tunnel", {"network"}, [this](const Config& next, ReloadReport& report) {
+                             reload_networks(next, report);
+                         }});
 }
 
 json TunnelModule::route_json(const RouteDesc& r) const {
@@ -71,7 +77,7 @@ json TunnelModule::route_json(const RouteDesc& r) const {
         {"cross_subnet", r.cross_subnet},
         {"metric", r.metric},
         {"role", static_cast<int>(r.role)},
-        {"role_name", role_name(r.role)},
+        {"role_name", network_role_name(r.role)},
         {"rank", r.rank + 1},
         {"state", why ? "down" : "up"},
         {"reason", why ? why : ""},

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/core/module.h"
+#include "engine/core/reload_registry.h"
 #include "engine/core/rcu_publish.h"
 #include "engine/tunnel/control/control_frames.h"
 #include "engine/tunnel/control/route_plan.h"
@@ -94,6 +95,21 @@ class TunnelModule : public Module {
     // modules with per-route or per-address state bring it up to date.
     void add_plan_listener(std::function<void()> f) { plan_listeners_.push_back(std::move(f)); }
 
+    // A network's role or metric as the operator sets it at run time
+    // (`network set`, a reload): checked by every guard first (a module
+    // that needs the network as it is answers why not), then the routes
+    // are planned again and ranked at once; the routes that stay keep
+    // their ids, state and traffic. Throws MgmtError naming the reason.
+    // metric nullopt with metric_auto: automatic (network_metrics.h).
+    struct NetworkChange {
+        std::optional<NetworkRole> role;
+        std::optional<uint32_t> metric;
+        bool metric_auto = false;
+    };
+    void change_network(const std::string& name, const NetworkChange& c, const std::string& by);
+    using NetworkGuard = std::function<std::optional<std::string>(const NetworkConfig& next)>;
+    void add_network_guard(NetworkGuard g) { network_guards_.push_back(std::move(g)); }
+
   private:
     RouteTable* build_route_table();
     void replan(const std::string& why);
@@ -103,6 +119,9 @@ class TunnelModule : public Module {
     nlohmann::json route_json(const RouteDesc& r) const;
     nlohmann::json cmd_routes() const;
     nlohmann::json cmd_nodes() const;
+    nlohmann::json cmd_networks() const;
+    nlohmann::json cmd_network(const nlohmann::json& args);
+    void reload_networks(const Config& next, ReloadReport& report);
 
     Engine* e_ = nullptr;
     RouteIdMap route_ids_;
@@ -119,6 +138,7 @@ class TunnelModule : public Module {
     std::vector<std::function<void(const RouteDesc&, bool)>> listeners_;
     std::vector<std::function<void()>> plan_listeners_;
     std::vector<bool> static_gateway4_;  // per port: gateway4 came from the config
+    std::vector<NetworkGuard> network_guards_;
 };
 
 // Registration (engine/modules.def).

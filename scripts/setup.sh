@@ -19,6 +19,7 @@ PACKAGES=(
     # the lab and the integration tests: real clients, captures, faults
     iproute2 ethtool iputils-ping iperf3 tcpdump tshark nftables procps python3
     dnsmasq-base bind9 bind9-dnsutils  # a real DHCP server and a real DNS server for the resources tests
+    systemd man-db util-linux  # systemd-analyze verify of the units, man -l of the pages, setpriv (read-only clients)
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -44,10 +44,9 @@ std::string transact(const std::string& path, const std::string& line) {
     timeval tv{10, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     const std::string req = line + "\n";
-    if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
-        close(fd);
-        throw ClientError(kUnreachable, "cannot send the request");
-    }
+    // A refusal at connect (permission, too many clients) may close the
+    // connection before the request is sent: its line is still there to read.
+    const bool sent = send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size());
     std::string reply;
     char buf[65536];
     for (;;) {
@@ -58,7 +57,9 @@ std::string transact(const std::string& path, const std::string& line) {
     }
     close(fd);
     auto nl = reply.find('\n');
-    if (nl == std::string::npos) throw ClientError(kUnreachable, "no reply from ftnetd (timed out or connection closed)");
+    if (nl == std::string::npos)
+        throw ClientError(kUnreachable, sent ? "no reply from ftnetd (timed out or connection closed)"
+                                             : "cannot send the request (ftnetd closed the connection)");
     return reply.substr(0, nl);
 }
 

@@ -125,6 +125,7 @@ int main(int argc, char** argv) {
              {"dhcp", "DHCP clients of this node: leases and timers"},
              {"metrics", "the Prometheus endpoint: where it listens, scrapes"},
              {"path-mtu", "each route's path MTU search"},
+             {"capture", "live capture with dpdk-dumpcap: available or why not, the ports and their DPDK names"},
              {"reload", "read the config file again: apply what can change while running, list what needs a restart"},
          })
         app.add_subcommand(c.name, c.help);
@@ -239,7 +240,12 @@ int main(int argc, char** argv) {
         req["args"] = {{"action", action}};
         if (action != "list") req["args"]["id"] = key_id;
         if (!key_hex.empty()) req["args"]["key"] = key_hex;
-        if (!key_file.empty()) req["args"]["key_file"] = key_file;
+        if (!key_file.empty()) {
+            // The daemon opens the file: give it a path it can find.
+            char* abs = realpath(key_file.c_str(), nullptr);
+            req["args"]["key_file"] = abs ? std::string(abs) : key_file;
+            free(abs);
+        }
     }
     if (cmd == "session" && !sess->get_subcommands().empty()) {
         cmd = "session-probe";
@@ -314,6 +320,9 @@ int main(int argc, char** argv) {
             std::fputs(render(cmd, r["result"]).c_str(), stdout);
         if (cmd == "group" && req["args"]["action"] == "move" && move_wait_s > 0)
             return wait_for_move(sock, gname, gnode, move_wait_s, output == "json");
+        // A reload that refused a change: the rest is in force, but the
+        // file is not; scripts must see it.
+        if (cmd == "reload" && !r["result"].value("refused", json::array()).empty()) return kRefused;
         return kOk;
     } catch (const ClientError& e) {
         if (cmd == "version" && output != "json") std::printf("ftnetctl %s\n", FTNET_VERSION);

@@ -2,6 +2,9 @@
 //
 //   ftnetd --config FILE          run
 //   ftnetd --check-config FILE    validate FILE and exit (0 valid, 2 invalid)
+//
+// Exit status: 0 stopped cleanly (SIGTERM/SIGINT); 1 start-up failed (the
+// reason is logged); 2 bad command line or config.
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -27,7 +30,11 @@ int main(int argc, char** argv) {
     app.add_option("-c,--config", config, "TOML config file to run with");
     app.add_option("--check-config", check, "validate a config file and exit");
     app.set_version_flag("--version", FTNET_VERSION);
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;  // --help/--version, or a bad command line
+    }
 
     if (!check.empty()) {
         auto r = ftnet::load_config_file(check);

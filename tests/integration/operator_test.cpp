@@ -309,6 +309,55 @@ TEST_F(Operator, HostileManagementClientsLeaveTheDaemonServingAndForwarding) {
     EXPECT_EQ(st["closed_overlong"], 1) << st.dump();
 }
 
+TEST_F(Operator, TheServiceManagerHearsReadyStatusWatchdogAndStopping) {
+    lab = std::make_unique<Lab>();
+    // A socket standing in for systemd's (a path: abstract sockets belong
+    // to a network namespace and the node runs in its own).
+    const std::string path = lab->dir() + "/notify.sock";
+    int sd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+    ASSERT_EQ(bind(sd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    timeval tv{0, 200000};
+    setsockopt(sd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setenv("NOTIFY_SOCKET", path.c_str(), 1);
+    setenv("WATCHDOG_USEC", "600000", 1);
+    lab->start_node(1);
+    unsetenv("NOTIFY_SOCKET");
+    unsetenv("WATCHDOG_USEC");
+    lab->start_node(2);
+    std::vector<std::string> got;
+    auto next = [&] {
+        char buf[4096];
+        ssize_t n = recv(sd, buf, sizeof buf, 0);
+        if (n > 0) got.emplace_back(buf, static_cast<size_t>(n));
+        return n > 0 ? got.back() : std::string();
+    };
+    bool ready = false;
+    for (int i = 0; i < 150 && !ready; i++) ready = next().rfind("READY=1", 0) == 0;
+    ASSERT_TRUE(ready) << "READY=1 within 30 s";
+    // Ready means serving: the management socket answers at once.
+    EXPECT_TRUE(lab->request(1, {{"cmd", "status"}})["ok"]);
+    lab->wait_ready(2, 30s);
+    int watchdog = 0;
+    bool status = false;
+    for (int i = 0; i < 40; i++) {
+        const std::string m = next();
+        watchdog += m == "WATCHDOG=1";
+        status = status || m.find("STATUS=running: routes") != std::string::npos;
+    }
+    EXPECT_GE(watchdog, 5) << "pinged every 200 ms";
+    EXPECT_TRUE(status) << "routes and peers in STATUS=";
+    lab->daemon(1).stop(SIGTERM);
+    bool stopping = false;
+    for (int i = 0; i < 50 && !stopping; i++) stopping = next().rfind("STOPPING=1", 0) == 0;
+    EXPECT_TRUE(stopping);
+    close(sd);
+    // Without NOTIFY_SOCKET (node 2) nothing is attempted and nothing fails.
+    EXPECT_EQ(lab->node_log(2).find("watchdog"), std::string::npos);
+}
+
 TEST_F(Operator, EveryDaemonCommandHasACliCommandAndCompletionListsThem) {
     start();
     const std::string completion = run("", build_root() + "/ftnetctl completion bash").out;

@@ -162,6 +162,26 @@ TEST_F(MgmtServerTest, ClientsBeyondTheLimitAreTurnedAway) {
     close(extra);
 }
 
+TEST_F(MgmtServerTest, AHalfClosedClientStillGetsItsReplies) {
+    int fd = connect_client();
+    const std::string req = "{\"cmd\":\"echo\",\"args\":{\"n\":1}}\n{\"cmd\":\"big\"}\n{\"cmd\":\"echo\"}";  // last without newline
+    ASSERT_EQ(send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+    shutdown(fd, SHUT_WR);
+    std::string buf;
+    bool closed = false;
+    pump([&] {
+        char tmp[65536];
+        ssize_t n;
+        while ((n = recv(fd, tmp, sizeof tmp, 0)) > 0) buf.append(tmp, static_cast<size_t>(n));
+        closed = closed || n == 0;
+        return closed;
+    });
+    EXPECT_TRUE(closed) << "the server closes once it has answered";
+    EXPECT_EQ(std::count(buf.begin(), buf.end(), '\n'), 3) << "three replies, the last request without its newline too";
+    EXPECT_EQ(server->clients(), 0u);
+    close(fd);
+}
+
 TEST_F(MgmtServerTest, ProtocolVersionsAreCheckedAndEveryReplyCarriesOne) {
     int fd = connect_client();
     auto r = exchange(fd,

@@ -66,7 +66,7 @@ TEST(ModuleList, TheBuiltInModulesAreTheEnginesFeatures) {
     std::vector<std::string> names;
     for (auto& m : module_specs()) names.push_back(m.name);
     EXPECT_THAT(names, testing::ElementsAre("cluster_log", "management", "security", "tunnel", "neighbor", "hello", "pmtu", "heartbeat", "link", "host_path",
-                                            "policy", "session", "membership", "dhcp", "dns", "resources", "metrics", "reload"));
+                                            "policy", "session", "membership", "dhcp", "dns", "resources", "metrics", "reload", "capture", "service"));
 }
 
 // --- management commands ---

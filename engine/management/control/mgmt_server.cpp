@@ -132,7 +132,7 @@ void MgmtServer::close_client(int fd) {
 
 void MgmtServer::update_interest(int fd, const Client& c) {
     epoll_event ev{};
-    ev.events = EPOLLRDHUP | (c.reading ? static_cast<uint32_t>(EPOLLIN) : 0u) |
+    ev.events = EPOLLRDHUP | (c.reading && !c.eof ? static_cast<uint32_t>(EPOLLIN) : 0u) |
                 (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT));
     ev.data.fd = fd;
     epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
@@ -216,14 +216,20 @@ bool MgmtServer::on_event(int fd, uint32_t events, uint64_t now_ms) {
         flush(fd, c);
         if (c.out.size() < before) c.last_ms = now_ms;
         if (c.reading) serve_lines(fd, c);  // what waited behind the replies
+        if (c.eof && c.out.empty()) {
+            close_client(fd);
+            return true;
+        }
     }
     if ((events & EPOLLIN) && c.reading) {
         char buf[4096];
         for (;;) {
             ssize_t n = recv(fd, buf, sizeof buf, 0);
             if (n == 0) {
-                close_client(fd);
-                return true;
+                // Half-closed (shutdown(SHUT_WR), a pipe into socat): what
+                // it sent is still answered, then the connection closes.
+                c.eof = true;
+                break;
             }
             if (n < 0) break;
             c.in.append(buf, static_cast<size_t>(n));
@@ -237,9 +243,15 @@ bool MgmtServer::on_event(int fd, uint32_t events, uint64_t now_ms) {
             if (c.in.size() > kMaxLine) break;  // serve what is complete first
         }
         if (c.in.find('\n') != std::string::npos) c.last_ms = now_ms;
+        if (c.eof && !c.in.empty() && c.in.back() != '\n') c.in += '\n';  // a last line without its newline
         serve_lines(fd, c);
     }
-    if ((events & (EPOLLHUP | EPOLLERR)) || ((events & EPOLLRDHUP) && c.out.empty() && c.in.empty()))
+    if (c.eof && c.out.empty()) {
+        close_client(fd);
+        return true;
+    }
+    if ((events & EPOLLERR) || ((events & EPOLLHUP) && c.out.empty()) ||
+        ((events & EPOLLRDHUP) && c.out.empty() && c.in.empty()))
         close_client(fd);
     return true;
 }

@@ -84,6 +84,7 @@ class MgmtServer {
         bool subscriber = false;
         bool may_change = false;
         bool reading = true;  // false while its replies wait (kMaxBacklog)
+        bool eof = false;     // it closed its side: answer, then close
         uid_t uid = 0;
         uint64_t last_ms = 0;
     };

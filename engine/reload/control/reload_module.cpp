@@ -59,18 +59,22 @@ json ReloadModule::reload(const std::string& by) {
     }
     const std::vector<std::string> changed = changed_top_level_keys(applied_, next_file);
     ReloadReport report;
-    std::vector<std::string> claimed, refused_keys;
+    std::vector<std::string> claimed, refused_keys;  // refused_keys: refused or partly left for a restart
     for (const Reloader& rl : e_->reloaders().all()) {
         bool mine = false;
         for (auto& k : rl.keys) mine = mine || std::find(changed.begin(), changed.end(), k) != changed.end();
         if (!mine) continue;
-        const size_t refused_before = report.refused.size();
+        const size_t refused_before = report.refused.size(), restart_before = report.restart.size();
         try {
             rl.apply(*r.config, report);
         } catch (const std::exception& ex) {
             report.refused.push_back(fmt::format("{}: {}", rl.module, ex.what()));
         }
-        for (auto& k : rl.keys) (report.refused.size() != refused_before ? refused_keys : claimed).push_back(k);
+        // A key with a part left for a restart (or refused) keeps its old
+        // baseline, so the next reload reports that part again; what was
+        // applied is found already in force then and not applied twice.
+        const bool whole = report.refused.size() == refused_before && report.restart.size() == restart_before;
+        for (auto& k : rl.keys) (whole ? claimed : refused_keys).push_back(k);
     }
     for (auto& k : changed) {
         const bool applied = std::find(claimed.begin(), claimed.end(), k) != claimed.end() &&

@@ -90,6 +90,9 @@ void SecurityModule::start(Engine& e) {
                            if (want->encrypt != cfg_.encrypt)
                                report.restart.push_back(fmt::format("security.encrypt {} -> {}: applied at the next restart",
                                                                     cfg_.encrypt, want->encrypt));
+                           if (want->state_dir != cfg_.state_dir)
+                               report.restart.push_back(fmt::format("security.state_dir {} -> {}: applied at the next restart",
+                                                                    cfg_.state_dir, want->state_dir));
                            SecurityConfig n = cfg_;
                            std::vector<std::string> did;
                            for (const ClusterKey& k : want->keys) {

@@ -79,6 +79,20 @@ void Regroup::peer_restarted(uint16_t peer, uint64_t now_us) {
     maybe_start(now_us);
 }
 
+void Regroup::set_digest(Digest d, uint64_t now_us) {
+    if (d == digest_) return;
+    digest_ = std::move(d);
+    excluded_.clear();
+    // Every node we reach hears the new digest at once; whoever refused
+    // us before re-admits us if it now matches (on_message, Request).
+    for (uint16_t n : reachable_) {
+        stats_.requests_sent++;
+        reply(n, RegroupMsg::Kind::Request, view_.epoch);
+    }
+    last_request_us_ = now_us;
+    maybe_start(now_us);
+}
+
 void Regroup::maybe_start(uint64_t now_us) {
     const std::vector<uint16_t> want = desired();
     bool stale = false;
@@ -174,6 +188,7 @@ void Regroup::reply(uint16_t to, RegroupMsg::Kind kind, uint64_t epoch, uint64_t
     m.epoch = epoch;
     m.highest = highest;
     m.reason = reason;
+    if (kind == RegroupMsg::Kind::Request) m.digest = digest_;  // lets a node that refused us take us back
     io_.send(to, encode(m));
 }
 
@@ -205,6 +220,7 @@ void Regroup::on_message(uint16_t from, const uint8_t* data, size_t len, uint64_
             maybe_start(now_us);
             return;
         }
+        excluded_.erase(from);  // its config matches ours (again)
         if (m->epoch <= promised_) {
             stats_.prepares_refused++;
             reply(from, RegroupMsg::Kind::Nack, m->epoch, promised_);
@@ -234,6 +250,10 @@ void Regroup::on_message(uint16_t from, const uint8_t* data, size_t len, uint64_
         start_round(now_us);  // without it, or above its promise
         return;
     case RegroupMsg::Kind::Request: {
+        // A node refused for another config whose digest now matches ours
+        // (it reloaded, or we did): it is wanted again.
+        if (excluded_.count(from) && !m->digest.empty() && digest_differences(digest_, m->digest).empty())
+            excluded_.erase(from);
         // A node whose view differs from ours: a round, unless one is under
         // way, or it is refused, or it already holds our view (it reaches a
         // node we do not: a round would not change anything).

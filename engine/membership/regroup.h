@@ -108,6 +108,11 @@ class Regroup {
     void set_reachable(const std::set<uint16_t>& reachable, uint64_t now_us);
     // A peer started again (it lost its view and its promises).
     void peer_restarted(uint16_t peer, uint64_t now_us);
+    // This node's config changed while running (a reload that added a
+    // node): from now on rounds carry the new digest, nodes refused for
+    // another config are asked again (each REQUEST carries the digest, so a
+    // node that refused us takes us back once ours matches its own).
+    void set_digest(Digest d, uint64_t now_us);
     void on_message(uint16_t from, const uint8_t* data, size_t len, uint64_t now_us);
     void tick(uint64_t now_us);
 
@@ -132,9 +137,9 @@ class Regroup {
     RegroupIo& io_;
     const uint16_t self_;
     const uint16_t incarnation_;
-    const Digest digest_;
+    Digest digest_;
     std::set<uint16_t> reachable_;
-    std::map<uint16_t, std::string> excluded_;  // config differs: until it restarts
+    std::map<uint16_t, std::string> excluded_;  // config differs: until it restarts or a digest matches
     std::set<uint16_t> restarted_;              // restarted since the view was installed
     View view_;
     uint64_t promised_ = 0;

@@ -226,9 +226,10 @@ std::string Lab::socket(int n) const { return "/run/ftnet/" + prefix_ + "-n" + s
 std::string Lab::config_path(int n) const { return dir_ + "/node" + std::to_string(n) + ".toml"; }
 std::string Lab::node_log(int n) const { return slurp(dir_ + "/ftnetd-" + std::to_string(n) + ".out"); }
 
-void Lab::start_node(int n, const NodeOptions& o) {
+void Lab::write_config(int n, const NodeOptions& o) {
     std::string sn = std::to_string(n);
-    CmdResult made = run("", source_root() + "/scripts/lab-config.sh " + std::to_string(nodes_) + " " + sn + " " + std::to_string(sites_) + " 2>&1");
+    const int cluster = o.cluster_nodes ? o.cluster_nodes : nodes_;
+    CmdResult made = run("", source_root() + "/scripts/lab-config.sh " + std::to_string(cluster) + " " + sn + " " + std::to_string(sites_) + " 2>&1");
     if (!made.ok()) {
         ADD_FAILURE() << "lab-config.sh: " << made.out;
         throw std::runtime_error("cannot make the lab config");
@@ -243,6 +244,11 @@ void Lab::start_node(int n, const NodeOptions& o) {
     }
     cfg += "\n" + o.append + "\n";
     std::ofstream(config_path(n)) << cfg;
+}
+
+void Lab::start_node(int n, const NodeOptions& o) {
+    const std::string sn = std::to_string(n);
+    write_config(n, o);
     daemons_.erase(n);
     daemons_.emplace(n, BgProcess(node_ns(n), build_root() + "/ftnetd --config " + config_path(n),
                                   dir_ + "/ftnetd-" + sn + ".out"));

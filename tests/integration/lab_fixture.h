@@ -61,6 +61,10 @@ struct NodeOptions {
     // run-specific names), and TOML appended at the end.
     std::vector<std::pair<std::string, std::string>> replace;
     std::string append;
+    // The cluster the node's config describes: its peers are nodes 1..N of
+    // it (0: every node of the lab). A node may start knowing fewer nodes
+    // than the lab has, and learn the others from a reload.
+    int cluster_nodes = 0;
 };
 
 // Replacements of the lab config's heartbeat settings for benches that
@@ -95,6 +99,8 @@ class Lab {
 
     // Writes node n's config and starts its ftnetd.
     void start_node(int n, const NodeOptions& o = {});
+    // Writes node n's config file (what start_node runs it with).
+    void write_config(int n, const NodeOptions& o = {});
     BgProcess& daemon(int n) { return daemons_.at(n); }
     // Waits until node n knows every peer's adapter (endpoint exchange done)
     // and every route of it has answered its heartbeats.

@@ -183,6 +183,69 @@ TEST_F(Operator, AReloadAppliesMetricsPropertiesAndKeysWithoutLosingAFrame) {
     EXPECT_EQ(props["properties"][0]["value"], 40);
 }
 
+// The case: one reload that changes metrics, adds a peer and
+// changes heartbeat properties, on two running nodes in turn, with a 1 ms
+// probe stream and a TCP transfer between them; then the new node starts
+// and joins the membership, and traffic reaches it.
+TEST_F(Operator, AReloadAddsANodeWhileTrafficFlowsAndTheNodeJoins) {
+    lab = std::make_unique<Lab>(3);
+    NodeOptions two;
+    two.cluster_nodes = 2;
+    lab->start_node(1, two);
+    lab->start_node(2, two);
+    lab->wait_ready(1, 30s);
+    lab->wait_ready(2, 30s);
+    ASSERT_TRUE(eventually([&] { return lab->ctl(1, "membership")["members"].size() == 2; }, 10s))
+        << lab->ctl(1, "membership").dump();
+    const std::string b = build_root();
+    const std::string l12 = lab->dir() + "/a12.bin";
+    BgProcess r12(lab->node_ns(2), b + "/ftnet-probe recv 7001 " + l12, lab->dir() + "/a12r.out");
+    BgProcess xr(lab->node_ns(2), b + "/ftnet-xfer recv 5001", lab->dir() + "/axr.out");
+    for (auto* p : {&r12, &xr}) ASSERT_TRUE(eventually([&] { return p->output().find("listening") != std::string::npos; }, 5s));
+    BgProcess p12(lab->node_ns(1), b + "/ftnet-probe send 169.254.1.2 7001 1000 5", lab->dir() + "/a12s.out");
+    BgProcess xs(lab->node_ns(1), b + "/ftnet-xfer send 169.254.1.2 5001 8M 5 20", lab->dir() + "/axs.out");
+    std::this_thread::sleep_for(1s);
+
+    NodeOptions three;
+    three.replace = {{"metric = 100\n", "metric = 300\n"}, {"SameSubnetDelay = 20 ", "SameSubnetDelay = 30 "}};
+    for (int n = 1; n <= 2; n++) {
+        lab->write_config(n, three);
+        json r = lab->ctl(n, "reload");
+        const std::string dump = r.dump(2);
+        EXPECT_NE(dump.find("peer node3 (node 3) added"), std::string::npos) << dump;
+        EXPECT_NE(dump.find("metric 100 -> 300"), std::string::npos) << dump;
+        EXPECT_NE(dump.find("SameSubnetDelay 20 -> 30"), std::string::npos) << dump;
+        EXPECT_TRUE(r["refused"].empty()) << dump;
+        EXPECT_TRUE(r["restart"].empty()) << dump;
+        std::this_thread::sleep_for(300ms);
+    }
+    EXPECT_EQ(lab->ctl(1, "membership")["members"].size(), 2u) << "node 3 is not up yet: the view stays";
+    lab->start_node(3, three);
+    lab->wait_ready(3, 30s);
+    for (int n = 1; n <= 3; n++)
+        EXPECT_TRUE(eventually([&] { return lab->ctl(n, "membership")["members"].size() == 3; }, 15s))
+            << n << ": " << lab->ctl(n, "membership").dump();
+    CmdResult ping = run(lab->node_ns(1), "ping -c 3 -i 0.2 -W 2 169.254.1.3");
+    EXPECT_EQ(ping.status, 0) << ping.out;
+    EXPECT_EQ(lab->ctl(3, "session").size(), 2u);
+
+    EXPECT_EQ(p12.wait(30s), 0) << p12.output();
+    EXPECT_EQ(xs.wait(60s), 0) << xs.output();
+    EXPECT_EQ(xr.wait(30s), 0) << xr.output();
+    EXPECT_EQ(expect_transfer_intact(xs.output(), xr.output()), 8ull << 20);
+    std::this_thread::sleep_for(200ms);
+    r12.stop(SIGTERM);
+    ProbeSummary s = summarize_probes(read_probe_log(l12));
+    EXPECT_GT(s.expected, 4000u);
+    EXPECT_EQ(s.lost(), 0u) << "max gap " << s.max_gap_ms << " ms";
+    // Removing a node waits for a restart, and says so.
+    lab->write_config(1, two);
+    json r = lab->ctl(1, "reload");
+    EXPECT_NE(r.dump().find("[[peer]] removed, renamed or reordered: applied at the next restart"), std::string::npos)
+        << r.dump(2);
+    EXPECT_EQ(lab->ctl(1, "nodes").size(), 3u) << "node 3 is still a peer";
+}
+
 TEST_F(Operator, AnInvalidReloadNamesTheKeyAndLineAndChangesNothing) {
     start();
     const std::string p = lab->config_path(1);

@@ -229,6 +229,7 @@ class Sim {
     uint64_t now() const { return now_; }
     Node& node(int i) { return *nodes_.at(i); }
     void give_odd_config(uint16_t id) { odd_config_.insert(id); }
+    void clear_odd_config(uint16_t id) { odd_config_.erase(id); }
     // Messages between a and b are held (the session cannot deliver them)
     // while the rest of the network works.
     void cut_pair(int a, int b) {
@@ -331,6 +332,29 @@ TEST(Regroup, ANodeWithAnotherConfigIsRefusedNamingTheSection) {
     for (auto& [by, node, why] : s.refusals)
         if (by == 1 && node == 3) named = why.find("[cluster]") != std::string::npos;
     EXPECT_TRUE(named) << "node 1 refuses node 3 naming the section";
+    EXPECT_FALSE(s.agreement_broken());
+}
+
+// Node 3 is refused for another config, then reloads one that matches
+// (set_digest): it is taken back without a restart, by the others too.
+TEST(Regroup, ANodeRefusedForItsConfigIsTakenBackWhenItsDigestMatchesAgain) {
+    Sim s(3, 6);
+    s.give_odd_config(3);
+    s.node(3).fresh();
+    s.tick_all_every(10000, 20'000'000);
+    s.heal();
+    s.run_until(3'000'000);
+    ASSERT_EQ(s.node(1).r->view().members, (std::vector<uint16_t>{1, 2}));
+    ASSERT_FALSE(s.node(1).r->excluded().empty());
+    s.at(3'100'000, [&] {
+        s.clear_odd_config(3);
+        s.node(3).r->set_digest(s.digest_for(3), 3'100'000);
+    });
+    s.run_until(6'000'000);
+    EXPECT_EQ(s.node(1).r->view().members, (std::vector<uint16_t>{1, 2, 3}));
+    EXPECT_EQ(s.node(3).r->view(), s.node(1).r->view());
+    EXPECT_TRUE(s.node(1).r->excluded().empty());
+    EXPECT_TRUE(s.node(2).r->excluded().empty());
     EXPECT_FALSE(s.agreement_broken());
 }
 

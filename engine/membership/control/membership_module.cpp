@@ -50,6 +50,12 @@ void MembershipModule::start(Engine& e) {
     // A route that changes health may change who is reachable: regroup at
     // once rather than at the next tick.
     tunnel_->add_route_listener([this](const RouteDesc&, bool) { update_reachable(); });
+    // A reload added nodes: the digest every node compares now names them
+    // (the others reload the same file, one after the other).
+    tunnel_->add_peer_listener([this] {
+        regroup_->set_digest(config_digest(e_->config()), mono_us());
+        clog::info("MEMBERSHIP", "config digest updated by a reload: {} node(s) configured", e_->config().peers.size() + 1);
+    });
     e.commands().add({"membership", "membership",
                       "the membership view this node holds (epoch, members), quorum and why, the witness", {}, true,
                       [this](const json&) { return cmd_membership(); }});

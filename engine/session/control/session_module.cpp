@@ -99,24 +99,31 @@ struct SessionModule::Peer : session::SessionIo {
 SessionModule::SessionModule() = default;
 SessionModule::~SessionModule() = default;
 
-void SessionModule::start(Engine& e) {
-    e_ = &e;
-    tunnel_ = &e.module<TunnelModule>();
-    const Config& cfg = e.config();
+void SessionModule::add_peers() {
+    const Config& cfg = e_->config();
     // What one segment may carry: every path carries wire::kMinPathMtu
     // (a routed path may carry no more: engine/pmtu/), so a segment with its
     // headers fits in that, whatever the route in use.
     const size_t seg_data = wire::kMinPathMtu - wire::ip_packet_len(true, sizeof(session::SegHeader));
     for (size_t i = 0; i < cfg.peers.size(); i++) {
         const PeerConfig& pc = cfg.peers[i];
+        if (peers_.count(pc.id)) continue;
         auto p = std::make_unique<Peer>();
         p->m = this;
         p->node = pc.id;
         p->index = i;
         p->name = pc.name;
-        p->s = std::make_unique<session::ReliableSession>(*p, e.dp().epoch, seg_data, rte_rand());
+        p->s = std::make_unique<session::ReliableSession>(*p, e_->dp().epoch, seg_data, rte_rand());
         peers_.emplace(pc.id, std::move(p));
     }
+}
+
+void SessionModule::start(Engine& e) {
+    e_ = &e;
+    tunnel_ = &e.module<TunnelModule>();
+    add_peers();
+    // A reload added peers: a session with each.
+    tunnel_->add_peer_listener([this] { add_peers(); });
     tunnel_->control_frames().on_message(static_cast<uint8_t>(wire::MsgType::Session), "session",
                                          [this](const ControlFrame& f) { on_frame(f); });
     e.loop().add_final_hook("session", [this](uint64_t) { flush_dirty(); });

@@ -68,6 +68,7 @@ class SessionModule : public Module {
 
   private:
     struct Peer;
+    void add_peers();  // a session with every configured peer that has none
     void on_frame(const ControlFrame& f);
     void tick();
     void flush_dirty();

@@ -113,6 +113,43 @@ void TunnelModule::reload_networks(const Config& next, ReloadReport& report) {
     }
 }
 
+void TunnelModule::reload_peers(const Config& next, ReloadReport& report) {
+    Config& cfg = e_->config();
+    // Peers keep their index (route table, replay windows, sessions): the
+    // file may add peers after the ones it had, and change their
+    // endpoints; removing, renaming or reordering waits for a restart.
+    bool prefix = next.peers.size() >= cfg.peers.size();
+    for (size_t i = 0; prefix && i < cfg.peers.size(); i++)
+        prefix = cfg.peers[i].id == next.peers[i].id && cfg.peers[i].name == next.peers[i].name;
+    if (!prefix) {
+        report.restart.push_back("[[peer]] removed, renamed or reordered: applied at the next restart "
+                                 "(while running, peers can be added after the others and their endpoints changed)");
+        return;
+    }
+    std::vector<std::string> did;
+    for (size_t i = 0; i < next.peers.size(); i++) {
+        PeerConfig p = next.peers[i];
+        if (i >= cfg.peers.size()) {
+            did.push_back(fmt::format("peer {} (node {}) added", p.name, p.id));
+            cfg.peers.push_back(std::move(p));
+            continue;
+        }
+        PeerConfig& cur = cfg.peers[i];
+        bool same = cur.endpoints.size() == p.endpoints.size();
+        for (size_t k = 0; same && k < p.endpoints.size(); k++) {
+            const PeerEndpoint &a = cur.endpoints[k], &b = p.endpoints[k];
+            same = a.network == b.network && a.ipv6 == b.ipv6 && a.ipv4_dhcp == b.ipv4_dhcp && (b.ipv4_dhcp || a.ipv4 == b.ipv4);
+        }
+        if (same) continue;  // (a leased address learned from the peer stays)
+        did.push_back(fmt::format("peer {} (node {}): endpoints changed", p.name, p.id));
+        cur.endpoints = std::move(p.endpoints);
+    }
+    if (did.empty()) return;
+    replan("peers changed by a reload");
+    for (auto& f : peer_listeners_) f();
+    for (auto& d : did) report.applied.push_back(d);
+}
+
 void TunnelModule::change_network(const std::string& name, const NetworkChange& c, const std::string& by) {
     Config& cfg = e_->config();
     auto it = std::find_if(cfg.networks.begin(), cfg.networks.end(), [&](auto& n) { return n.name == name; });

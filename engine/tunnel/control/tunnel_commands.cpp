@@ -34,6 +34,9 @@ void TunnelModule::register_commands() {
     e_->reloaders().add({"tunnel", {"network"}, [this](const Config& next, ReloadReport& report) {
                              reload_networks(next, report);
                          }});
+    e_->reloaders().add({"tunnel", {"peer"}, [this](const Config& next, ReloadReport& report) {
+                             reload_peers(next, report);
+                         }});
 }
 
 json TunnelModule::route_json(const RouteDesc& r) const {

@@ -110,6 +110,11 @@ class TunnelModule : public Module {
     using NetworkGuard = std::function<std::optional<std::string>(const NetworkConfig& next)>;
     void add_network_guard(NetworkGuard g) { network_guards_.push_back(std::move(g)); }
 
+    // Peers added while running (a reload appends them to Config::peers,
+    // keeping every index): modules with per-peer state add theirs, after
+    // the routes to them exist.
+    void add_peer_listener(std::function<void()> f) { peer_listeners_.push_back(std::move(f)); }
+
   private:
     RouteTable* build_route_table();
     void replan(const std::string& why);
@@ -122,6 +127,7 @@ class TunnelModule : public Module {
     nlohmann::json cmd_networks() const;
     nlohmann::json cmd_network(const nlohmann::json& args);
     void reload_networks(const Config& next, ReloadReport& report);
+    void reload_peers(const Config& next, ReloadReport& report);
 
     Engine* e_ = nullptr;
     RouteIdMap route_ids_;
@@ -139,6 +145,7 @@ class TunnelModule : public Module {
     std::vector<std::function<void()>> plan_listeners_;
     std::vector<bool> static_gateway4_;  // per port: gateway4 came from the config
     std::vector<NetworkGuard> network_guards_;
+    std::vector<std::function<void()>> peer_listeners_;
 };
 
 // Registration (engine/modules.def).

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
+#include <regex>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -78,6 +80,21 @@ TEST(Metrics, AScrapeShowsWhatTheEnginesCommandsShow) {
         EXPECT_GE(s[key], n.get<double>());
     }
     EXPECT_EQ(lab.ctl(1, "metrics")["scrapes"], 1);
+    // The sample Grafana dashboard asks only for metrics a scrape has.
+    std::ifstream f(source_root() + "/config/grafana/ftnet-dashboard.json");
+    const json dash = json::parse(f);
+    ASSERT_FALSE(dash["panels"].empty());
+    size_t asked = 0;
+    const std::regex metric_name("ftnet_[a-z_]+");
+    for (const json& panel : dash["panels"])
+        for (const json& t : panel["targets"]) {
+            const std::string expr = t["expr"];
+            for (std::sregex_iterator m(expr.begin(), expr.end(), metric_name), end; m != end; ++m) {
+                asked++;
+                EXPECT_NE(text.find("\n" + m->str()), std::string::npos) << panel["title"] << ": " << m->str();
+            }
+        }
+    EXPECT_GT(asked, 15u);
 }
 
 TEST(Metrics, HostileClientsAreClosedOrRefusedAndNothingElseStops) {

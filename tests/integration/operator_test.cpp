@@ -421,6 +421,77 @@ TEST_F(Operator, TheServiceManagerHearsReadyStatusWatchdogAndStopping) {
     EXPECT_EQ(lab->node_log(2).find("watchdog"), std::string::npos);
 }
 
+// Same keys, same array lengths, same kinds of values (counters and
+// clocks move between the two reads, nothing else may differ in shape).
+bool same_shape(const json& a, const json& b, std::string* where, const std::string& at = "") {
+    if (a.is_number() && b.is_number()) return true;
+    if (a.type() != b.type()) {
+        *where = at + ": " + a.type_name() + " vs " + b.type_name();
+        return false;
+    }
+    if (a.is_object()) {
+        for (auto& [k, v] : a.items())
+            if (!b.contains(k) || !same_shape(v, b[k], where, at + "." + k)) {
+                if (where->empty()) *where = at + "." + k + " missing";
+                return false;
+            }
+        if (a.size() != b.size()) {
+            *where = at + ": " + std::to_string(a.size()) + " vs " + std::to_string(b.size()) + " keys";
+            return false;
+        }
+    }
+    if (a.is_array()) {
+        if (a.size() != b.size()) {
+            *where = at + ": " + std::to_string(a.size()) + " vs " + std::to_string(b.size()) + " elements";
+            return false;
+        }
+        for (size_t i = 0; i < a.size(); i++)
+            if (!same_shape(a[i], b[i], where, at + "[" + std::to_string(i) + "]")) return false;
+    }
+    return true;
+}
+
+TEST_F(Operator, EveryReadingCommandOfFtnetctlShowsTheDaemonsStateInTextAndJson) {
+    start();
+    struct Case {
+        std::string cli, cmd;
+        json args;
+    };
+    const std::vector<Case> cases = {
+        {"status", "status", nullptr},       {"routes", "routes", nullptr},
+        {"interfaces", "interfaces", nullptr}, {"counters", "counters", nullptr},
+        {"stats", "counters", nullptr},      {"nodes", "nodes", nullptr},
+        {"networks", "networks", nullptr},   {"neighbors", "neighbors", nullptr},
+        {"membership", "membership", nullptr}, {"hosts", "hosts", nullptr},
+        {"dns", "dns", nullptr},             {"dhcp", "dhcp", nullptr},
+        {"metrics", "metrics", nullptr},     {"path-mtu", "path-mtu", nullptr},
+        {"capture", "capture", nullptr},     {"session", "session", nullptr},
+        {"group", "group", {{"action", "list"}}}, {"resource", "resource", {{"action", "list"}}},
+        {"policy show", "policy", {{"action", "show"}}}, {"cluster get", "cluster", {{"action", "get"}}},
+        {"key list", "key", {{"action", "list"}}}, {"version", "version", nullptr},
+        {"log -n 5", "log", {{"lines", 5}}},
+    };
+    for (const Case& c : cases) {
+        CmdResult j = run("", ctl(1) + " -o json " + c.cli + " 2>/dev/null");
+        ASSERT_EQ(j.status, 0) << c.cli << ": " << j.out;
+        const json from_cli = json::parse(j.out, nullptr, false);
+        ASSERT_FALSE(from_cli.is_discarded()) << c.cli << ": " << j.out;
+        const json from_socket = lab->ctl(1, c.cmd, c.args.is_null() ? json::object() : c.args);
+        std::string where;
+        EXPECT_TRUE(same_shape(from_cli, from_socket, &where)) << c.cli << " differs at " << where;
+        CmdResult t = run("", ctl(1) + " " + c.cli);
+        EXPECT_EQ(t.status, 0) << c.cli << ": " << t.out;
+        EXPECT_FALSE(t.out.empty()) << c.cli;
+        EXPECT_EQ(t.out.find("[json.exception"), std::string::npos) << c.cli << ": " << t.out;
+    }
+    // The values a script would read agree with the engine's state.
+    const json nets = json::parse(run("", ctl(1) + " -o json networks").out);
+    EXPECT_EQ(nets, lab->ctl(1, "networks"));
+    const json nodes = json::parse(run("", ctl(1) + " -o json nodes").out);
+    ASSERT_EQ(nodes.size(), 2u);
+    EXPECT_EQ(nodes[1]["name"], "node2");
+}
+
 TEST_F(Operator, EveryDaemonCommandHasACliCommandAndCompletionListsThem) {
     start();
     const std::string completion = run("", build_root() + "/ftnetctl completion bash").out;

@@ -116,6 +116,39 @@ TEST_F(Operator, NetworksAreShownAndTheirRoleAndMetricChangeTheRankingAtOnce) {
     EXPECT_NE(lab->node_log(1).find("network cluster changed by the operator"), std::string::npos);
 }
 
+TEST_F(Operator, ANetworkCarryingClientAddressesKeepsRole3) {
+    NodeOptions o;
+    o.append = R"(
+[[resource]]
+name = "ipA"
+type = "ip_address"
+network = "public"
+address = "198.18.1.50/24"
+
+[[group]]
+name = "web"
+resources = ["ipA"]
+preferred_owners = ["node1"]
+)";
+    start(o);
+    CmdResult r = run("", ctl(1) + " network set public role=1");
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("network public: IP Address resource ipA is on it: client addresses need role 3"), std::string::npos)
+        << r.out;
+    EXPECT_EQ(network(1, "public")["role"], 3);
+    EXPECT_EQ(run("", ctl(1) + " network set public metric=50").status, 0) << "its metric may change";
+    // The same change in the file: the file is invalid (the resource's
+    // key names why), so the valid metric in it waits too.
+    replace_in_file(lab->config_path(1), "role = 3", "role = 1");
+    replace_in_file(lab->config_path(1), "metric = 100\n", "metric = 300\n");
+    json rel = lab->request(1, {{"cmd", "reload"}});
+    EXPECT_FALSE(rel["ok"]);
+    EXPECT_NE(rel.dump().find("resource[0].network: network \\\"public\\\" has role 1"), std::string::npos) << rel.dump(2);
+    EXPECT_EQ(network(1, "public")["role"], 3);
+    EXPECT_EQ(network(1, "cluster")["metric"], 100);
+    EXPECT_EQ(run("", ctl(1) + " reload").status, 1) << "a refused reload is exit 1";
+}
+
 TEST_F(Operator, AReloadAppliesMetricsPropertiesAndKeysWithoutLosingAFrame) {
     start();
     ASSERT_TRUE(eventually([&] { return in_use(1, 2).value("network", "") == "cluster"; }, 10s));

@@ -4,10 +4,13 @@
 // sealed with seal_message() (engine/security/seal.h) and the outer headers
 // patched the way encap_frame() patches them (engine/tunnel/datapath/encap.h),
 // and build_message() (engine/tunnel/protected_message.h) for HELLOs,
-// heartbeats, link notices and reliable-session segments exactly as the
-// control thread and the workers send them, with encode_hello() for a HELLO
-// payload and two ReliableSessions (engine/session/reliable_session.h) for
-// the segments. Every message is
+// heartbeats, link notices, path MTU probes and replies and
+// reliable-session segments exactly as the control thread and the workers
+// send them, with encode_hello() for a HELLO payload, two ReliableSessions
+// (engine/session/reliable_session.h) for the segments and the modules' own
+// encoders (membership::encode(), resources::encode()) for the messages they
+// carry; DATA-FRAGMENTs are cut as split_frame() cuts them
+// (engine/tunnel/datapath/fragment.h) and sealed as DATA. Every message is
 // sealed with AES-GCM under a KeyRing the test builds as
 // tests/unit/packet_fixtures.cpp builds test_keys() (this binary runs no EAL
 // and has no mbufs, so it does not link the fixtures).
@@ -40,12 +43,15 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "engine/core/checksum.h"
 #include "engine/hello/control/endpoint_exchange.h"
+#include "engine/membership/regroup.h"
+#include "engine/resources/resources_wire.h"
 #include "engine/security/aead.h"
 #include "engine/security/key_ring.h"
 #include "engine/security/route_binding.h"
@@ -54,6 +60,7 @@
 #include "engine/session/reliable_session.h"
 #include "engine/session/session_wire.h"
 #include "tests/unit/test_keys.h"
+#include "engine/tunnel/datapath/fragment.h"
 #include "engine/tunnel/encap_template.h"
 #include "engine/tunnel/ftnet_wire.h"
 #include "engine/tunnel/protected_message.h"
@@ -64,6 +71,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<uint8_t>;
+using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -106,9 +114,9 @@ std::string hex(const uint8_t* p, size_t n) {
 std::string hex(const Bytes& b) { return hex(b.data(), b.size()); }
 
 // An inner Ethernet frame as the host writes it into ftnet0: an ICMP echo
-// request between two APIPA addresses.
-Bytes inner_icmp_echo(uint16_t ident, uint16_t seqno) {
-    Bytes f(14 + 20 + 8 + 32);
+// request between two APIPA addresses, `len` bytes in all.
+Bytes inner_icmp_echo(uint16_t ident, uint16_t seqno, size_t len = 14 + 20 + 8 + 32) {
+    Bytes f(len);
     auto dst = mac("02:00:5e:00:20:02"), src = mac("02:00:5e:00:10:01");
     std::memcpy(&f[0], dst.b.data(), 6);
     std::memcpy(&f[6], src.b.data(), 6);
@@ -392,6 +400,93 @@ Bytes probe_message(uint64_t number, size_t len) {
     return m;
 }
 
+// Two ends of a reliable session past first contact (the exchange of
+// SessionSegmentsDecodeEveryField): node 1 is `a`, node 2 is `b`; what each
+// sends next are Data segments.
+struct SessionPair {
+    SessionPair(uint16_t a_inc, uint16_t b_inc, size_t segment_data) : a(a_inc, segment_data), b(b_inc, segment_data) {
+        a.s.flush(1);
+        b.receive(a.sent.at(0), 1);
+        b.s.flush(1);
+        a.receive(b.sent.at(0), 1);
+        a.receive(b.sent.at(1), 1);
+        a.s.flush(1);
+        b.receive(a.sent.at(1), 1);
+    }
+    bool established() { return a.s.established() && b.s.established(); }
+    SessionEnd a, b;
+};
+
+// The segments `from` sends for one message of `type` (its session module's
+// send() and the next flush).
+std::vector<Bytes> send_message(SessionEnd& from, SessionType type, const Bytes& msg) {
+    const size_t before = from.sent.size();
+    EXPECT_NE(from.s.send(static_cast<uint16_t>(type), msg.data(), msg.size(), 1), 0u);
+    from.s.flush(1);
+    return std::vector<Bytes>(from.sent.begin() + static_cast<std::ptrdiff_t>(before), from.sent.end());
+}
+
+// A message's body as its receiving module sees it, in the text the
+// dissector shows (ftnet.session.body): nlohmann-json's own dump() of the
+// value from_cbor() decodes.
+std::string json_dump(const Bytes& cbor) { return json::from_cbor(cbor).dump(); }
+
+// A PortLeases message as DhcpModule::tell_leases() builds it (it has no
+// encoder of its own): {"leases": [{"n": network, "a": leased address or
+// ""}]}.
+Bytes leases_message(const std::vector<std::pair<std::string, std::string>>& leases) {
+    json entries = json::array();
+    for (auto& [net, addr] : leases) entries.push_back({{"n", net}, {"a", addr}});
+    return json::to_cbor(json{{"leases", entries}});
+}
+
+// A PMTU-PROBE payload as PmtuModule::tick() builds it: the PmtuProbePayload,
+// then zeros up to an IP packet of `size` bytes on a route of the family.
+Bytes pmtu_probe_payload(uint32_t boot_id, uint32_t probe_id, uint16_t size, Family fam) {
+    Bytes buf(size - wire::ip_packet_len(fam == Family::V6, 0), 0);
+    wire::PmtuProbePayload p{};
+    p.boot_id = rte_cpu_to_be_32(boot_id);
+    p.probe_id = rte_cpu_to_be_32(probe_id);
+    p.size = rte_cpu_to_be_16(size);
+    std::memcpy(buf.data(), &p, sizeof p);
+    return buf;
+}
+
+// The PMTU-REPLY PmtuModule::on_probe() answers a probe with: its
+// PmtuProbePayload, unchanged.
+Bytes pmtu_reply_payload(const Bytes& probe) {
+    return Bytes(probe.begin(), probe.begin() + sizeof(wire::PmtuProbePayload));
+}
+
+// The DATA-FRAGMENT payloads split_frame() (engine/tunnel/datapath/
+// fragment.h) makes of `frame` on the route `spec` describes: pieces of the
+// route's frag_piece bytes (from its path MTU, build_encap_template()), each
+// after a FragmentHeader. split_frame() works on mbufs, which this binary
+// has none of; this follows it field by field.
+std::vector<Bytes> fragment_payloads(const Bytes& frame, const TemplateSpec& spec, uint32_t frame_id) {
+    alignas(64) RouteEntry r{};
+    build_encap_template(r, spec);
+    EXPECT_GT(frame.size(), r.max_whole) << "the route carries this frame whole";
+    const unsigned n = fragment_count(static_cast<uint32_t>(frame.size()), r.frag_piece);
+    EXPECT_GE(n, 2u);
+    std::vector<Bytes> out;
+    for (unsigned i = 0; i < n; i++) {
+        wire::FragmentHeader fh{};
+        fh.frame_id = rte_cpu_to_be_32(frame_id);
+        fh.frame_len = rte_cpu_to_be_16(static_cast<uint16_t>(frame.size()));
+        fh.count = static_cast<uint8_t>(n);
+        const size_t off = size_t{i} * r.frag_piece;
+        const size_t len = std::min<size_t>(r.frag_piece, frame.size() - off);
+        fh.offset = rte_cpu_to_be_16(static_cast<uint16_t>(off));
+        fh.index = static_cast<uint8_t>(i);
+        Bytes p(reinterpret_cast<const uint8_t*>(&fh), reinterpret_cast<const uint8_t*>(&fh) + sizeof fh);
+        p.insert(p.end(), frame.begin() + static_cast<std::ptrdiff_t>(off),
+                 frame.begin() + static_cast<std::ptrdiff_t>(off + len));
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
 // ---------------------------------------------------------------- pcap
 
 // Classic libpcap format (not pcapng), microsecond timestamps, Ethernet.
@@ -510,9 +605,15 @@ class DissectorTest : public ::testing::Test {
         fields.push_back("_ws.col.Info");
         fields.push_back("_ws.expert.message");
         const fs::path err = dir_ / "tshark.stderr";
-        std::string args = "-r " + shell_quote(pcap.string()) +
-                           " -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE";
-        for (auto& a : extra_args) args += " " + shell_quote(a);
+        // (Appended piece by piece: GCC 12 warns falsely (-Wrestrict) about
+        // "literal" + std::string here.)
+        std::string args = "-r ";
+        args += shell_quote(pcap.string());
+        args += " -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE";
+        for (auto& a : extra_args) {
+            args += ' ';
+            args += shell_quote(a);
+        }
         args += " -T fields -E header=n -E separator=/t -E occurrence=a -E aggregator=,";
         for (auto& f : fields) args += " -e " + f;
         const std::string cmd = tshark(args) + " 2>" + shell_quote(err.string());
@@ -1199,8 +1300,8 @@ TEST_F(DissectorTest, SessionSegmentsDecodeEveryField) {
 // What ReliableSession::on_segment() drops, as far as a segment alone tells:
 // shorter than the SegHeader (encrypted too: the length shows), an unknown
 // kind and impossible fragment fields (segs_malformed), a Data segment to
-// incarnation 0 (segs_stale). A Membership message's segment, untouched, is
-// the contrast.
+// incarnation 0 (segs_stale). A Membership message's segment (a regroup
+// Request), untouched, is the contrast.
 TEST_F(DissectorTest, SessionSegmentsTheReceiverDropsRaiseExpertInfo) {
     SessionEnd a(2, 1300), b(9, 1300);
     a.s.flush(1);
@@ -1208,7 +1309,8 @@ TEST_F(DissectorTest, SessionSegmentsTheReceiverDropsRaiseExpertInfo) {
     b.s.flush(1);
     a.receive(b.sent.at(0), 1);
     ASSERT_TRUE(a.s.established());
-    const Bytes body{'r', 'o', 'u', 'n', 'd'};
+    const Bytes body = membership::encode({.kind = membership::RegroupMsg::Kind::Request,
+                                           .epoch = membership::make_epoch(1, 2, 1)});
     ASSERT_NE(a.s.send(static_cast<uint16_t>(SessionType::Membership), body.data(), body.size(), 1), 0u);
     a.s.flush(1);
     ASSERT_EQ(a.sent.size(), 2u);
@@ -1240,8 +1342,8 @@ TEST_F(DissectorTest, SessionSegmentsTheReceiverDropsRaiseExpertInfo) {
     EXPECT_EQ(rows[0]["ftnet.session.msg_type"], "2");
     EXPECT_EQ(rows[0]["ftnet.session.data"], hex(body));
     EXPECT_EQ(rows[0]["_ws.col.Info"],
-              "SESSION node 1 -> node 2 seq 2:5: Data seq 1 ack 1 win 512 inc 2->9, Membership message of 5 bytes, "
-              "frag 0 of 1");
+              "SESSION node 1 -> node 2 seq 2:5: Data seq 1 ack 1 win 512 inc 2->9, Membership message of " +
+                  std::to_string(body.size()) + " bytes, frag 0 of 1: Request round 1 of node 1 (inc 2)");
     EXPECT_EQ(rows[0]["_ws.expert.message"], "");
 
     EXPECT_EQ(rows[1]["ftnet.payload_len"], "43");
@@ -1267,6 +1369,754 @@ TEST_F(DissectorTest, SessionSegmentsTheReceiverDropsRaiseExpertInfo) {
 
     EXPECT_EQ(rows[5]["ftnet.session.receiver_inc"], "0");
     EXPECT_THAT(rows[5]["_ws.expert.message"], HasSubstr("segs_stale"));
+}
+
+const std::vector<std::string> kMembershipFields = {
+    "ftnet.membership.kind",          "ftnet.membership.epoch",       "ftnet.membership.epoch.round",
+    "ftnet.membership.epoch.incarnation", "ftnet.membership.epoch.coordinator", "ftnet.membership.member",
+    "ftnet.membership.digest.section", "ftnet.membership.digest.hash", "ftnet.membership.highest",
+    "ftnet.membership.reason",
+};
+
+// An epoch as the dissector prints a 64-bit hex field.
+std::string hex64(uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+// Regroup messages (engine/membership/regroup.h) as the membership module
+// sends them: membership::encode() through node 1's and node 2's sessions,
+// one whole message per segment. A round coordinated by node 1: its Prepare
+// (members, config digest) to node 2, node 2's Accept and a Nack (a higher
+// promise and a reason), the Commit, and node 2's Request. Every field
+// reads back as encoded, the body as the JSON nlohmann-json makes of it;
+// the same message encrypted is not decoded.
+TEST_F(DissectorTest, SessionMembershipMessagesDecodeEveryField) {
+    SessionPair p(3, 7, 1300);
+    ASSERT_TRUE(p.established());
+    using Kind = membership::RegroupMsg::Kind;
+    const uint64_t epoch = membership::make_epoch(5, 3, 1);
+    const uint64_t higher = membership::make_epoch(0x80000001u, 0xfffe, 4096);
+    const membership::RegroupMsg msgs[] = {
+        {.kind = Kind::Prepare, .epoch = epoch, .members = {1, 2, 4},
+         .digest = {{"cluster", 0xfedcba9876543210ULL}, {"networks", 42}}},
+        {.kind = Kind::Accept, .epoch = epoch},
+        // (A reason with a quote and a backslash: the JSON text escapes them as nlohmann-json does.)
+        {.kind = Kind::Nack, .epoch = epoch, .highest = higher,
+         .reason = "its config differs from ours in [networks] \"C:\\x\""},
+        {.kind = Kind::Commit, .epoch = epoch, .members = {1, 2, 4}},
+        {.kind = Kind::Request, .epoch = membership::make_epoch(4, 3, 1)},
+    };
+    const bool from_one[] = {true, false, false, true, false};
+    const TemplateSpec one = v4_spec(), two = reversed(v4_spec());
+    std::vector<Bytes> bodies, frames;
+    std::vector<Seal> seals;
+    for (size_t i = 0; i < std::size(msgs); i++) {
+        bodies.push_back(membership::encode(msgs[i]));
+        auto segs = send_message(from_one[i] ? p.a : p.b, SessionType::Membership, bodies.back());
+        ASSERT_EQ(segs.size(), 1u);
+        seals.push_back({.space = wire::kControlSpace, .seq = seq_of(from_one[i] ? 3 : 7, 10 + i)});
+        frames.push_back(sealed_frame(from_one[i] ? one : two, 5, wire::MsgType::Session, segs[0], seals.back()));
+    }
+    // The Prepare again, encrypted.
+    const Seal enc{.encrypt = true, .space = wire::kControlSpace, .seq = seq_of(3, 20)};
+    auto enc_segs = send_message(p.a, SessionType::Membership, bodies[0]);
+    ASSERT_EQ(enc_segs.size(), 1u);
+    frames.push_back(sealed_frame(one, 5, wire::MsgType::Session, enc_segs[0], enc));
+    auto pcap = write_pcap(frames);
+    auto fields = with_header_fields({"ftnet.session.msg_type", "ftnet.session.msg_len", "ftnet.session.data",
+                                      "ftnet.session.body"});
+    fields.insert(fields.end(), kMembershipFields.begin(), kMembershipFields.end());
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, fields, &rows));
+    ASSERT_EQ(rows.size(), 6u);
+
+    const std::string kinds[] = {"1", "2", "3", "4", "5"};
+    for (size_t i = 0; i < std::size(msgs); i++) {
+        SCOPED_TRACE("frame " + std::to_string(i + 1));
+        Fields& r = rows[i];
+        expect_header(r, frames[i], from_one[i] ? one : two, wire::MsgType::Session, seals[i],
+                      sizeof(session::SegHeader) + bodies[i].size());
+        EXPECT_EQ(r["ftnet.session.msg_type"], "2");
+        EXPECT_EQ(r["ftnet.session.msg_len"], std::to_string(bodies[i].size()));
+        EXPECT_EQ(r["ftnet.session.data"], hex(bodies[i]));
+        EXPECT_EQ(r["ftnet.session.body"], json_dump(bodies[i]));
+        EXPECT_EQ(r["ftnet.membership.kind"], kinds[i]);
+        EXPECT_EQ(r["ftnet.membership.epoch"], hex64(msgs[i].epoch));
+        EXPECT_EQ(r["ftnet.membership.epoch.round"], std::to_string(membership::epoch_round(msgs[i].epoch)));
+        EXPECT_EQ(r["ftnet.membership.epoch.incarnation"],
+                  std::to_string(membership::epoch_incarnation(msgs[i].epoch)));
+        EXPECT_EQ(r["ftnet.membership.epoch.coordinator"],
+                  std::to_string(membership::epoch_coordinator(msgs[i].epoch)));
+        EXPECT_EQ(r["_ws.expert.message"], "");
+    }
+    EXPECT_EQ(rows[0]["ftnet.membership.member"], "1,2,4");
+    EXPECT_EQ(rows[0]["ftnet.membership.digest.section"], "cluster,networks");
+    EXPECT_EQ(rows[0]["ftnet.membership.digest.hash"], "0xfedcba9876543210,0x000000000000002a");
+    EXPECT_EQ(rows[0]["ftnet.membership.highest"], "");
+    EXPECT_EQ(rows[0]["_ws.col.Info"],
+              summary("SESSION", one, seals[0].seq) + ": Data seq 1 ack 1 win 512 inc 3->7, Membership message of " +
+                  std::to_string(bodies[0].size()) + " bytes, frag 0 of 1: Prepare round 5 of node 1 (inc 3), " +
+                  "members 1,2,4");
+    EXPECT_EQ(rows[1]["ftnet.membership.member"], "");
+    EXPECT_EQ(rows[1]["ftnet.membership.digest.section"], "");
+    EXPECT_THAT(rows[1]["_ws.col.Info"], HasSubstr("Membership message of " + std::to_string(bodies[1].size()) +
+                                                   " bytes, frag 0 of 1: Accept round 5 of node 1 (inc 3)"));
+    EXPECT_EQ(rows[2]["ftnet.membership.highest"], hex64(higher));
+    EXPECT_EQ(rows[2]["ftnet.membership.reason"], "its config differs from ours in [networks] \"C:\\x\"");
+    EXPECT_THAT(rows[2]["_ws.col.Info"],
+                HasSubstr(": Nack round 5 of node 1 (inc 3), highest promised round 2147483649 of node 4096 "
+                          "(inc 65534), reason \"its config differs from ours in [networks] \"C:\\x\"\""));
+    EXPECT_EQ(rows[3]["ftnet.membership.member"], "1,2,4");
+    EXPECT_THAT(rows[3]["_ws.col.Info"], HasSubstr(": Commit round 5 of node 1 (inc 3), members 1,2,4"));
+    EXPECT_EQ(rows[4]["ftnet.membership.epoch.round"], "4");
+    EXPECT_THAT(rows[4]["_ws.col.Info"], HasSubstr(": Request round 4 of node 1 (inc 3)"));
+
+    Fields& e = rows[5];
+    expect_header(e, frames[5], one, wire::MsgType::Session, enc, enc_segs[0].size());
+    EXPECT_EQ(e["ftnet.session.body"], "");
+    for (auto& name : kMembershipFields) EXPECT_EQ(e[name], "") << name << ": encrypted, not decoded";
+    EXPECT_EQ(e["_ws.col.Info"], summary("SESSION", one, enc.seq) + " [encrypted]");
+    EXPECT_EQ(e["_ws.expert.message"], "");
+
+    const std::string tree = verbose(pcap);
+    EXPECT_THAT(tree, HasSubstr("Regroup message: Prepare (1)"));
+    EXPECT_THAT(tree, HasSubstr("Regroup message: Nack (3)"));
+    EXPECT_THAT(tree, HasSubstr("Message type: Membership (2)"));
+}
+
+const std::vector<std::string> kResourcesFields = {
+    "ftnet.resources.kind",  "ftnet.resources.epoch",          "ftnet.resources.seq",
+    "ftnet.resources.held",  "ftnet.resources.group",          "ftnet.resources.group.owner",
+    "ftnet.resources.group.moving_to", "ftnet.resources.group.admin_online", "ftnet.resources.setting",
+    "ftnet.resources.setting.value", "ftnet.resources.status",  "ftnet.resources.op",
+    "ftnet.resources.name",  "ftnet.resources.to",             "ftnet.resources.value",
+};
+
+// The resources module's messages (engine/resources/resources_wire.h) as it
+// sends them: resources::encode() through the session. A member's Report,
+// the manager's Table, two operator Requests (a move and a setting), each in
+// one segment; then a Table too big for one segment (128 bytes of data
+// each): its first segment is decoded as far as it goes, the next ones are
+// not.
+TEST_F(DissectorTest, SessionResourcesMessagesDecodeEveryField) {
+    SessionPair p(2, 9, 1300);
+    ASSERT_TRUE(p.established());
+    const uint64_t view = membership::make_epoch(6, 2, 1);
+    const json status = {{"grp-a", {{"state", "online"}, {"resources", {{"ip-a", {{"state", "online"}}}}}}}};
+    resources::Msg report{.kind = resources::Msg::Kind::Report,
+                          .report = {.epoch = view, .seq = 4, .holds = {"grp-a", "grp-b"}, .status = status}};
+    resources::Msg table{.kind = resources::Msg::Kind::Table};
+    table.table.table = {.epoch = view, .seq = 5,
+                         .groups = {{"grp-a", {.owner = 2, .moving_to = 0, .admin_online = true}},
+                                    {"grp-b", {.owner = 2, .moving_to = 1, .admin_online = false}}},
+                         .settings = {{"ip-a", "dhcp"}}};
+    table.table.status = status;
+    resources::Msg move{.kind = resources::Msg::Kind::Request,
+                        .request = {.op = resources::RequestMsg::Op::Move, .name = "grp-b", .node = 1}};
+    resources::Msg setting{.kind = resources::Msg::Kind::Request,
+                           .request = {.op = resources::RequestMsg::Op::Setting, .name = "ip-a",
+                                       .value = "198.18.5.5/24"}};
+    const resources::Msg* msgs[] = {&report, &table, &move, &setting};
+    const TemplateSpec two = reversed(v6_spec());  // node 1 -> node 4096; the session's ends are nodes 1 and 2
+    std::vector<Bytes> bodies, frames;
+    std::vector<Seal> seals;
+    for (size_t i = 0; i < std::size(msgs); i++) {
+        bodies.push_back(resources::encode(*msgs[i]));
+        ASSERT_TRUE(resources::decode(bodies.back().data(), bodies.back().size())) << "a message the module takes";
+        auto segs = send_message(p.a, SessionType::Resources, bodies.back());
+        ASSERT_EQ(segs.size(), 1u);
+        seals.push_back({.space = wire::kControlSpace, .seq = seq_of(2, 30 + i)});
+        frames.push_back(sealed_frame(two, 7, wire::MsgType::Session, segs[0], seals.back()));
+    }
+    auto pcap = write_pcap(frames);
+    auto fields = with_header_fields({"ftnet.session.msg_type", "ftnet.session.body"});
+    fields.insert(fields.end(), kResourcesFields.begin(), kResourcesFields.end());
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, fields, &rows));
+    ASSERT_EQ(rows.size(), 4u);
+    for (size_t i = 0; i < 4; i++) {
+        SCOPED_TRACE("frame " + std::to_string(i + 1));
+        expect_header(rows[i], frames[i], two, wire::MsgType::Session, seals[i],
+                      sizeof(session::SegHeader) + bodies[i].size());
+        EXPECT_EQ(rows[i]["ftnet.session.msg_type"], "3");
+        EXPECT_EQ(rows[i]["ftnet.session.body"], json_dump(bodies[i]));
+        EXPECT_EQ(rows[i]["_ws.expert.message"], "");
+    }
+    Fields& r = rows[0];
+    EXPECT_EQ(r["ftnet.resources.kind"], "1");
+    EXPECT_EQ(r["ftnet.resources.epoch"], hex64(view));
+    EXPECT_EQ(r["ftnet.resources.seq"], "4");
+    EXPECT_EQ(r["ftnet.resources.held"], "grp-a,grp-b");
+    EXPECT_EQ(r["ftnet.resources.status"], status.dump());
+    EXPECT_EQ(r["ftnet.resources.group"], "");
+    EXPECT_EQ(r["ftnet.resources.op"], "");
+    EXPECT_THAT(r["_ws.col.Info"], HasSubstr("Resources message of " + std::to_string(bodies[0].size()) +
+                                             " bytes, frag 0 of 1: Report view round 6 of node 1 (inc 2) rev 4, "
+                                             "holds grp-a,grp-b"));
+    Fields& t = rows[1];
+    EXPECT_EQ(t["ftnet.resources.kind"], "2");
+    EXPECT_EQ(t["ftnet.resources.epoch"], hex64(view));
+    EXPECT_EQ(t["ftnet.resources.seq"], "5");
+    EXPECT_EQ(t["ftnet.resources.group"], "grp-a,grp-b");
+    EXPECT_EQ(t["ftnet.resources.group.owner"], "2,2");
+    EXPECT_EQ(t["ftnet.resources.group.moving_to"], "0,1");
+    const auto online = split(t["ftnet.resources.group.admin_online"], ',');
+    ASSERT_EQ(online.size(), 2u) << t["ftnet.resources.group.admin_online"];
+    EXPECT_TRUE(is_true(online[0])) << online[0];
+    EXPECT_TRUE(is_false(online[1])) << online[1];
+    EXPECT_EQ(t["ftnet.resources.setting"], "ip-a");
+    EXPECT_EQ(t["ftnet.resources.setting.value"], "dhcp");
+    EXPECT_EQ(t["ftnet.resources.status"], status.dump());
+    EXPECT_EQ(t["ftnet.resources.held"], "");
+    EXPECT_THAT(t["_ws.col.Info"],
+                HasSubstr(": Table view round 6 of node 1 (inc 2) rev 5, groups grp-a on 2, grp-b on 2 moving to 1 "
+                          "(offline)"));
+    Fields& m = rows[2];
+    EXPECT_EQ(m["ftnet.resources.kind"], "3");
+    EXPECT_EQ(m["ftnet.resources.op"], "1");
+    EXPECT_EQ(m["ftnet.resources.name"], "grp-b");
+    EXPECT_EQ(m["ftnet.resources.to"], "1");
+    EXPECT_EQ(m["ftnet.resources.value"], "");
+    EXPECT_EQ(m["ftnet.resources.epoch"], "");
+    EXPECT_THAT(m["_ws.col.Info"], HasSubstr(": Request Move grp-b to node 1"));
+    Fields& s = rows[3];
+    EXPECT_EQ(s["ftnet.resources.op"], "4");
+    EXPECT_EQ(s["ftnet.resources.name"], "ip-a");
+    EXPECT_EQ(s["ftnet.resources.to"], "0");
+    EXPECT_EQ(s["ftnet.resources.value"], "198.18.5.5/24");
+    EXPECT_THAT(s["_ws.col.Info"], HasSubstr(": Request Setting ip-a = 198.18.5.5/24"));
+
+    // A Table of twelve groups in segments of 128 bytes.
+    SessionPair small(2, 9, 128);
+    ASSERT_TRUE(small.established());
+    resources::Msg big{.kind = resources::Msg::Kind::Table};
+    big.table.table.epoch = view;
+    big.table.table.seq = 77;
+    std::vector<std::string> names;
+    for (int i = 0; i < 12; i++) {
+        names.push_back("group-" + std::to_string(10 + i));
+        big.table.table.groups[names.back()] = {.owner = static_cast<uint16_t>(1 + i % 2)};
+    }
+    const Bytes big_body = resources::encode(big);
+    auto segs = send_message(small.a, SessionType::Resources, big_body);
+    ASSERT_GE(segs.size(), 2u);
+    const Seal b1{.space = wire::kControlSpace, .seq = seq_of(2, 40)}, b2{.space = wire::kControlSpace, .seq = seq_of(2, 41)};
+    const std::vector<Bytes> big_frames = {sealed_frame(two, 7, wire::MsgType::Session, segs[0], b1),
+                                           sealed_frame(two, 7, wire::MsgType::Session, segs[1], b2)};
+    pcap = write_pcap(big_frames);
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, fields, &rows));
+    ASSERT_EQ(rows.size(), 2u);
+    Fields& first = rows[0];
+    const std::string body = first["ftnet.session.body"];
+    ASSERT_THAT(body, ::testing::EndsWith("...")) << "the start of a message";
+    const std::string whole = json_dump(big_body);
+    EXPECT_THAT(whole, StartsWith(body.substr(0, body.size() - 3))) << "the JSON of the message's first 128 bytes";
+    EXPECT_GT(body.size(), 60u);
+    EXPECT_EQ(first["ftnet.resources.epoch"], hex64(view)) << "\"e\" comes first (keys are sorted)";
+    const auto groups = split(first["ftnet.resources.group"], ',');
+    ASSERT_GE(groups.size(), 2u) << first["ftnet.resources.group"];
+    ASSERT_LT(groups.size(), names.size());
+    for (size_t i = 0; i < groups.size(); i++) EXPECT_EQ(groups[i], names[i]);
+    EXPECT_EQ(first["ftnet.resources.kind"], "") << "\"k\" comes after \"g\", in a later segment";
+    EXPECT_EQ(first["_ws.expert.message"], "") << "the rest is in the next segments";
+    EXPECT_THAT(first["_ws.col.Info"], HasSubstr("Resources message of " + std::to_string(big_body.size()) +
+                                                 " bytes, frag 0 of " + std::to_string(segs.size()) +
+                                                 ": view round 6 of node 1 (inc 2), groups group-10 on 1"));
+    Fields& next = rows[1];
+    EXPECT_EQ(next["ftnet.session.body"], "");
+    for (auto& name : kResourcesFields) EXPECT_EQ(next[name], "") << name << ": not the start of the message";
+    EXPECT_EQ(next["_ws.expert.message"], "");
+    EXPECT_THAT(verbose(pcap), HasSubstr("Only the start of the message: the first 128 of its " +
+                                         std::to_string(big_body.size()) + " bytes"));
+}
+
+// The DHCP module's leases (DhcpModule::tell_leases()) over the session:
+// every entry's network and address (empty: nothing leased there).
+TEST_F(DissectorTest, SessionPortLeasesMessagesDecodeEveryField) {
+    SessionPair p(4, 5, 1300);
+    ASSERT_TRUE(p.established());
+    const Bytes leases = leases_message({{"public", "198.18.1.7"}, {"backup", ""}});
+    const Bytes one = leases_message({{"net-1", "10.1.2.3"}});
+    const Seal s1{.space = wire::kControlSpace, .seq = seq_of(4, 1)}, s2{.space = wire::kControlSpace, .seq = seq_of(5, 1)};
+    const std::vector<Bytes> frames = {
+        sealed_frame(v4_spec(), 1, wire::MsgType::Session, send_message(p.a, SessionType::PortLeases, leases).at(0), s1),
+        sealed_frame(reversed(v4_spec()), 1, wire::MsgType::Session,
+                     send_message(p.b, SessionType::PortLeases, one).at(0), s2),
+    };
+    auto pcap = write_pcap(frames);
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap,
+                                   with_header_fields({"ftnet.session.msg_type", "ftnet.session.body",
+                                                       "ftnet.leases.network", "ftnet.leases.address"}),
+                                   &rows));
+    ASSERT_EQ(rows.size(), 2u);
+    expect_header(rows[0], frames[0], v4_spec(), wire::MsgType::Session, s1, sizeof(session::SegHeader) + leases.size());
+    expect_header(rows[1], frames[1], reversed(v4_spec()), wire::MsgType::Session, s2,
+                  sizeof(session::SegHeader) + one.size());
+    EXPECT_EQ(rows[0]["ftnet.session.msg_type"], "4");
+    EXPECT_EQ(rows[0]["ftnet.session.body"], json_dump(leases));
+    EXPECT_EQ(rows[0]["ftnet.leases.network"], "public,backup");
+    EXPECT_EQ(rows[0]["ftnet.leases.address"], "198.18.1.7,");
+    EXPECT_EQ(rows[0]["_ws.expert.message"], "");
+    EXPECT_THAT(rows[0]["_ws.col.Info"], HasSubstr(", PortLeases message of " + std::to_string(leases.size()) +
+                                                   " bytes, frag 0 of 1: leases public 198.18.1.7, backup none"));
+    EXPECT_EQ(rows[1]["ftnet.session.body"], json_dump(one));
+    EXPECT_EQ(rows[1]["ftnet.leases.network"], "net-1");
+    EXPECT_EQ(rows[1]["ftnet.leases.address"], "10.1.2.3");
+    EXPECT_EQ(rows[1]["_ws.expert.message"], "");
+    EXPECT_THAT(rows[1]["_ws.col.Info"], HasSubstr(": leases net-1 10.1.2.3"));
+    const std::string tree = verbose(pcap);
+    EXPECT_THAT(tree, HasSubstr("Message type: PortLeases (4)"));
+    EXPECT_THAT(tree, HasSubstr("Port lease: backup, nothing leased"));
+}
+
+// Message bodies their module refuses (membership::decode() and
+// Regroup::on_message(), resources::decode(), DhcpModule::on_leases()), each
+// a whole message in one segment: expert info naming the check, never a Lua
+// error, whatever the bytes (a length far beyond the message, nesting deeper
+// than the dissector follows, an empty message). An encrypted body is not
+// judged.
+TEST_F(DissectorTest, SessionMessageBodiesTheirModulesRefuseRaiseExpertInfo) {
+    SessionPair p(3, 7, 1300);
+    ASSERT_TRUE(p.established());
+    using Kind = membership::RegroupMsg::Kind;
+    const uint64_t epoch = membership::make_epoch(5, 3, 1);
+    Bytes trailing = membership::encode({.kind = Kind::Accept, .epoch = epoch});
+    trailing.push_back(0x00);
+    Bytes deep(100, 0x81);  // [[[[...]]]]
+    deep.push_back(0x01);
+    struct Case {
+        SessionType type;
+        Bytes body;
+        std::string expert;
+    };
+    const Case cases[] = {
+        {SessionType::Membership, membership::encode({.kind = static_cast<Kind>(9), .epoch = epoch}),
+         "Membership message: kind 9 is not 1..5: receivers drop it (malformed in ftnetctl membership)"},
+        {SessionType::Membership, membership::encode({.kind = Kind::Prepare, .epoch = epoch, .members = {2, 1}}),
+         "Membership message: the members are not in ascending order without repeats: receivers drop it"},
+        {SessionType::Membership, membership::encode({.kind = Kind::Commit, .epoch = epoch}),
+         "Membership message: a Commit without members: receivers drop it"},
+        {SessionType::Membership,
+         membership::encode({.kind = Kind::Prepare, .epoch = membership::make_epoch(5, 3, 3), .members = {1, 2, 3}}),
+         "Membership message: a Prepare of a round coordinated by node 3, sent by node 1: receivers drop it"},
+        {SessionType::Membership, membership::encode({.kind = Kind::Prepare, .epoch = epoch, .members = {1, 3}}),
+         "Membership message: a Prepare whose members leave out its receiver, node 2: receivers drop it"},
+        {SessionType::Membership, Bytes{'r', 'o', 'u', 'n', 'd'},
+         "Membership message: its CBOR item ends after the message's 5 bytes: receivers drop it"},
+        {SessionType::Membership, trailing, "Membership message: 1 bytes after its CBOR item: receivers drop it"},
+        {SessionType::Membership, Bytes{0xc1, 0x01},
+         "Membership message: not decodable CBOR: a tag (the receivers' decoder refuses tags) at byte 0 of the "
+         "message: receivers drop it"},
+        {SessionType::Membership, json::to_cbor(json{{"e", 1}}), "Membership message: no \"k\" (kind)"},
+        {SessionType::Membership, Bytes{}, "Membership message: empty, not a CBOR item: receivers drop it"},
+        {SessionType::Membership, Bytes{0xa1, 0x01, 0x02},
+         "Membership message: not decodable CBOR: a map key that is not text at byte 1 of the message: receivers "
+         "drop it"},
+        {SessionType::Resources,
+         resources::encode({.kind = resources::Msg::Kind::Request,
+                            .request = {.op = static_cast<resources::RequestMsg::Op>(7), .name = "g"}}),
+         "Resources message: operation 7 is not 1..4: receivers drop it (\"malformed resources message\" in their log)"},
+        {SessionType::Resources, json::to_cbor(json{{"k", 1}, {"e", 1}, {"q", 1}, {"h", json::array({"a"})}, {"s", 5}}),
+         "Resources message: \"s\" is not a map"},
+        {SessionType::Resources, Bytes{0x7b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 'a'},
+         "Resources message: its CBOR item ends after the message's 10 bytes"},
+        {SessionType::PortLeases, json::to_cbor(json{{"leases", 5}}),
+         "PortLeases message: \"leases\" is not an array: receivers ignore it from there on (\"malformed lease "
+         "message\" in their log)"},
+        {SessionType::PortLeases, json::to_cbor(json{{"leases", json::array({json{{"n", "net"}}})}}),
+         "PortLeases message: an entry without text \"n\" (network) and \"a\" (address)"},
+        {SessionType::Membership, deep, "nested deeper than 64 levels: not decoded further"},
+    };
+    std::vector<Bytes> frames;
+    for (size_t i = 0; i < std::size(cases); i++) {
+        auto segs = send_message(p.a, cases[i].type, cases[i].body);
+        ASSERT_EQ(segs.size(), 1u) << i;
+        frames.push_back(sealed_frame(v4_spec(), 2, wire::MsgType::Session, segs[0],
+                                      {.space = wire::kControlSpace, .seq = seq_of(3, 100 + i)}));
+    }
+    // The first one again, encrypted: its body cannot be judged.
+    frames.push_back(sealed_frame(v4_spec(), 2, wire::MsgType::Session,
+                                  send_message(p.a, SessionType::Membership, cases[0].body).at(0),
+                                  {.encrypt = true, .space = wire::kControlSpace, .seq = seq_of(3, 200)}));
+    auto pcap = write_pcap(frames);
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, {"ftnet.session.msg_type", "ftnet.session.msg_len", "ftnet.session.body",
+                                          "ftnet.membership.kind"},
+                                   &rows));
+    ASSERT_EQ(rows.size(), std::size(cases) + 1);
+    for (size_t i = 0; i < std::size(cases); i++) {
+        SCOPED_TRACE("frame " + std::to_string(i + 1));
+        EXPECT_EQ(rows[i]["ftnet.session.msg_type"], std::to_string(static_cast<unsigned>(cases[i].type)));
+        EXPECT_EQ(rows[i]["ftnet.session.msg_len"], std::to_string(cases[i].body.size()));
+        EXPECT_THAT(rows[i]["_ws.expert.message"], HasSubstr(cases[i].expert));
+        EXPECT_THAT(rows[i]["_ws.expert.message"], Not(HasSubstr("segs_malformed"))) << "the segment itself is fine";
+    }
+    // What could be decoded still is.
+    EXPECT_EQ(rows[0]["ftnet.membership.kind"], "9");
+    EXPECT_EQ(rows[0]["ftnet.session.body"], json_dump(cases[0].body));
+    EXPECT_EQ(rows[6]["ftnet.session.body"], "{\"e\":" + std::to_string(epoch) + ",\"k\":2}");
+    EXPECT_EQ(rows[6]["ftnet.membership.kind"], "2");
+    EXPECT_EQ(rows[13]["ftnet.session.body"], "\"a...") << "a text that claims more bytes than there are";
+    Fields& e = rows.back();
+    EXPECT_EQ(e["ftnet.session.body"], "");
+    EXPECT_EQ(e["ftnet.membership.kind"], "");
+    EXPECT_EQ(e["_ws.expert.message"], "");
+}
+
+const std::vector<std::string> kPmtuFields = {
+    "ftnet.pmtu.boot_id", "ftnet.pmtu.probe_id",    "ftnet.pmtu.size",    "ftnet.pmtu.reserved",
+    "ftnet.pmtu.packet_len", "ftnet.pmtu.padding_len", "ftnet.pmtu.padding",
+};
+
+// Path MTU probes and replies as the pmtu module sends them (tick() pads a
+// probe to the size it probes, on_probe() answers with its payload; both
+// through send_tunnel(): build_message() in the control thread's space):
+// probes of 1500 bytes over IPv4 and 1280 over IPv6, their replies, and a
+// probe encrypted. Every field reads back, the padding is what pads the IP
+// packet to the probed size.
+TEST_F(DissectorTest, PmtuProbesAndRepliesDecodeEveryField) {
+    const Bytes probe4 = pmtu_probe_payload(0xdeadbeef, 7, 1500, Family::V4);
+    const Bytes probe6 = pmtu_probe_payload(0x01020304, 4000000000u, 1280, Family::V6);
+    const Bytes enc_probe = pmtu_probe_payload(0xdeadbeef, 8, 1400, Family::V4);
+    const Seal s1{.space = wire::kControlSpace, .seq = seq_of(2, 1)};
+    const Seal s2{.key = 2, .space = wire::kControlSpace, .seq = seq_of(2, 2)};
+    const Seal r1{.space = wire::kControlSpace, .seq = seq_of(9, 1)};
+    const Seal r2{.space = wire::kControlSpace, .seq = seq_of(9, 2)};
+    const Seal enc{.encrypt = true, .space = wire::kControlSpace, .seq = seq_of(2, 3)};
+    const std::vector<Bytes> frames = {
+        sealed_frame(v4_spec(), 3, wire::MsgType::PmtuProbe, probe4, s1),
+        sealed_frame(v6_spec(), 4, wire::MsgType::PmtuProbe, probe6, s2),
+        sealed_frame(reversed(v4_spec()), 3, wire::MsgType::PmtuReply, pmtu_reply_payload(probe4), r1),
+        sealed_frame(reversed(v6_spec()), 4, wire::MsgType::PmtuReply, pmtu_reply_payload(probe6), r2),
+        sealed_frame(v4_spec(), 3, wire::MsgType::PmtuProbe, enc_probe, enc),
+    };
+    ASSERT_EQ(frames[0].size(), 14u + 1500) << "an Ethernet header and the probed IP packet";
+    ASSERT_EQ(frames[1].size(), 14u + 1280);
+    auto pcap = write_pcap(frames);
+    auto fields = with_header_fields({"ftnet.payload", "ip.len", "ipv6.plen", "ip.flags.df", "ip.dsfield.dscp",
+                                      "ipv6.tclass.dscp", "udp.checksum.status"});
+    fields.insert(fields.end(), kPmtuFields.begin(), kPmtuFields.end());
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, fields, &rows));
+    ASSERT_EQ(rows.size(), 5u);
+
+    Fields& a = rows[0];
+    expect_header(a, frames[0], v4_spec(), wire::MsgType::PmtuProbe, s1, probe4.size());
+    EXPECT_EQ(a["ip.len"], "1500");
+    EXPECT_TRUE(is_true(a["ip.flags.df"])) << a["ip.flags.df"];
+    EXPECT_EQ(a["ip.dsfield.dscp"], "48");
+    EXPECT_EQ(a["ftnet.pmtu.boot_id"], "0xdeadbeef");
+    EXPECT_EQ(a["ftnet.pmtu.probe_id"], "7");
+    EXPECT_EQ(a["ftnet.pmtu.size"], "1500");
+    EXPECT_EQ(a["ftnet.pmtu.reserved"], "0x0000");
+    EXPECT_EQ(a["ftnet.pmtu.packet_len"], "1500");
+    EXPECT_EQ(a["ftnet.pmtu.padding_len"], std::to_string(1500 - 20 - 8 - 22 - 12 - 16));
+    EXPECT_EQ(a["ftnet.pmtu.padding"], hex(Bytes(1500 - 20 - 8 - 22 - 12 - 16, 0)));
+    EXPECT_EQ(a["ftnet.payload"], "");
+    EXPECT_EQ(a["_ws.col.Info"], summary("PMTU-PROBE", v4_spec(), s1.seq) + " probe 7 size 1500");
+    EXPECT_EQ(a["_ws.expert.message"], "");
+
+    Fields& b = rows[1];
+    expect_header(b, frames[1], v6_spec(), wire::MsgType::PmtuProbe, s2, probe6.size());
+    EXPECT_EQ(b["ipv6.plen"], std::to_string(1280 - 40));
+    EXPECT_EQ(b["ipv6.tclass.dscp"], "48");
+    EXPECT_EQ(b["udp.checksum.status"], "1");
+    EXPECT_EQ(b["ftnet.pmtu.boot_id"], "0x01020304");
+    EXPECT_EQ(b["ftnet.pmtu.probe_id"], "4000000000");
+    EXPECT_EQ(b["ftnet.pmtu.size"], "1280");
+    EXPECT_EQ(b["ftnet.pmtu.packet_len"], "1280");
+    EXPECT_EQ(b["ftnet.pmtu.padding_len"], std::to_string(1280 - 40 - 8 - 22 - 12 - 16));
+    EXPECT_EQ(b["_ws.col.Info"], summary("PMTU-PROBE", v6_spec(), s2.seq) + " probe 4000000000 size 1280");
+    EXPECT_EQ(b["_ws.expert.message"], "");
+
+    for (size_t i = 2; i < 4; i++) {
+        SCOPED_TRACE("frame " + std::to_string(i + 1));
+        Fields& r = rows[i];
+        const bool v4 = i == 2;
+        expect_header(r, frames[i], reversed(v4 ? v4_spec() : v6_spec()), wire::MsgType::PmtuReply, v4 ? r1 : r2, 12);
+        EXPECT_EQ(r["ftnet.pmtu.boot_id"], v4 ? "0xdeadbeef" : "0x01020304");
+        EXPECT_EQ(r["ftnet.pmtu.probe_id"], v4 ? "7" : "4000000000");
+        EXPECT_EQ(r["ftnet.pmtu.size"], v4 ? "1500" : "1280");
+        EXPECT_EQ(r["ftnet.pmtu.reserved"], "0x0000");
+        EXPECT_EQ(r["ftnet.pmtu.packet_len"], "") << "a reply is not the size it names";
+        EXPECT_EQ(r["ftnet.pmtu.padding"], "");
+        EXPECT_EQ(r["_ws.col.Info"], summary("PMTU-REPLY", reversed(v4 ? v4_spec() : v6_spec()), v4 ? r1.seq : r2.seq) +
+                                         (v4 ? " probe 7 size 1500" : " probe 4000000000 size 1280"));
+        EXPECT_EQ(r["_ws.expert.message"], "");
+    }
+
+    Fields& e = rows[4];
+    expect_header(e, frames[4], v4_spec(), wire::MsgType::PmtuProbe, enc, enc_probe.size());
+    for (auto& name : kPmtuFields) EXPECT_EQ(e[name], "") << name << ": encrypted, not decoded";
+    EXPECT_EQ(e["ip.len"], "1400");
+    EXPECT_EQ(e["_ws.col.Info"], summary("PMTU-PROBE", v4_spec(), enc.seq) + " [encrypted]");
+    EXPECT_EQ(e["_ws.expert.message"], "");
+
+    const std::string tree = verbose(pcap);
+    EXPECT_THAT(tree, HasSubstr("Message type: PMTU-PROBE (7)"));
+    EXPECT_THAT(tree, HasSubstr("Message type: PMTU-REPLY (8)"));
+    EXPECT_THAT(tree, HasSubstr("Path MTU probe: probe 7, size 1500"));
+    EXPECT_THAT(tree, HasSubstr("Path MTU reply: probe 4000000000, size 1280"));
+}
+
+// What the pmtu module ignores (a payload shorter than PmtuProbePayload,
+// clear or encrypted), a probe whose size field is not its IP packet's
+// length, and a reply longer than the payload (the rest is ignored).
+TEST_F(DissectorTest, PmtuMessagesOfBadLengthRaiseExpertInfo) {
+    const Bytes probe = pmtu_probe_payload(0x11223344, 3, 1400, Family::V4);
+    Bytes lying = probe;
+    put16(lying, 8, 1500);  // size field 1500 in a 1400-byte packet
+    Bytes longer = pmtu_reply_payload(probe);
+    for (uint8_t b : {0xca, 0xfe}) longer.push_back(b);
+    const Seal s{.space = wire::kControlSpace, .seq = seq_of(3, 1)};
+    const Seal enc{.encrypt = true, .space = wire::kControlSpace, .seq = seq_of(3, 2)};
+    auto pcap = write_pcap({
+        sealed_frame(v4_spec(), 3, wire::MsgType::PmtuProbe, Bytes(probe.begin(), probe.begin() + 11), s),
+        sealed_frame(v6_spec(), 3, wire::MsgType::PmtuReply, Bytes{}, s),
+        sealed_frame(v4_spec(), 3, wire::MsgType::PmtuReply, Bytes(4, 9), enc),
+        sealed_frame(v4_spec(), 3, wire::MsgType::PmtuProbe, lying, s),
+        sealed_frame(v4_spec(), 3, wire::MsgType::PmtuReply, longer, s),
+        sealed_frame(v4_spec(), 3, wire::MsgType::PmtuProbe, probe, s),  // contrast
+    });
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap,
+                                   {"ftnet.payload_len", "ftnet.payload", "ftnet.encrypted_payload", "ftnet.pmtu.size",
+                                    "ftnet.pmtu.probe_id", "ftnet.pmtu.packet_len"},
+                                   &rows));
+    ASSERT_EQ(rows.size(), 6u);
+    EXPECT_EQ(rows[0]["ftnet.payload_len"], "11");
+    EXPECT_EQ(rows[0]["ftnet.pmtu.size"], "");
+    EXPECT_EQ(rows[0]["ftnet.payload"], hex(probe.data(), 11));
+    EXPECT_EQ(rows[0]["_ws.expert.message"],
+              "PMTU-PROBE payload of 11 bytes is shorter than the 12-byte PmtuProbePayload: receivers ignore it");
+    EXPECT_EQ(rows[0]["_ws.col.Info"], summary("PMTU-PROBE", v4_spec(), s.seq));
+    EXPECT_EQ(rows[1]["ftnet.payload_len"], "0");
+    EXPECT_EQ(rows[1]["_ws.expert.message"],
+              "PMTU-REPLY payload of 0 bytes is shorter than the 12-byte PmtuProbePayload: receivers ignore it");
+    EXPECT_NE(rows[2]["ftnet.encrypted_payload"], "");
+    EXPECT_THAT(rows[2]["_ws.expert.message"], HasSubstr("PMTU-REPLY payload of 4 bytes is shorter than the 12-byte"));
+    EXPECT_EQ(rows[3]["ftnet.pmtu.size"], "1500");
+    EXPECT_EQ(rows[3]["ftnet.pmtu.packet_len"], "1400");
+    EXPECT_EQ(rows[3]["_ws.expert.message"],
+              "probe for size 1500 in an IP packet of 1400 bytes: its reply would prove a size this probe did not test");
+    EXPECT_EQ(rows[4]["ftnet.pmtu.probe_id"], "3");
+    EXPECT_EQ(rows[4]["ftnet.payload"], "cafe");
+    EXPECT_EQ(rows[4]["_ws.expert.message"], "");
+    EXPECT_EQ(rows[5]["ftnet.pmtu.size"], "1400");
+    EXPECT_EQ(rows[5]["ftnet.pmtu.packet_len"], "1400");
+    EXPECT_EQ(rows[5]["_ws.expert.message"], "");
+    EXPECT_THAT(verbose(pcap), HasSubstr("(after the PmtuProbePayload: ignored by receivers)"));
+}
+
+const std::vector<std::string> kFragFields = {
+    "ftnet.frag.frame_id",  "ftnet.frag.frame_len",  "ftnet.frag.offset",     "ftnet.frag.index",
+    "ftnet.frag.count",     "ftnet.frag.reserved",   "ftnet.frag.piece_len",  "ftnet.frag.piece",
+    "ftnet.frag.inner.dst", "ftnet.frag.inner.src",  "ftnet.frag.inner.type", "ftnet.frag.fragment",
+    "ftnet.frag.reassembled_len",
+};
+
+// Frames from ftnet0 too big for the route's path MTU (1280), cut as
+// split_frame() cuts them and sealed one by one as encap_frame() seals them
+// (a worker's space, DATA's outer headers): a 1514-byte ICMP echo in two
+// fragments over IPv4, in order, and a 3000-byte one in three over IPv6,
+// arriving out of order. Every FragmentHeader field and piece reads back,
+// the first piece shows the inner Ethernet header, and the fragment that
+// completes a frame hands the reassembled frame to Wireshark (ICMP checksum
+// right: all of it is there); an encrypted fragment is not decoded.
+TEST_F(DissectorTest, DataFragmentsDecodeEveryFieldAndReassembleTheInnerFrame) {
+    TemplateSpec v4 = v4_spec(), v6 = v6_spec();
+    v4.path_mtu = v6.path_mtu = 1280;
+    const Bytes big4 = inner_icmp_echo(0x0101, 1, 1514), big6 = inner_icmp_echo(0x0202, 2, 3000);
+    const auto frags4 = fragment_payloads(big4, v4, 7);
+    const auto frags6 = fragment_payloads(big6, v6, 0xfffffff0u);
+    ASSERT_EQ(frags4.size(), 2u);
+    ASSERT_EQ(frags6.size(), 3u);
+    const size_t piece4 = frags4[0].size() - 12, piece6 = frags6[0].size() - 12;
+    ASSERT_EQ(piece4, (1280 - 20 - 8 - 22 - 16 - 12) & ~size_t{7});
+    ASSERT_EQ(piece6, (1280 - 40 - 8 - 22 - 16 - 12) & ~size_t{7});
+    struct Want {
+        TunnelPacket t;
+        const Bytes* frame;
+        size_t index;
+        size_t count;
+        uint32_t id;
+        size_t piece;
+    };
+    std::vector<Want> want;
+    for (size_t i = 0; i < 2; i++)
+        want.push_back({{.spec = v4, .type = wire::MsgType::DataFragment, .flow_hash = 0x77,
+                         .seal = {.space = 1, .seq = seq_of(2, 10 + i)}, .payload = frags4[i]},
+                        &big4, i, 2, 7, piece4});
+    for (size_t i : {2, 0, 1})
+        want.push_back({{.spec = v6, .type = wire::MsgType::DataFragment, .flow_hash = 0x99,
+                         .seal = {.key = 2, .space = 0, .seq = seq_of(3, 20 + i)}, .payload = frags6[i]},
+                        &big6, i, 3, 0xfffffff0u, piece6});
+    std::vector<Bytes> frames;
+    for (auto& w : want) frames.push_back(build_frame(w.t));
+    TunnelPacket enc{.spec = v4, .type = wire::MsgType::DataFragment, .seal = {.encrypt = true, .seq = seq_of(2, 12)},
+                     .payload = fragment_payloads(big4, v4, 8)[0]};
+    frames.push_back(build_frame(enc));
+    auto pcap = write_pcap(frames);
+    auto fields = with_header_fields({"ftnet.payload", "icmp.type", "icmp.ident", "icmp.seq", "icmp.checksum.status",
+                                      "ip.src", "ip.len", "eth.src", "udp.srcport", "ip.dsfield.dscp"});
+    fields.insert(fields.end(), kFragFields.begin(), kFragFields.end());
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, fields, &rows));
+    ASSERT_EQ(rows.size(), 6u);
+
+    for (size_t i = 0; i < want.size(); i++) {
+        SCOPED_TRACE("frame " + std::to_string(i + 1));
+        Fields& r = rows[i];
+        const Want& w = want[i];
+        const size_t off = w.index * w.piece;
+        const size_t len = std::min(w.piece, w.frame->size() - off);
+        expect_header(r, frames[i], w.t.spec, wire::MsgType::DataFragment, w.t.seal, 12 + len);
+        EXPECT_EQ(r["ftnet.frag.frame_id"], std::to_string(w.id));
+        EXPECT_EQ(r["ftnet.frag.frame_len"], std::to_string(w.frame->size()));
+        EXPECT_EQ(r["ftnet.frag.offset"], std::to_string(off));
+        EXPECT_EQ(r["ftnet.frag.index"], std::to_string(w.index));
+        EXPECT_EQ(r["ftnet.frag.count"], std::to_string(w.count));
+        EXPECT_EQ(r["ftnet.frag.reserved"], "0x0000");
+        EXPECT_EQ(r["ftnet.frag.piece_len"], std::to_string(len));
+        EXPECT_EQ(r["ftnet.frag.piece"], hex(w.frame->data() + off, len));
+        EXPECT_EQ(r["ftnet.frag.inner.dst"], w.index == 0 ? "02:00:5e:00:20:02" : "");
+        EXPECT_EQ(r["ftnet.frag.inner.src"], w.index == 0 ? "02:00:5e:00:10:01" : "");
+        EXPECT_EQ(r["ftnet.frag.inner.type"], w.index == 0 ? "0x0800" : "");
+        EXPECT_EQ(r["ftnet.payload"], "");
+        EXPECT_EQ(r["udp.srcport"], std::to_string(0xc000 | (w.t.flow_hash & 0x3fff)));
+        EXPECT_EQ(r["_ws.expert.message"], "");
+        const std::string info = summary("DATA-FRAG", w.t.spec, w.t.seal.seq) + " frame " + std::to_string(w.id) +
+                                 " frag " + std::to_string(w.index) + " of " + std::to_string(w.count) + ", bytes " +
+                                 std::to_string(off) + "-" + std::to_string(off + len - 1) + " of " +
+                                 std::to_string(w.frame->size());
+        const bool completes = i == 1 || i == 4;
+        if (completes) {
+            EXPECT_THAT(r["_ws.col.Info"], StartsWith(info + " [reassembled] | "));
+            EXPECT_THAT(r["_ws.col.Info"], HasSubstr("Echo (ping) request"));
+            EXPECT_EQ(r["icmp.type"], "8");
+            EXPECT_EQ(r["icmp.checksum.status"], "1") << "the whole inner frame";
+            EXPECT_EQ(r["ftnet.frag.reassembled_len"], std::to_string(w.frame->size()));
+        } else {
+            EXPECT_EQ(r["_ws.col.Info"], info);
+            EXPECT_EQ(r["icmp.type"], "");
+            EXPECT_EQ(r["ftnet.frag.reassembled_len"], "");
+            EXPECT_EQ(r["ftnet.frag.fragment"], "");
+        }
+    }
+    // The IPv4 frame, from packets 1 and 2.
+    EXPECT_EQ(rows[1]["ftnet.frag.fragment"], "1,2");
+    EXPECT_EQ(rows[1]["icmp.ident"], "257");
+    EXPECT_EQ(rows[1]["icmp.seq"], "1");
+    EXPECT_EQ(rows[1]["ip.src"], "198.18.1.1,169.254.10.1");
+    EXPECT_EQ(rows[0]["ip.len"], std::to_string(frames[0].size() - 14));
+    EXPECT_LE(frames[0].size() - 14, 1280u) << "within the path MTU";
+    EXPECT_GT(frames[0].size() - 14, 1280u - 8) << "as large as 8-byte pieces allow";
+    EXPECT_EQ(rows[1]["ip.len"], std::to_string(frames[1].size() - 14) + ",1500");
+    EXPECT_EQ(rows[0]["ip.src"], "198.18.1.1") << "no inner IP header decoded from a piece";
+    // The IPv6 one, in fragment order: packets 4, 5, 3.
+    EXPECT_EQ(rows[4]["ftnet.frag.fragment"], "4,5,3");
+    EXPECT_EQ(rows[4]["icmp.ident"], "514");
+    EXPECT_EQ(rows[4]["icmp.seq"], "2");
+    EXPECT_EQ(rows[4]["ip.src"], "169.254.10.1");
+
+    Fields& e = rows[5];
+    expect_header(e, frames[5], v4, wire::MsgType::DataFragment, enc.seal, enc.payload.size());
+    for (auto& name : kFragFields) EXPECT_EQ(e[name], "") << name << ": encrypted, not decoded";
+    EXPECT_EQ(e["icmp.type"], "");
+    EXPECT_EQ(e["_ws.col.Info"], summary("DATA-FRAG", v4, enc.seal.seq) + " [encrypted]");
+    EXPECT_EQ(e["_ws.expert.message"], "");
+
+    // Read through twice, every fragment names the packet that completed
+    // its frame.
+    ASSERT_NO_FATAL_FAILURE(decode(pcap, {"ftnet.frag.reassembled_in", "ftnet.frag.fragment", "icmp.type"}, &rows,
+                                   {"-2"}));
+    ASSERT_EQ(rows.size(), 6u);
+    const char* in[] = {"2", "", "5", "5", "", ""};
+    for (size_t i = 0; i < 6; i++) EXPECT_EQ(rows[i]["ftnet.frag.reassembled_in"], in[i]) << "frame " << i + 1;
+    EXPECT_EQ(rows[1]["ftnet.frag.fragment"], "1,2");
+    EXPECT_EQ(rows[4]["icmp.type"], "8");
+    EXPECT_THAT(verbose(pcap), HasSubstr("[Reassembled frame length: 3000]"));
+}
+
+// What reassemble() drops, one fragment at a time (rx-frag-bad: no piece,
+// impossible count or index, reserved bits, a frame shorter than an
+// Ethernet header, a piece past the frame's end, fragments of one frame that
+// disagree; rx-frag-too-big; rx-frag-duplicate), clear or encrypted. None of
+// it is reassembled.
+TEST_F(DissectorTest, DataFragmentsTheReceiverDropsRaiseExpertInfo) {
+    TemplateSpec v4 = v4_spec();
+    v4.path_mtu = 1280;
+    const Bytes big = inner_icmp_echo(3, 3, 1514);
+    const auto good = fragment_payloads(big, v4, 21);
+    ASSERT_EQ(good.size(), 2u);
+    auto edited = [&](size_t which, size_t off, std::initializer_list<uint8_t> bytes) {
+        Bytes p = good[which];
+        for (uint8_t b : bytes) p.at(off++) = b;
+        return p;
+    };
+    uint64_t n = 0;
+    auto frame = [&](const Bytes& payload, bool encrypt = false) {
+        return build_frame({.spec = v4, .type = wire::MsgType::DataFragment,
+                            .seal = {.encrypt = encrypt, .space = 2, .seq = seq_of(1, ++n)}, .payload = payload});
+    };
+    Bytes other_frame = edited(1, 0, {0, 0, 0, 22});        // frame id 22, fragment 1
+    Bytes disagreeing = edited(0, 0, {0, 0, 0, 22, 0x05, 0xf0});  // frame id 22, fragment 0, 1520 bytes
+    struct Case {
+        Bytes payload;
+        bool encrypt;
+        std::string expert;
+    };
+    const Case cases[] = {
+        {Bytes(good[0].begin(), good[0].begin() + 12), false,
+         "DATA-FRAGMENT payload of 12 bytes holds no piece after the 12-byte FragmentHeader: receivers drop it "
+         "(rx-frag-bad)"},
+        {Bytes(good[0].begin(), good[0].begin() + 5), false, "DATA-FRAGMENT payload of 5 bytes holds no piece"},
+        {edited(0, 9, {1}), false, "1 fragments (2..16): receivers drop it (rx-frag-bad)"},
+        {edited(0, 9, {17}), false, "17 fragments (2..16): receivers drop it (rx-frag-bad)"},
+        {edited(1, 8, {2}), false, "fragment index 2 of 2: receivers drop it (rx-frag-bad)"},
+        {edited(0, 10, {0, 1}), false, "reserved 0x0001 is not 0: receivers drop it (rx-frag-bad)"},
+        {edited(0, 4, {0, 10}), false, "a frame of 10 bytes is shorter than an Ethernet header: receivers drop it"},
+        {edited(1, 6, {0x04, 0xc0}), false,
+         "a piece of 314 bytes at offset 1216 passes the end of a 1514-byte frame: receivers drop it (rx-frag-bad)"},
+        {edited(0, 4, {0x23, 0x8c}), false,
+         "a frame of 9100 bytes is larger than ftnet0's MTU can be (9000) with its Ethernet header: receivers drop "
+         "it (rx-frag-too-big)"},
+        {good[0], false, ""},
+        {good[0], false, "fragment 0 of frame 21 already arrived in packet 10: receivers drop it (rx-frag-duplicate)"},
+        {other_frame, false, ""},
+        {disagreeing, false,
+         "count or frame length disagree with the fragment of frame 22 in packet 12: receivers drop both "
+         "(rx-frag-bad)"},
+        {Bytes(12, 0x42), true, "DATA-FRAGMENT payload of 12 bytes holds no piece"},
+        {good[1], true, ""},
+    };
+    std::vector<Bytes> frames;
+    for (auto& c : cases) frames.push_back(frame(c.payload, c.encrypt));
+    auto pcap = write_pcap(frames);
+    std::vector<Fields> rows;
+    ASSERT_NO_FATAL_FAILURE(decode(pcap,
+                                   {"ftnet.payload", "ftnet.frag.frame_id", "ftnet.frag.count",
+                                    "ftnet.frag.reassembled_len", "icmp.type"},
+                                   &rows));
+    ASSERT_EQ(rows.size(), std::size(cases));
+    for (size_t i = 0; i < std::size(cases); i++) {
+        SCOPED_TRACE("frame " + std::to_string(i + 1));
+        if (cases[i].expert.empty())
+            EXPECT_EQ(rows[i]["_ws.expert.message"], "");
+        else
+            EXPECT_THAT(rows[i]["_ws.expert.message"], HasSubstr(cases[i].expert));
+        EXPECT_EQ(rows[i]["ftnet.frag.reassembled_len"], "") << "nothing is complete";
+        EXPECT_EQ(rows[i]["icmp.type"], "");
+    }
+    EXPECT_EQ(rows[1]["ftnet.payload"], hex(good[0].data(), 5));
+    EXPECT_EQ(rows[1]["ftnet.frag.frame_id"], "");
+    EXPECT_EQ(rows[0]["ftnet.frag.frame_id"], "21");
+    EXPECT_EQ(rows[0]["_ws.col.Info"], summary("DATA-FRAG", v4, seq_of(1, 1)) + " frame 21 frag 0 of 2, no bytes of 1514");
+    EXPECT_EQ(rows[2]["ftnet.frag.count"], "1");
+    EXPECT_EQ(rows[3]["ftnet.frag.count"], "17");
 }
 
 // With cluster.encrypt every message's payload is ciphertext, control
@@ -1573,7 +2423,7 @@ TEST_F(DissectorTest, UnknownVersionRaisesExpertInfoAndIsNotDecoded) {
 // as bytes.
 TEST_F(DissectorTest, UnknownTypeFlagsReservedAndKeyIdRaiseExpertInfo) {
     const size_t fh = ftnet_off(Family::V4);
-    TunnelPacket bad_type{.spec = v4_spec(), .type = static_cast<wire::MsgType>(9), .payload = Bytes(8, 0x11)};
+    TunnelPacket bad_type{.spec = v4_spec(), .type = static_cast<wire::MsgType>(10), .payload = Bytes(8, 0x11)};
     TunnelPacket data{.spec = v4_spec(), .seal = {.seq = seq_of(1, 2)}, .payload = inner_icmp_echo(1, 1)};
     TunnelPacket enc{.spec = v4_spec(), .seal = {.encrypt = true, .seq = seq_of(1, 3)}, .payload = inner_icmp_echo(1, 1)};
     TunnelPacket runt{.spec = v4_spec(), .seal = {.seq = seq_of(1, 5)}, .payload = Bytes(10, 0)};
@@ -1596,10 +2446,10 @@ TEST_F(DissectorTest, UnknownTypeFlagsReservedAndKeyIdRaiseExpertInfo) {
                                     "ftnet.space", "icmp.type"},
                                    &rows));
     ASSERT_EQ(rows.size(), 8u);
-    EXPECT_EQ(rows[0]["ftnet.type"], "9");
-    EXPECT_THAT(rows[0]["_ws.expert.message"], HasSubstr("unknown message type 9: receivers drop it (rx-bad-type)"));
+    EXPECT_EQ(rows[0]["ftnet.type"], "10");
+    EXPECT_THAT(rows[0]["_ws.expert.message"], HasSubstr("unknown message type 10: receivers drop it (rx-bad-type)"));
     EXPECT_EQ(rows[0]["ftnet.payload"], "1111111111111111");
-    EXPECT_EQ(rows[0]["_ws.col.Info"], "type 9 node 1 -> node 2 seq 1:1");
+    EXPECT_EQ(rows[0]["_ws.col.Info"], "type 10 node 1 -> node 2 seq 1:1");
 
     EXPECT_EQ(rows[1]["ftnet.flags"], "0x02");
     EXPECT_TRUE(is_false(rows[1]["ftnet.flags.encrypted"])) << rows[1]["ftnet.flags.encrypted"];

@@ -95,12 +95,19 @@ void MgmtServer::accept_clients(uint64_t now_ms) {
         const MgmtRights rights = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0
                                       ? access_.rights(cred.uid, cred.gid)
                                       : MgmtRights::None;
-        if (rights == MgmtRights::None || clients_.size() >= kMaxClients) {
+        size_t same_user = 0;
+        for (auto& [cfd, c] : clients_) same_user += c.uid == cred.uid;
+        const bool user_full = cred.uid != 0 && cred.uid != geteuid() && same_user >= kMaxClientsPerUser;
+        if (rights == MgmtRights::None || clients_.size() >= kMaxClients || user_full) {
             nlohmann::json refusal = {{"v", kProtocolVersion}, {"ok", false}};
             if (rights == MgmtRights::None) {
                 stats_.refused_access++;
                 refusal["error"] = fmt::format("permission denied: uid {} may not use {} ({})", cred.uid, path_,
                                                access_.describe());
+            } else if (user_full) {
+                stats_.refused_busy++;
+                refusal["error"] = fmt::format("too many management clients of uid {} ({}); try again", cred.uid,
+                                               kMaxClientsPerUser);
             } else {
                 stats_.refused_busy++;
                 refusal["error"] = fmt::format("too many management clients ({}); try again", kMaxClients);

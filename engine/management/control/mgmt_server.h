@@ -12,7 +12,8 @@
 //
 // Hostile clients cost bounded memory and no service to the others: a line
 // longer than kMaxLine is refused and the client closed; past kMaxClients
-// a new client gets an error line and is closed; a client that sends no
+// (or kMaxClientsPerUser for one non-root user) a new client gets an error
+// line and is closed; a client that sends no
 // complete request and reads nothing for kIdleMs is closed (subscribers
 // excepted); one that does not read its replies is no longer read once
 // kMaxBacklog bytes wait for it (its requests wait in the kernel), then
@@ -42,6 +43,9 @@ class MgmtServer {
     static constexpr int kProtocolVersion = 1;
     static constexpr size_t kMaxLine = 64 * 1024;
     static constexpr size_t kMaxClients = 64;
+    // Per user other than root and the daemon's own: one local user cannot
+    // take every slot from the others.
+    static constexpr size_t kMaxClientsPerUser = 16;
     static constexpr size_t kMaxBacklog = 4 * 1024 * 1024;
     static constexpr uint64_t kIdleMs = 10000;
 

@@ -272,7 +272,7 @@ TEST_F(Dataplane, BadManagementRequestsGetErrorsAndTheDaemonCarriesOn) {
     r = run("", ctl + " log -n 0");
     EXPECT_EQ(r.status, 1) << r.out;
     r = run("", build_root() + "/ftnetctl -s /run/ftnet/does-not-exist.sock status");
-    EXPECT_EQ(r.status, 2);
+    EXPECT_EQ(r.status, 3) << "no daemon: exit 3 (docs/management-protocol.md)";
     EXPECT_NE(r.out.find("is ftnetd running?"), std::string::npos) << r.out;
     r = run("", ctl + " status");
     EXPECT_TRUE(r.ok()) << r.out;

@@ -134,6 +134,10 @@ struct PeerConfig {
     std::string name;
     std::vector<PeerEndpoint> endpoints;
     int line = 0;
+    // Taken out by a reload (engine/tunnel/control/network_commands.cpp):
+    // the entry keeps its index (route table, replay windows, sessions) but
+    // has no routes and is no node of the cluster any more.
+    bool removed = false;
 };
 
 struct ClusterConfig {
@@ -171,6 +175,12 @@ struct Config {
     }
 
     const NetworkConfig* find_network(const std::string& name) const;
+    // Peers not removed by a reload.
+    size_t active_peers() const {
+        size_t n = 0;
+        for (auto& p : peers) n += !p.removed;
+        return n;
+    }
 };
 
 }  // namespace ftnet

@@ -58,7 +58,8 @@ void DhcpModule::lease_ports() {
         const std::string id = fmt::format("ftnet/{}/{}/{}", cfg.node.cluster, cfg.node.name, cfg.ports[i].name);
         acquire(static_cast<uint16_t>(i), id, [this, i](const std::optional<LeaseInfo>& l, const std::string&) {
             tunnel_->set_port_ipv4(i, l ? std::optional<IfAddr>(l->addr) : std::nullopt, l ? l->router : std::nullopt);
-            for (auto& p : e_->config().peers) tell_leases(p.id);
+            for (auto& p : e_->config().peers)
+                if (!p.removed) tell_leases(p.id);
         });
         clog::info("DHCP", "port {}: its IPv4 address comes from DHCP (client id {})", cfg.ports[i].name, id);
     }

@@ -59,7 +59,7 @@ void HelloModule::on_hello(const ControlFrame& f) {
         hello_arrival_route(tunnel_->routes(), node, f.port_index, c.family, outer_source(f.frame, c.family));
     const PeerConfig* peer = nullptr;
     for (auto& p : cfg.peers)
-        if (p.id == node) peer = &p;
+        if (p.id == node && !p.removed) peer = &p;
     if (!peer) return;
     std::string pair = via ? fmt::format("{} <-> {} ({}, {})", via->local.str(), via->remote.str(),
                                          cfg.networks[via->network_cfg].name, family_name(via->family))
@@ -88,6 +88,7 @@ json HelloModule::cmd_nodes() const {
     out.push_back({{"id", cfg.node.id}, {"name", cfg.node.name}, {"local", true}, {"state", "up"},
                    {"adapter_mac", a.mac.str()}, {"apipa", a.apipa.str()}, {"link_local", a.link_local.str()}});
     for (auto& p : cfg.peers) {
+        if (p.removed) continue;
         const RouteDesc* act = tunnel_->active_route(p.id);
         const RouteDesc* resort = act ? nullptr : tunnel_->last_resort_route(p.id);
         const auto* ps = endpoints_->peer(p.id);

@@ -81,7 +81,7 @@ json ManagementModule::cmd_status() const {
         {"uptime_s", (mono_ms() - e_->start_ms()) / 1000},
         {"workers", dp_->n_workers},
         {"ports", ports_.size() - 1},
-        {"peers", cfg_.peers.size()},
+        {"peers", cfg_.active_peers()},
         {"rx_packets", rx},
         {"tx_packets", tx},
         {"drops", drops},

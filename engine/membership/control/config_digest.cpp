@@ -48,7 +48,8 @@ membership::Digest config_digest(const Config& cfg) {
     for (auto& s : nets) all += s + "\n";
     d["networks"] = fnv1a(all);
     std::vector<std::pair<uint16_t, std::string>> nodes = {{cfg.node.id, cfg.node.name}};
-    for (auto& pc : cfg.peers) nodes.push_back({pc.id, pc.name});
+    for (auto& pc : cfg.peers)
+        if (!pc.removed) nodes.push_back({pc.id, pc.name});
     std::sort(nodes.begin(), nodes.end());
     all.clear();
     for (auto& [id, name] : nodes) all += fmt::format("{}={}\n", id, name);

@@ -86,7 +86,7 @@ std::string MembershipModule::members_text(const std::vector<uint16_t>& m) const
 void MembershipModule::update_reachable() {
     std::set<uint16_t> r;
     for (auto& p : e_->config().peers)
-        if (tunnel_->active_route(p.id) && session_->peer_incarnation(p.id) != 0) r.insert(p.id);
+        if (!p.removed && tunnel_->active_route(p.id) && session_->peer_incarnation(p.id) != 0) r.insert(p.id);
     regroup_->set_reachable(r, mono_us());
 }
 
@@ -106,7 +106,7 @@ void MembershipModule::witness_tick(uint64_t now_ms) {
     // Only a partition the witness would give quorum takes or renews it: a
     // cut-off minority that keeps renewing would keep the majority side
     // from ever taking it.
-    const unsigned total = static_cast<unsigned>(e_->config().peers.size() + 2), needed = total / 2 + 1;
+    const unsigned total = static_cast<unsigned>(e_->config().active_peers() + 2), needed = total / 2 + 1;
     const bool could_win = v.members.size() + 1 >= needed;
     if (v.members.front() == e_->config().node.id && could_win) {
         if (now_ms - witness_last_try_ms_ >= witness_->lease_ms() / 3 || !witness_ours_ || witness_epoch_ != v.epoch) {
@@ -137,7 +137,7 @@ void MembershipModule::witness_tick(uint64_t now_ms) {
 void MembershipModule::update_quorum(const char* why) {
     const View& v = regroup_->view();
     Quorum q;
-    q.total = static_cast<unsigned>(e_->config().peers.size() + 1) + (witness_ ? 1 : 0);
+    q.total = static_cast<unsigned>(e_->config().active_peers() + 1) + (witness_ ? 1 : 0);
     q.needed = q.total / 2 + 1;
     q.witness_ours = witness_ && witness_ours_;
     q.votes = static_cast<unsigned>(v.members.size()) + (q.witness_ours ? 1 : 0);

@@ -138,12 +138,12 @@ uint16_t ResourcesModule::node_id(const std::string& s) const {
     const Config& cfg = e_->config();
     if (s == cfg.node.name) return cfg.node.id;
     for (auto& p : cfg.peers)
-        if (p.name == s) return p.id;
+        if (p.name == s && !p.removed) return p.id;
     if (!s.empty() && s.size() <= 5 && std::all_of(s.begin(), s.end(), ::isdigit)) {
         const unsigned long id = std::stoul(s);
         if (id == cfg.node.id) return cfg.node.id;
         for (auto& p : cfg.peers)
-            if (p.id == id) return p.id;
+            if (p.id == id && !p.removed) return p.id;
     }
     return 0;
 }

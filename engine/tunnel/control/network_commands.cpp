@@ -13,6 +13,7 @@
 #include "engine/cluster_log/control/cluster_log.h"
 #include "engine/config/network_metrics.h"
 #include "engine/core/engine.h"
+#include "engine/core/limits.h"
 #include "engine/tunnel/control/tunnel_module.h"
 
 namespace ftnet {
@@ -115,35 +116,55 @@ void TunnelModule::reload_networks(const Config& next, ReloadReport& report) {
 
 void TunnelModule::reload_peers(const Config& next, ReloadReport& report) {
     Config& cfg = e_->config();
-    // Peers keep their index (route table, replay windows, sessions): the
-    // file may add peers after the ones it had, and change their
-    // endpoints; removing, renaming or reordering waits for a restart.
-    bool prefix = next.peers.size() >= cfg.peers.size();
-    for (size_t i = 0; prefix && i < cfg.peers.size(); i++)
-        prefix = cfg.peers[i].id == next.peers[i].id && cfg.peers[i].name == next.peers[i].name;
-    if (!prefix) {
-        report.restart.push_back("[[peer]] removed, renamed or reordered: applied at the next restart "
-                                 "(while running, peers can be added after the others and their endpoints changed)");
+    // Peers keep their index (route table, replay windows, sessions), so
+    // they are matched by id: a new id is appended (or takes back the slot
+    // it had before a reload removed it), an id the file no longer lists is
+    // marked removed (no routes, out of the membership), and an existing
+    // peer's endpoints follow the file. A new name for an id, or a peer
+    // table already full, waits for a restart.
+    auto find = [](const std::vector<PeerConfig>& v, uint16_t id) -> const PeerConfig* {
+        for (auto& p : v)
+            if (p.id == id) return &p;
+        return nullptr;
+    };
+    for (const PeerConfig& n : next.peers)
+        if (const PeerConfig* cur = find(cfg.peers, n.id); cur && cur->name != n.name) {
+            report.restart.push_back(fmt::format("[[peer]] node {} renamed {} -> {}: applied at the next restart", n.id,
+                                                 cur->name, n.name));
+            return;
+        }
+    size_t slots = cfg.peers.size();
+    for (const PeerConfig& n : next.peers) slots += find(cfg.peers, n.id) == nullptr;
+    if (slots > kMaxPeers) {
+        report.restart.push_back(fmt::format("[[peer]]: {} peers since start, more than the {} a running engine "
+                                             "keeps: applied at the next restart",
+                                             slots, kMaxPeers));
         return;
     }
     std::vector<std::string> did;
-    for (size_t i = 0; i < next.peers.size(); i++) {
-        PeerConfig p = next.peers[i];
-        if (i >= cfg.peers.size()) {
-            did.push_back(fmt::format("peer {} (node {}) added", p.name, p.id));
-            cfg.peers.push_back(std::move(p));
+    for (PeerConfig& cur : cfg.peers) {
+        const PeerConfig* n = find(next.peers, cur.id);
+        if (!n) {
+            if (!cur.removed) did.push_back(fmt::format("peer {} (node {}) removed", cur.name, cur.id));
+            cur.removed = true;
             continue;
         }
-        PeerConfig& cur = cfg.peers[i];
-        bool same = cur.endpoints.size() == p.endpoints.size();
-        for (size_t k = 0; same && k < p.endpoints.size(); k++) {
-            const PeerEndpoint &a = cur.endpoints[k], &b = p.endpoints[k];
+        bool same = !cur.removed && cur.endpoints.size() == n->endpoints.size();
+        for (size_t k = 0; same && k < n->endpoints.size(); k++) {
+            const PeerEndpoint &a = cur.endpoints[k], &b = n->endpoints[k];
             same = a.network == b.network && a.ipv6 == b.ipv6 && a.ipv4_dhcp == b.ipv4_dhcp && (b.ipv4_dhcp || a.ipv4 == b.ipv4);
         }
         if (same) continue;  // (a leased address learned from the peer stays)
-        did.push_back(fmt::format("peer {} (node {}): endpoints changed", p.name, p.id));
-        cur.endpoints = std::move(p.endpoints);
+        did.push_back(cur.removed ? fmt::format("peer {} (node {}) added again", n->name, n->id)
+                                  : fmt::format("peer {} (node {}): endpoints changed", n->name, n->id));
+        cur.endpoints = n->endpoints;
+        cur.removed = false;
     }
+    for (const PeerConfig& n : next.peers)
+        if (!find(cfg.peers, n.id)) {
+            did.push_back(fmt::format("peer {} (node {}) added", n.name, n.id));
+            cfg.peers.push_back(n);
+        }
     if (did.empty()) return;
     replan("peers changed by a reload");
     for (auto& f : peer_listeners_) f();

@@ -28,6 +28,7 @@ RoutePlanResult plan_routes(const Config& cfg, RouteIdMap& ids) {
     RoutePlanResult res;
     for (size_t pi = 0; pi < cfg.peers.size(); pi++) {
         const PeerConfig& peer = cfg.peers[pi];
+        if (peer.removed) continue;
         std::vector<RouteDesc> mine;
         for (size_t li = 0; li < cfg.ports.size(); li++) {
             const PortConfig& port = cfg.ports[li];

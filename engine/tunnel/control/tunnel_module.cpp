@@ -198,6 +198,10 @@ RouteTable* TunnelModule::build_route_table() {
     for (const PeerConfig& pc : cfg_.peers) {
         PeerEntry& pe = t->peers[t->n_peers];
         pe.node_id = pc.id;
+        if (pc.removed) {  // keeps its index; frames from it find no peer
+            t->n_peers++;
+            continue;
+        }
         for (auto& fill : fillers_) fill(pe, pc.id);
         for (const RouteDesc& r : routes_) {
             if (r.peer_node != pc.id || pe.n_routes >= kMaxRoutesPerPeer) continue;

@@ -110,9 +110,10 @@ class TunnelModule : public Module {
     using NetworkGuard = std::function<std::optional<std::string>(const NetworkConfig& next)>;
     void add_network_guard(NetworkGuard g) { network_guards_.push_back(std::move(g)); }
 
-    // Peers added while running (a reload appends them to Config::peers,
-    // keeping every index): modules with per-peer state add theirs, after
-    // the routes to them exist.
+    // Peers added, removed or changed while running (a reload appends new
+    // ones to Config::peers and marks removed ones, so every index stays):
+    // modules with per-peer state bring theirs up to date, after the routes
+    // to them exist.
     void add_peer_listener(std::function<void()> f) { peer_listeners_.push_back(std::move(f)); }
 
   private:

@@ -356,6 +356,18 @@ TEST_F(Operator, ReadOnlyClientsMayReadButNotChange) {
     // Node 2 keeps the default: root only, and nobody cannot even connect.
     r = run("", as_nobody + ctl(2) + " status");
     EXPECT_EQ(r.status, 4) << r.out;
+    // One local user cannot take every slot: the 17th connection of nobody
+    // is told so while root is still served.
+    const std::string hog = "import socket, time, json\n"
+                            "s = []\n"
+                            "for i in range(17):\n"
+                            "    c = socket.socket(socket.AF_UNIX); c.connect('" + lab->socket(1) + "'); s.append(c)\n"
+                            "time.sleep(0.5)\n"
+                            "s[16].settimeout(2)\n"
+                            "print(s[16].recv(4096).decode().strip())\n";
+    std::ofstream(lab->dir() + "/hog.py") << hog;
+    r = run("", as_nobody + "/usr/bin/python3 " + lab->dir() + "/hog.py");
+    EXPECT_NE(r.out.find("too many management clients of uid 65534 (16)"), std::string::npos) << r.out;
     // Root may change.
     EXPECT_EQ(run("", ctl(1) + " network set cluster metric=150").status, 0);
     EXPECT_GE(lab->ctl(1, "status")["management"]["denied"].get<int>(), 3);
